@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* The kmemsim program: one function per subcommand, each in its own file. */
+#ifndef KMS_SIM_CLI_H
+#define KMS_SIM_CLI_H
+
+#include <stdio.h>
+
+/* Exit statuses every subcommand uses. */
+enum {
+	KMS_EXIT_OK = 0,	/* done; every expectation held */
+	KMS_EXIT_FAIL = 1,	/* an expectation or check failed */
+	KMS_EXIT_USAGE = 2,	/* bad input or usage */
+};
+
+struct kms_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);	/* argv[0] is the command name */
+};
+
+int cmd_selfcheck(int argc, char **argv);
+
+/* Print "kmemsim: " and the message to stderr; returns KMS_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kms_build_config.h"
+#include "cli.h"
+
+static const struct kms_command commands[] = {
+	{ "selfcheck", "run a built-in check of the accounting core", cmd_selfcheck },
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kmemsim [--help] [--version] COMMAND [ARGS...]\n"
+		"\n"
+		"kmemsim replays bpf(2) traces through a model of Linux kernel memory\n"
+		"accounting (RLIMIT_MEMLOCK in 5.10, memory cgroups since 5.11).\n"
+		"\n"
+		"commands:\n");
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'kmemsim COMMAND --help' for a command's options.\n");
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kmemsim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'kmemsim --help'.\n", stderr);
+	return KMS_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_usage(stderr);
+		return KMS_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_usage(stdout);
+		return KMS_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("kmemsim %s\n", KMS_VERSION);
+		return KMS_EXIT_OK;
+	}
+	if (argv[1][0] == '-')
+		return cli_usage_error("unknown option '%s'", argv[1]);
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	return cli_usage_error("unknown command '%s'", argv[1]);
+}
