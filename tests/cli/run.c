@@ -59,12 +59,26 @@ int run_kmemsim(const char *const argv[], const char *stdin_text, struct run_res
 		return -1;
 	while (argv[argc])
 		argc++;
-	args = calloc(argc + 2, sizeof(*args));
+	args = calloc(argc + 8, sizeof(*args));
 	if (!args)
 		return -1;
-	args[0] = exe;
-	for (size_t i = 0; i < argc; i++)
-		args[i + 1] = argv[i];
+	{
+		size_t k = 0;
+
+		/* Under the valgrind test setup, the program runs under memcheck too. */
+		if (getenv("KMEMSIM_UNDER_VALGRIND")) {
+			args[k++] = "/usr/bin/valgrind";
+			args[k++] = "--quiet";
+			args[k++] = "--error-exitcode=99";
+			args[k++] = "--leak-check=full";
+			args[k++] = "--errors-for-leak-kinds=definite,indirect";
+			args[k++] = "--soname-synonyms=somalloc=*jemalloc*";
+		}
+		args[k++] = exe;
+		for (size_t i = 0; i < argc; i++)
+			args[k++] = argv[i];
+		exe = args[0];
+	}
 	if (pipe(in) || pipe(out) || pipe(err)) {
 		free(args);
 		return -1;
