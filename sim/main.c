@@ -8,6 +8,7 @@
 
 static const struct kms_command commands[] = {
 	{ "selfcheck", "run a built-in check of the accounting core", cmd_selfcheck },
+	{ "calibrate", "measure real kernel charges of BPF objects (root, memcg)", cmd_calibrate },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

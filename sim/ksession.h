@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A measurement session on the real kernel for `validate` and `calibrate`:
+ * a scratch memory cgroup, a private bpffs mount and an actor process, with
+ * the cleanup registry that removes them at exit and on SIGINT/SIGTERM/SIGHUP.
+ */
+#ifndef KMS_SIM_KSESSION_H
+#define KMS_SIM_KSESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kmemsim/kernel.h"
+
+/* Name prefix of every scratch cgroup the program creates (tests look for leftovers). */
+#define KSESSION_CGROUP_PREFIX "kms_validate_"
+
+struct ksession {
+	struct kms_kernel_caps caps;
+	struct kms_kcgroup cg;
+	struct kms_kbpffs fs;
+	struct kms_kactor actor;
+	unsigned int drain_wait_ms;	/* after each drain, for the remote CPUs' flush work */
+	uint64_t kmem;			/* last drained reading */
+};
+
+/*
+ * Probe the kernel; on anything missing write the reasons to stderr and
+ * return -ENOTSUP (the caller exits 2). Installs the cleanup handlers once.
+ */
+int ksession_probe(struct ksession *s);
+/* New cgroup, bpffs (if @with_bpffs), actor moved in, first drained reading. */
+int ksession_open(struct ksession *s, bool with_bpffs, size_t prefault);
+/* Stop the actor, wait for deferred frees, remove the cgroup, unmount. Idempotent. */
+void ksession_close(struct ksession *s);
+/* Drain and read; sets s->kmem. */
+int ksession_read(struct ksession *s, struct kms_kcgroup_counters *c);
+/*
+ * Run one actor request and return the kmem delta it caused (drained before
+ * and after; @settle_ms extra wait for deferred frees before the reading).
+ */
+int ksession_step(struct ksession *s, const struct kms_kactor_req *req,
+		  struct kms_kactor_reply *rep, unsigned int settle_ms, int64_t *delta);
+/* A request with every handle field set to "none". */
+struct kms_kactor_req ksession_req(uint32_t op);
+
+#endif
