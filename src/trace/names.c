@@ -227,6 +227,7 @@ const struct kms_name_value kms_elem_flag_names[] = {
 	{ "noexist", 1 },
 	{ "exist", 2 },
 	{ "lock", 4 },
+	{ "f_lock", 4 },	/* BPF_F_LOCK as strace prints it */
 	{ NULL, 0 },
 };
 
