@@ -9,6 +9,7 @@
 static const struct kms_command commands[] = {
 	{ "import", "convert an strace log to the native trace format", cmd_import },
 	{ "selfcheck", "run a built-in check of the accounting core", cmd_selfcheck },
+	{ "validate", "run a trace on the real kernel and compare with the model", cmd_validate },
 	{ "calibrate", "measure real kernel charges of BPF objects (root, memcg)", cmd_calibrate },
 };
 

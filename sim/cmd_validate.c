@@ -1,0 +1,903 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `kmemsim validate TRACE`: do the trace's bpf(2) operations for real in a
+ * scratch memory cgroup, measure what each step charged, replay the same
+ * trace in the model under the current-kernel profile, and print both side
+ * by side with a verdict per step.
+ *
+ * What is executed: map create (the trace's type, sizes, flags), element
+ * updates and deletes (key ids turned into key bytes), batch updates and
+ * deletes, program loads (a socket filter of the recorded instruction
+ * count), BTF loads (a valid blob of the recorded size), pins and gets in a
+ * private bpffs, closes, dups, forks and exits (fd bookkeeping only), and
+ * in-kernel updates from softirq context (a raw tracepoint program on
+ * softirq_entry inserting into the map). Every process of the trace is
+ * played by one actor in one scratch cgroup; the trace's cgroup events are
+ * not reproduced.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kms_build_config.h"
+#include "kmemsim/kernel.h"
+#include "kmemsim/trace.h"
+#if KMS_HAVE_REPLAY
+#include "kmemsim/replay.h"
+#endif
+#include "cli.h"
+#include "ksession.h"
+
+#define PREFAULT (24u << 20)
+#define DEFAULT_PROFILE "linux-6.18"
+/* The kernel release the linux-6.18 profile's numbers were checked on (this machine). */
+#define CHECKED_ON "6.18.44"
+
+struct vobj {
+	int32_t handle;		/* actor slot, -1 once closed */
+	int32_t afd;		/* its fd in the actor (for fdinfo) */
+	uint32_t refs;		/* trace fds and pins naming it */
+	bool is_map;
+	struct kms_kbpf_map_spec spec;
+	uint64_t next_new;	/* synthetic ids for "some new key" */
+	uint64_t *live;		/* ids inserted and not deleted (for "some existing key") */
+	size_t nr_live, cap_live;
+};
+
+struct vfd {
+	int32_t pid, fd;
+	size_t obj;
+};
+
+struct vpin {
+	char path[256];		/* in our bpffs */
+	size_t obj;
+};
+
+struct vstep {
+	uint64_t seq;
+	uint32_t line;
+	char op[24];
+	int64_t real, traced;
+	bool has_traced;
+	int64_t measured;
+	uint64_t memlock;
+	bool has_memlock;
+	int new_fds;		/* struct files created (+) or released (-) by the step */
+	bool has_model;
+	int64_t modelled;
+	const char *note;
+};
+
+struct validate {
+	struct ksession s;
+	struct vobj *objs;
+	size_t nr_objs, cap_objs;
+	struct vfd *fds;
+	size_t nr_fds, cap_fds;
+	struct vpin *pins;
+	size_t nr_pins, cap_pins;
+	int32_t filler_prog;	/* actor handle of a prog for prog_array values, -1 */
+	int64_t fd_cost;	/* measured bytes of one bare fd (struct file + dentry) */
+	struct vstep *steps;
+	size_t nr_steps, cap_steps;
+};
+
+#define GROW(arr, nr, cap) do { \
+		if ((nr) == (cap)) { \
+			size_t _c = (cap) ? 2 * (cap) : 16; \
+			void *_p = realloc((arr), _c * sizeof(*(arr))); \
+			if (!_p) \
+				return -ENOMEM; \
+			(arr) = _p; \
+			(cap) = _c; \
+		} \
+	} while (0)
+
+static struct vfd *find_fd(struct validate *v, int32_t pid, int32_t fd)
+{
+	for (size_t i = 0; i < v->nr_fds; i++)
+		if (v->fds[i].pid == pid && v->fds[i].fd == fd)
+			return &v->fds[i];
+	return NULL;
+}
+
+static int add_fd(struct validate *v, int32_t pid, int32_t fd, size_t obj)
+{
+	struct vfd *old = find_fd(v, pid, fd);
+
+	if (old) {	/* the trace reused an fd we missed a close for */
+		old->obj = obj;
+		v->objs[obj].refs++;
+		return 0;
+	}
+	GROW(v->fds, v->nr_fds, v->cap_fds);
+	v->fds[v->nr_fds++] = (struct vfd){ .pid = pid, .fd = fd, .obj = obj };
+	v->objs[obj].refs++;
+	return 0;
+}
+
+static int new_obj(struct validate *v, const struct kms_kactor_reply *rep, bool is_map,
+		   const struct kms_kbpf_map_spec *spec, size_t *out)
+{
+	GROW(v->objs, v->nr_objs, v->cap_objs);
+	v->objs[v->nr_objs] = (struct vobj){ .handle = rep->handle, .afd = rep->fd,
+					     .is_map = is_map,
+					     .next_new = 1ull << 62 };
+	if (spec)
+		v->objs[v->nr_objs].spec = *spec;
+	*out = v->nr_objs++;
+	return 0;
+}
+
+static int add_step(struct validate *v, const struct kms_event *ev, const char *op,
+		    struct vstep **out)
+{
+	GROW(v->steps, v->nr_steps, v->cap_steps);
+	*out = &v->steps[v->nr_steps++];
+	memset(*out, 0, sizeof(**out));
+	(*out)->seq = ev->seq;
+	(*out)->line = ev->line;
+	snprintf((*out)->op, sizeof((*out)->op), "%s", op);
+	(*out)->has_traced = ev->has_ret;
+	(*out)->traced = ev->ret;
+	return 0;
+}
+
+/* Run one request as a measured step of @st. */
+static int run_step(struct validate *v, struct kms_kactor_req *req, struct kms_kactor_reply *rep,
+		    unsigned int settle_ms, struct vstep *st)
+{
+	int ret = ksession_step(&v->s, req, rep, settle_ms, &st->measured);
+
+	if (ret)
+		return ret;
+	st->real = rep->ret ? rep->ret : rep->handle >= 0 ? rep->fd : (int64_t)rep->done;
+	if (rep->fd >= 0 && rep->ret == 0)
+		st->has_memlock = kms_fdinfo_read_memlock(v->s.actor.pid, rep->fd,
+							  &st->memlock) == 0;
+	return 0;
+}
+
+/* An unmeasured helper request (setup that is not part of the trace). */
+static int setup(struct validate *v, struct kms_kactor_req *req, struct kms_kactor_reply *rep)
+{
+	struct vstep scratch;
+	int ret = ksession_step(&v->s, req, rep, 0, &scratch.measured);
+
+	return ret ? ret : rep->ret;
+}
+
+static int obj_of(struct validate *v, const struct kms_event *ev, int32_t fd, size_t *obj)
+{
+	struct vfd *f = find_fd(v, ev->pid, fd);
+
+	if (!f || v->objs[f->obj].handle < 0)
+		return -EBADF;
+	*obj = f->obj;
+	return 0;
+}
+
+static void release(struct validate *v, size_t obj, struct vstep *st)
+{
+	struct vobj *o = &v->objs[obj];
+	struct kms_kactor_req req;
+	struct kms_kactor_reply rep;
+
+	if (o->refs && --o->refs)
+		return;
+	if (o->handle < 0)
+		return;
+	req = ksession_req(KMS_KACTOR_CLOSE);
+	req.handle = o->handle;
+	/* map and prog frees go through RCU and a workqueue: give them time */
+	if (run_step(v, &req, &rep, 100, st) == 0)
+		st->new_fds--;
+	o->handle = -1;
+	free(o->live);
+	o->live = NULL;
+	o->nr_live = o->cap_live = 0;
+}
+
+static int push_live(struct vobj *o, uint64_t id)
+{
+	GROW(o->live, o->nr_live, o->cap_live);
+	o->live[o->nr_live++] = id;
+	return 0;
+}
+
+static void drop_live(struct vobj *o, uint64_t id)
+{
+	for (size_t i = 0; i < o->nr_live; i++)
+		if (o->live[i] == id) {
+			o->live[i] = o->live[--o->nr_live];
+			return;
+		}
+}
+
+/* The key id an update or delete acts on. */
+static uint64_t pick_key(struct vobj *o, enum kms_key_kind kind, uint64_t id, bool del)
+{
+	if (kind == KMS_KEY_ID)
+		return id;
+	if (kind == KMS_KEY_EXISTING || (kind == KMS_KEY_NONE && del))
+		return o->nr_live ? o->live[o->nr_live - 1] : 0;
+	return o->next_new++;
+}
+
+static int elems(struct validate *v, size_t obj, bool del, const uint64_t *keys, uint32_t nr,
+		 uint64_t count, enum kms_key_kind kind, uint64_t key, uint64_t flags,
+		 struct vstep *st)
+{
+	struct vobj *o = &v->objs[obj];
+	struct kms_kcgroup_counters c;
+	struct kms_kactor_reply rep;
+	uint64_t before = v->s.kmem, total = 0;
+	int first_err = 0, ret;
+	bool push = o->spec.type == KMS_MAP_TYPE_QUEUE || o->spec.type == KMS_MAP_TYPE_STACK ||
+		    o->spec.type == KMS_MAP_TYPE_BLOOM_FILTER;
+
+	for (uint64_t i = 0; i < count; i++) {
+		struct kms_kactor_req req = ksession_req(del ? KMS_KACTOR_DELETE : push
+							 ? KMS_KACTOR_PUSH : KMS_KACTOR_UPDATE);
+		uint64_t id = pick_key(o, keys ? KMS_KEY_ID : kind, keys ? keys[i % nr] : key,
+				       del);
+
+		req.handle = o->handle;
+		req.key_id = id;
+		req.count = 1;
+		req.flags = flags;
+		if (o->spec.type == KMS_MAP_TYPE_ARRAY_OF_MAPS ||
+		    o->spec.type == KMS_MAP_TYPE_HASH_OF_MAPS)
+			req.value_handle = o->spec.inner_map_fd;	/* the template's handle */
+		else if (o->spec.type == KMS_MAP_TYPE_PROG_ARRAY)
+			req.value_handle = v->filler_prog;
+		else if (o->spec.type == KMS_MAP_TYPE_DEVMAP ||
+			 o->spec.type == KMS_MAP_TYPE_DEVMAP_HASH)
+			req.value_u32 = 1;	/* loopback ifindex */
+		ret = kms_kactor_call(&v->s.actor, &req, &rep);
+		if (ret)
+			return ret;
+		total += rep.done;
+		if (rep.ret && !first_err)
+			first_err = rep.ret;
+		if (rep.ret == 0) {
+			if (del)
+				drop_live(o, id);
+			else if (push_live(o, id))
+				return -ENOMEM;
+		}
+	}
+	if (del) {	/* freed elements pass through RCU and bpf_mem_alloc's free lists */
+		struct timespec ts = { 0, 50 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	ret = ksession_read(&v->s, &c);
+	if (ret)
+		return ret;
+	st->measured = (int64_t)(c.kmem - before);
+	st->real = first_err && total == 0 ? first_err : (int64_t)total;
+	st->has_memlock = kms_fdinfo_read_memlock(v->s.actor.pid, o->afd, &st->memlock) == 0;
+	return 0;
+}
+
+/* A map create: storages get a private BTF, map-in-map a template (unmeasured setup). */
+static int do_map_create(struct validate *v, const struct kms_event *ev, struct vstep *st)
+{
+	const struct kms_ev_bpf *b = &ev->u.bpf;
+	const struct kms_kbpf_map_type *t = NULL;
+	struct kms_kactor_req req = ksession_req(KMS_KACTOR_MAP_CREATE);
+	struct kms_kactor_reply rep;
+	size_t n, obj;
+	const struct kms_kbpf_map_type *all = kms_kbpf_map_types(&n);
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		if (all[i].type == (uint32_t)b->map_type)
+			t = &all[i];
+	req.spec = (struct kms_kbpf_map_spec){
+		.type = (uint32_t)b->map_type, .key_size = b->key_size,
+		.value_size = b->value_size, .max_entries = b->max_entries,
+		.flags = b->map_flags, .map_extra = b->map_extra,
+		.inner_map_fd = -1, .btf_fd = -1,
+	};
+	if (t && (t->needs & KMS_KBPF_NEEDS_VMLINUX)) {
+		st->note = "not executed: needs a vmlinux struct_ops type";
+		return 1;
+	}
+	if (t && (t->needs & KMS_KBPF_NEEDS_BTF)) {
+		struct kms_kactor_req bt = ksession_req(KMS_KACTOR_BTF_LOAD);
+
+		bt.count = kms_kbtf_min_size(b->value_size);
+		bt.value_size = b->value_size;
+		if ((ret = setup(v, &bt, &rep)))
+			return ret;
+		req.spec.btf_fd = rep.handle;
+		req.spec.btf_key_type_id = KMS_KBTF_INT_ID;
+		req.spec.btf_value_type_id = KMS_KBTF_VALUE_ID;
+		st->note = "private BTF (int key, char[] value) loaded first, not measured";
+	}
+	if (t && (t->needs & KMS_KBPF_NEEDS_INNER)) {
+		size_t inner;
+
+		if (obj_of(v, ev, b->inner_map_fd, &inner) == 0) {
+			req.spec.inner_map_fd = v->objs[inner].handle;
+		} else {
+			struct kms_kactor_req in = ksession_req(KMS_KACTOR_MAP_CREATE);
+
+			in.spec = (struct kms_kbpf_map_spec){ .type = KMS_MAP_TYPE_ARRAY,
+				.key_size = 4, .value_size = 4, .max_entries = 1,
+				.inner_map_fd = -1, .btf_fd = -1 };
+			if ((ret = setup(v, &in, &rep)))
+				return ret;
+			req.spec.inner_map_fd = rep.handle;
+			st->note = "inner map template (1-entry array) created first, not measured";
+		}
+	}
+	if ((ret = run_step(v, &req, &rep, 0, st)))
+		return ret;
+	if (rep.ret)
+		return 0;
+	st->new_fds = 1;
+	if ((ret = new_obj(v, &rep, true, &req.spec, &obj)))
+		return ret;
+	return ev->has_ret && ev->ret >= 0 ? add_fd(v, ev->pid, (int32_t)ev->ret, obj) : 0;
+}
+
+static int do_load(struct validate *v, const struct kms_event *ev, uint32_t op, uint64_t size,
+		   struct vstep *st)
+{
+	struct kms_kactor_req req = ksession_req(op);
+	struct kms_kactor_reply rep;
+	size_t obj;
+	int ret;
+
+	req.count = size;
+	if ((ret = run_step(v, &req, &rep, 0, st)))
+		return ret;
+	if (rep.ret)
+		return 0;
+	st->new_fds = 1;
+	if ((ret = new_obj(v, &rep, false, NULL, &obj)))
+		return ret;
+	return ev->has_ret && ev->ret >= 0 ? add_fd(v, ev->pid, (int32_t)ev->ret, obj) : 0;
+}
+
+static void pin_path(struct validate *v, const char *trace_path, char *out, size_t len)
+{
+	char name[120];
+	size_t j = 0;
+
+	/* one flat name per trace path: "/sys/fs/bpf/a/b" -> "sys_fs_bpf_a_b" */
+	for (const char *p = trace_path ? trace_path : "pin"; *p && j + 1 < sizeof(name); p++)
+		if (*p != '/' || j)
+			name[j++] = *p == '/' ? '_' : *p;
+	name[j] = '\0';
+	snprintf(out, len, "%s/%s", v->s.fs.dir, name);
+}
+
+static int do_pin(struct validate *v, const struct kms_event *ev, struct vstep *st)
+{
+	struct kms_kactor_req req = ksession_req(KMS_KACTOR_PIN);
+	struct kms_kactor_reply rep;
+	size_t obj;
+	int ret;
+
+	if (obj_of(v, ev, ev->u.bpf.bpf_fd, &obj)) {
+		st->note = "not executed: fd unknown to the replay";
+		return 1;
+	}
+	req.handle = v->objs[obj].handle;
+	pin_path(v, ev->u.bpf.pathname, req.path, sizeof(req.path));
+	if ((ret = run_step(v, &req, &rep, 0, st)))
+		return ret;
+	if (rep.ret)
+		return 0;
+	GROW(v->pins, v->nr_pins, v->cap_pins);
+	snprintf(v->pins[v->nr_pins].path, sizeof(v->pins[0].path), "%s", req.path);
+	v->pins[v->nr_pins++].obj = obj;
+	v->objs[obj].refs++;
+	return 0;
+}
+
+static int do_obj_get(struct validate *v, const struct kms_event *ev, struct vstep *st)
+{
+	struct kms_kactor_req req = ksession_req(KMS_KACTOR_OBJ_GET);
+	struct kms_kactor_reply rep;
+	int ret;
+
+	pin_path(v, ev->u.bpf.pathname, req.path, sizeof(req.path));
+	for (size_t i = 0; i < v->nr_pins; i++) {
+		if (strcmp(v->pins[i].path, req.path) != 0)
+			continue;
+		if ((ret = run_step(v, &req, &rep, 0, st)))
+			return ret;
+		if (rep.ret)
+			return 0;
+		/* a second fd of the same object: our actor keeps it as its own slot */
+		st->new_fds = 1;
+		{
+			size_t obj;
+			struct vobj copy = v->objs[v->pins[i].obj];
+
+			if ((ret = new_obj(v, &rep, copy.is_map, &copy.spec, &obj)))
+				return ret;
+			return ev->has_ret && ev->ret >= 0
+			       ? add_fd(v, ev->pid, (int32_t)ev->ret, obj) : 0;
+		}
+	}
+	st->note = "not executed: path was not pinned in this trace";
+	return 1;
+}
+
+static void close_fd(struct validate *v, int32_t pid, int32_t fd, struct vstep *st)
+{
+	struct vfd *f = find_fd(v, pid, fd);
+	size_t obj;
+
+	if (!f)
+		return;
+	obj = f->obj;
+	*f = v->fds[--v->nr_fds];
+	release(v, obj, st);
+}
+
+/* close-on-exec and exit: every bpf fd of @pid goes (bpf fds are O_CLOEXEC). */
+static void close_all(struct validate *v, int32_t pid, struct vstep *st)
+{
+	int64_t sum = 0;
+
+	for (size_t i = v->nr_fds; i-- > 0; ) {
+		if (v->fds[i].pid != pid)
+			continue;
+		close_fd(v, pid, v->fds[i].fd, st);
+		sum += st->measured;
+		st->measured = 0;
+	}
+	st->measured = sum;
+}
+
+/*
+ * In-kernel inserts from softirq context: a raw tracepoint program inserts
+ * keys bpf_ktime_get_ns() into the map until it holds @want more elements
+ * (or 5 s pass). Only 8-byte-key, 8-byte-value hashes can take its keys.
+ */
+static int do_irq_updates(struct validate *v, size_t obj, uint64_t want, struct vstep *st)
+{
+	struct vobj *o = &v->objs[obj];
+	struct kms_kactor_req req = ksession_req(KMS_KACTOR_COUNT);
+	struct kms_kactor_reply rep;
+	struct kms_kcgroup_counters c;
+	uint64_t n0, n, before;
+	int32_t link;
+	int ret;
+
+	if ((o->spec.type != KMS_MAP_TYPE_HASH) || o->spec.key_size != 8 ||
+	    o->spec.value_size != 8) {
+		st->note = "not executed: softirq inserter needs a hash with 8-byte keys and values";
+		return 1;
+	}
+	req.handle = o->handle;
+	if ((ret = setup(v, &req, &rep)))
+		return ret;
+	n0 = rep.done;
+	req = ksession_req(KMS_KACTOR_IRQ_ATTACH);
+	req.handle = o->handle;
+	if ((ret = setup(v, &req, &rep)))	/* program and link charges stay out */
+		return ret;
+	link = rep.handle;
+	before = v->s.kmem;
+	req = ksession_req(KMS_KACTOR_COUNT);
+	req.handle = o->handle;
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = { 0, 50 * 1000000L };
+
+		if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)))
+			return ret;
+		if (rep.done >= n0 + want || rep.done >= o->spec.max_entries)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	req = ksession_req(KMS_KACTOR_CLOSE);
+	req.handle = link;
+	if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)))
+		return ret;
+	req = ksession_req(KMS_KACTOR_COUNT);
+	req.handle = o->handle;
+	if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)))
+		return ret;
+	n = rep.done;
+	if ((ret = ksession_read(&v->s, &c)))
+		return ret;
+	/* the detach's own frees land in this reading too: link and prog are < 1 page */
+	st->measured = (int64_t)(c.kmem - before);
+	st->real = (int64_t)(n - n0);
+	st->note = n - n0 == want ? "softirq_entry raw tracepoint inserts"
+		   : "softirq_entry raw tracepoint inserts (count differs from the trace)";
+	return 0;
+}
+
+/* 1: not executed (note set), 0: executed, < 0: the session broke. */
+static int apply(struct validate *v, const struct kms_event *ev)
+{
+	const struct kms_ev_bpf *b = &ev->u.bpf;
+	struct vstep *st;
+	size_t obj;
+	int ret;
+
+	switch (ev->kind) {
+	case KMS_EV_BPF:
+		break;
+	case KMS_EV_CLOSE:
+		if (!find_fd(v, ev->pid, ev->u.fd.fd))
+			return 0;
+		if ((ret = add_step(v, ev, "close", &st)))
+			return ret;
+		close_fd(v, ev->pid, ev->u.fd.fd, st);
+		return 0;
+	case KMS_EV_EXEC:
+	case KMS_EV_EXIT:
+		if (ev->kind == KMS_EV_EXIT && ev->u.task.thread)
+			return 0;
+		for (size_t i = 0; i < v->nr_fds; i++) {
+			if (v->fds[i].pid != ev->pid)
+				continue;
+			if ((ret = add_step(v, ev, ev->kind == KMS_EV_EXEC ? "exec" : "exit", &st)))
+				return ret;
+			close_all(v, ev->pid, st);
+			break;
+		}
+		return 0;
+	case KMS_EV_DUP: {
+		struct vfd *f = find_fd(v, ev->pid, ev->u.fd.fd);
+
+		if (!f || !ev->has_ret || ev->ret < 0)
+			return 0;
+		return add_fd(v, ev->pid, (int32_t)ev->ret, f->obj);
+	}
+	case KMS_EV_FORK:
+		/* the child's table starts as a copy: one more reference per fd */
+		for (size_t i = 0, n = v->nr_fds; i < n; i++)
+			if (v->fds[i].pid == ev->pid &&
+			    (ret = add_fd(v, ev->u.task.child, v->fds[i].fd, v->fds[i].obj)))
+				return ret;
+		return 0;
+	case KMS_EV_PROG_UPDATE:
+	case KMS_EV_PROG_DELETE:
+		if (obj_of(v, ev, ev->u.prog.map_fd, &obj))
+			return 0;
+		if ((ret = add_step(v, ev, ev->kind == KMS_EV_PROG_UPDATE ? "prog_update"
+				    : "prog_delete", &st)))
+			return ret;
+		if (ev->ctx != KMS_CTX_TASK && ev->kind == KMS_EV_PROG_UPDATE)
+			return do_irq_updates(v, obj, ev->u.prog.count, st);
+		st->note = "in-kernel op done from user space in the actor";
+		return elems(v, obj, ev->kind == KMS_EV_PROG_DELETE, ev->u.prog.keys,
+			     ev->u.prog.nr_keys, ev->u.prog.count, ev->u.prog.key_kind, 0,
+			     ev->u.prog.flags, st);
+	default:
+		return 0;
+	}
+	switch (b->cmd) {
+	case KMS_BPF_MAP_CREATE:
+		if ((ret = add_step(v, ev, "map_create", &st)))
+			return ret;
+		return do_map_create(v, ev, st);
+	case KMS_BPF_PROG_LOAD:
+		if ((ret = add_step(v, ev, "prog_load", &st)))
+			return ret;
+		st->note = "socket filter of the same instruction count";
+		return do_load(v, ev, KMS_KACTOR_PROG_LOAD, b->insn_cnt, st);
+	case KMS_BPF_BTF_LOAD:
+		if ((ret = add_step(v, ev, "btf_load", &st)))
+			return ret;
+		return do_load(v, ev, KMS_KACTOR_BTF_LOAD, b->btf_size, st);
+	case KMS_BPF_OBJ_PIN:
+		if ((ret = add_step(v, ev, "obj_pin", &st)))
+			return ret;
+		return do_pin(v, ev, st);
+	case KMS_BPF_OBJ_GET:
+		if ((ret = add_step(v, ev, "obj_get", &st)))
+			return ret;
+		return do_obj_get(v, ev, st);
+	case KMS_BPF_MAP_UPDATE_ELEM:
+	case KMS_BPF_MAP_DELETE_ELEM:
+	case KMS_BPF_MAP_UPDATE_BATCH:
+	case KMS_BPF_MAP_DELETE_BATCH:
+	case KMS_BPF_MAP_LOOKUP_AND_DELETE_ELEM: {
+		bool del = b->cmd != KMS_BPF_MAP_UPDATE_ELEM && b->cmd != KMS_BPF_MAP_UPDATE_BATCH;
+		bool batch = b->cmd == KMS_BPF_MAP_UPDATE_BATCH || b->cmd == KMS_BPF_MAP_DELETE_BATCH;
+
+		if (obj_of(v, ev, b->map_fd, &obj))
+			return 0;
+		if ((ret = add_step(v, ev, kms_bpf_cmd_name(b->cmd), &st)))
+			return ret;
+		/* the trace's failures (-EEXIST, -ENOENT, -E2BIG) are done again as recorded */
+		return elems(v, obj, del, b->keys, b->nr_keys,
+			     batch ? (b->count_out ? b->count_out : b->count) : 1, b->key_kind,
+			     b->key, b->flags, st);
+	}
+	default:
+		return 0;
+	}
+}
+
+#if KMS_HAVE_REPLAY
+struct model_arg {
+	struct validate *v;
+	size_t cursor;
+};
+
+static int on_model_step(const struct kms_replay_step *s, struct kms_replay *r, void *arg)
+{
+	struct model_arg *m = arg;
+
+	(void)r;
+	while (m->cursor < m->v->nr_steps && m->v->steps[m->cursor].seq < s->ev->seq)
+		m->cursor++;
+	for (size_t i = m->cursor; i < m->v->nr_steps && m->v->steps[i].seq == s->ev->seq; i++) {
+		m->v->steps[i].has_model = true;
+		m->v->steps[i].modelled += s->charged_delta;
+	}
+	return 0;
+}
+
+static int run_model(struct validate *v, const char *path, const char *profile,
+		     char *why, size_t len)
+{
+	const char *profiles[1] = { profile };
+	struct kms_replay_opts opts = { .profiles = profiles, .nr_profiles = 1 };
+	struct model_arg m = { .v = v };
+	struct kms_trace_reader *rd;
+	struct kms_trace_error err;
+	struct kms_replay *r;
+	int ret = kms_replay_new(&opts, &r, why, len);
+
+	if (ret)
+		return ret;
+	ret = kms_trace_open(path, NULL, &rd, &err);
+	if (ret) {
+		kms_trace_error_format(&err, why, len);
+		kms_replay_free(r);
+		return ret;
+	}
+	ret = kms_replay_run(r, rd, on_model_step, &m, NULL, NULL);
+	if (ret)
+		snprintf(why, len, "%s", kms_replay_error(r));
+	kms_trace_reader_free(rd);
+	kms_replay_free(r);
+	return ret;
+}
+#else
+static int run_model(struct validate *v, const char *path, const char *profile,
+		     char *why, size_t len)
+{
+	(void)v;
+	(void)path;
+	(void)profile;
+	snprintf(why, len, "this build has no replay engine (src/replay) to run the model");
+	return -ENOSYS;
+}
+#endif
+
+/* What one more fd costs: BPF_OBJ_GET of a pinned 1-entry array, 16 times. */
+static int measure_fd_cost(struct validate *v)
+{
+	struct kms_kactor_req req = ksession_req(KMS_KACTOR_MAP_CREATE);
+	struct kms_kactor_reply rep;
+	struct kms_kcgroup_counters c;
+	int32_t map, got[16];
+	uint64_t before;
+	int ret;
+
+	req.spec = (struct kms_kbpf_map_spec){ .type = KMS_MAP_TYPE_ARRAY, .key_size = 4,
+		.value_size = 4, .max_entries = 1, .inner_map_fd = -1, .btf_fd = -1 };
+	if ((ret = setup(v, &req, &rep)))
+		return ret;
+	map = rep.handle;
+	req = ksession_req(KMS_KACTOR_PIN);
+	req.handle = map;
+	snprintf(req.path, sizeof(req.path), "%s/kms_fd_probe", v->s.fs.dir);
+	if ((ret = setup(v, &req, &rep)))
+		return ret;
+	before = v->s.kmem;
+	req.op = KMS_KACTOR_OBJ_GET;
+	for (int i = 0; i < 16; i++) {
+		if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)) || (ret = rep.ret))
+			return ret;
+		got[i] = rep.handle;
+	}
+	if ((ret = ksession_read(&v->s, &c)))
+		return ret;
+	v->fd_cost = ((int64_t)(c.kmem - before) + 8) / 16;
+	req.op = KMS_KACTOR_UNPIN;
+	if ((ret = setup(v, &req, &rep)))
+		return ret;
+	for (int i = 0; i < 16; i++) {
+		req = ksession_req(KMS_KACTOR_CLOSE);
+		req.handle = got[i];
+		if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)))
+			return ret;
+	}
+	req = ksession_req(KMS_KACTOR_CLOSE);
+	req.handle = map;
+	if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)))
+		return ret;
+	{
+		struct timespec ts = { 0, 200 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	return ksession_read(&v->s, &c);
+}
+
+static void fmt_result(int64_t r, char *buf, size_t len)
+{
+	if (r < 0)
+		snprintf(buf, len, "%s", kms_errno_name((int)-r) ? kms_errno_name((int)-r) : "E?");
+	else
+		snprintf(buf, len, "%" PRId64, r);
+}
+
+static int report(struct validate *v, const char *path, const char *profile, bool have_model,
+		  const char *why)
+{
+	long page = v->s.caps.page_size;
+	int fails = 0, checked = 0;
+
+	printf("kmemsim validate %s\n", path);
+	printf("kernel %s, %d possible CPUs, %ld-byte pages; cgroup v%d memory controller at %s\n",
+	       v->s.caps.release, v->s.caps.nr_possible_cpus, page, v->s.cg.version ? v->s.cg.version
+	       : v->s.caps.memcg_version, v->s.caps.memcg_root);
+	if (have_model)
+		printf("model: profile %s (checked on %s)\n", profile, CHECKED_ON);
+	else
+		printf("model: not run: %s\n", why);
+	printf("method: one actor process in a fresh memory cgroup does the steps; before every\n"
+	       "  reading the per-CPU page and object stocks are drained (%s) and the\n"
+	       "  kernel-memory counter (%s) is read; a bare fd costs %" PRId64 " bytes here\n"
+	       "  (struct file + dentry, measured) and is added to the model per new fd\n",
+	       v->s.caps.memcg_version == 1 ? "memory.force_empty" : "memory.high below usage",
+	       v->s.caps.memcg_version == 1 ? "memory.kmem.usage_in_bytes" : "memory.stat kernel",
+	       v->fd_cost);
+	printf("tolerance: |measured - (modelled + fds x fd cost)| < %ld bytes (one page: after a\n"
+	       "  drain obj_cgroup keeps < 1 page of pre-charged bytes, at each end of a step)\n",
+	       page);
+	printf("\n%6s %5s %-18s %7s %7s %10s %10s %10s %8s  %s\n", "seq", "line", "op", "real",
+	       "trace", "measured", "memlock", "modelled", "diff", "verdict");
+	for (size_t i = 0; i < v->nr_steps; i++) {
+		const struct vstep *s = &v->steps[i];
+		char real[24], traced[24], ml[24] = "-", mod[24] = "-", diff[24] = "-";
+		const char *verdict = "n/a";
+
+		fmt_result(s->real, real, sizeof(real));
+		if (s->has_traced)
+			fmt_result(s->traced, traced, sizeof(traced));
+		else
+			snprintf(traced, sizeof(traced), "-");
+		if (s->has_memlock)
+			snprintf(ml, sizeof(ml), "%" PRIu64, s->memlock);
+		if (s->note && strncmp(s->note, "not executed", 12) == 0) {
+			verdict = "skipped";
+		} else if (s->has_model) {
+			int64_t expect = s->modelled + (int64_t)s->new_fds * v->fd_cost;
+			int64_t d = s->measured - expect;
+
+			snprintf(mod, sizeof(mod), "%" PRId64, s->modelled);
+			snprintf(diff, sizeof(diff), "%+" PRId64, d);
+			checked++;
+			if (d > -page && d < page) {
+				verdict = "ok";
+			} else {
+				verdict = "FAIL";
+				fails++;
+			}
+		}
+		printf("%6" PRIu64 " %5u %-18s %7s %7s %10" PRId64 " %10s %10s %8s  %s%s%s\n",
+		       s->seq, s->line, s->op, real, traced, s->measured, ml, mod, diff, verdict,
+		       s->note ? ": " : "", s->note ? s->note : "");
+	}
+	printf("\n%zu steps measured, %d compared with the model, %d outside the tolerance\n",
+	       v->nr_steps, checked, fails);
+	return fails ? KMS_EXIT_FAIL : KMS_EXIT_OK;
+}
+
+static void validate_free(struct validate *v)
+{
+	for (size_t i = 0; i < v->nr_objs; i++)
+		free(v->objs[i].live);
+	free(v->objs);
+	free(v->fds);
+	free(v->pins);
+	free(v->steps);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kmemsim validate [--profile NAME] TRACE\n"
+		"\n"
+		"Do TRACE's bpf(2) operations for real in a scratch memory cgroup, measure\n"
+		"the kernel memory each step charges, replay TRACE in the model under the\n"
+		"current-kernel profile (default " DEFAULT_PROFILE ") and print both per step\n"
+		"with a verdict. Needs root, bpf(2) and a memory cgroup controller; exits 2\n"
+		"saying what is missing. Everything created is removed, also on Ctrl-C.\n");
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	const char *path = NULL, *profile = DEFAULT_PROFILE;
+	struct validate v = { .filler_prog = -1 };
+	struct kms_trace_reader *rd = NULL;
+	struct kms_trace_error terr;
+	struct kms_event ev;
+	char why[512] = "";
+	bool have_model;
+	int ret, status;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return KMS_EXIT_OK;
+		} else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
+			profile = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cli_usage_error("validate: unknown option '%s'", argv[i]);
+		} else if (path) {
+			return cli_usage_error("validate: one TRACE only");
+		} else {
+			path = argv[i];
+		}
+	}
+	if (!path)
+		return cli_usage_error("validate: TRACE is missing");
+	/* Read the whole trace once first: bad input is reported before anything is created. */
+	ret = kms_trace_open(path, NULL, &rd, &terr);
+	while (ret == 0 && (ret = kms_trace_read_next(rd, &ev)) == 1)
+		ret = 0;
+	if (ret < 0) {
+		kms_trace_error_format(rd ? kms_trace_reader_error(rd) : &terr, why, sizeof(why));
+		fprintf(stderr, "kmemsim: %s\n", why);
+		kms_trace_reader_free(rd);
+		return KMS_EXIT_USAGE;
+	}
+	kms_trace_reader_free(rd);
+	rd = NULL;
+	if (ksession_probe(&v.s))
+		return KMS_EXIT_USAGE;
+	ret = ksession_open(&v.s, true, PREFAULT);
+	if (ret) {
+		fprintf(stderr, "kmemsim: validate: cannot set up the scratch cgroup: %s\n",
+			strerror(-ret));
+		return KMS_EXIT_USAGE;
+	}
+	ret = measure_fd_cost(&v);
+	if (ret == 0) {
+		struct kms_kactor_req req = ksession_req(KMS_KACTOR_PROG_LOAD);
+		struct kms_kactor_reply rep;
+
+		req.count = 2;
+		ret = setup(&v, &req, &rep);
+		v.filler_prog = rep.handle;
+	}
+	if (ret == 0)
+		ret = kms_trace_open(path, NULL, &rd, &terr);
+	while (ret == 0 && (ret = kms_trace_read_next(rd, &ev)) == 1)
+		ret = apply(&v, &ev) < 0 ? -EIO : 0;
+	kms_trace_reader_free(rd);
+	ksession_close(&v.s);
+	if (ret < 0) {
+		fprintf(stderr, "kmemsim: validate: the measurement broke off: %s\n",
+			strerror(-ret));
+		validate_free(&v);
+		return KMS_EXIT_USAGE;
+	}
+	have_model = run_model(&v, path, profile, why, sizeof(why)) == 0;
+	status = report(&v, path, profile, have_model, why);
+	validate_free(&v);
+	return status;
+}
