@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The real kernel, where the machine allows it (root, bpf(2), a memory
+ * controller); otherwise every case is skipped with the reason. Nothing is
+ * left behind: the teardown counts scratch cgroups and bpffs mounts.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <linux/bpf.h>
+
+#include "kmemsim/kernel.h"
+#include "cli/run.h"
+
+#define PREFIX "kms_ktest_"
+#define VALIDATE_PREFIX "kms_validate_"
+
+struct live {
+	struct kms_kernel_caps caps;
+	bool usable;
+	char why[512];
+	int leftovers_before;
+};
+
+static int count_bpffs_mounts(void)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	char line[1024];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "kms_bpffs_"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static int setup(void **state)
+{
+	static struct live l;
+
+	memset(&l, 0, sizeof(l));
+	kms_kernel_probe(&l.caps);
+	l.usable = kms_kernel_missing(&l.caps, l.why, sizeof(l.why)) == 0;
+	if (l.usable)
+		l.leftovers_before = kms_kcgroup_count_leftovers(l.caps.memcg_root,
+								 VALIDATE_PREFIX);
+	*state = &l;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct live *l = *state;
+
+	if (!l->usable)
+		return 0;
+	/* a test must never leave a cgroup or a mount behind */
+	if (kms_kcgroup_count_leftovers(l->caps.memcg_root, PREFIX) != 0 ||
+	    kms_kcgroup_count_leftovers(l->caps.memcg_root, VALIDATE_PREFIX) !=
+	    l->leftovers_before || count_bpffs_mounts() != 0) {
+		fprintf(stderr, "leftover scratch cgroups or bpffs mounts\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void need_kernel(struct live *l)
+{
+	if (!l->usable) {
+		print_message("skipped: %s", l->why);
+		skip();
+	}
+}
+
+static uint64_t drained_kmem(struct kms_kcgroup *cg)
+{
+	struct kms_kcgroup_counters c;
+
+	assert_int_equal(kms_kcgroup_drain(cg, 20), 0);
+	assert_int_equal(kms_kcgroup_read(cg, &c), 0);
+	return c.kmem;
+}
+
+/*
+ * A 1024-entry preallocated hash of 8-byte keys and values: the shared
+ * 6.18.44 sample (shared/reference/kernel-6.18-maps-v8.csv, row
+ * hash,0,8,8,1024) charged 87552 bytes per map, memlock 82960. One map read
+ * through the drained page counter is that to within one page.
+ */
+static void test_hash_create_is_charged_to_the_scratch_cgroup(void **state)
+{
+	struct live *l = *state;
+	struct kms_kcgroup cg;
+	struct kms_kactor a;
+	struct kms_kactor_req req;
+	struct kms_kactor_reply rep;
+	uint64_t before, after, memlock = 0;
+	int64_t d;
+
+	need_kernel(l);
+	assert_int_equal(kms_kcgroup_create(&l->caps, PREFIX, &cg), 0);
+	assert_int_equal(kms_kactor_start(&a, 1 << 20), 0);
+	assert_int_equal(kms_kcgroup_add_pid(&cg, a.pid), 0);
+	before = drained_kmem(&cg);
+	memset(&req, 0, sizeof(req));
+	req.op = KMS_KACTOR_MAP_CREATE;
+	req.handle = req.value_handle = -1;
+	req.spec = (struct kms_kbpf_map_spec){ .type = BPF_MAP_TYPE_HASH, .key_size = 8,
+		.value_size = 8, .max_entries = 1024, .inner_map_fd = -1, .btf_fd = -1 };
+	assert_int_equal(kms_kactor_call(&a, &req, &rep), 0);
+	assert_int_equal(rep.ret, 0);
+	after = drained_kmem(&cg);
+	assert_int_equal(kms_fdinfo_read_memlock(a.pid, rep.fd, &memlock), 0);
+	d = (int64_t)(after - before);
+	/* a new fd's struct file and dentry are charged too: a few hundred bytes */
+	assert_true(d > 87552 - 4096 && d < 87552 + 4096);
+	if (l->caps.nr_possible_cpus == 2 && l->caps.page_size == 4096)
+		assert_int_equal(memlock, 82960);
+	kms_kactor_stop(&a);
+	assert_int_equal(kms_kcgroup_remove(&cg), 0);
+}
+
+static void test_validate_small_trace(void **state)
+{
+	struct live *l = *state;
+	char path[1024];
+	const char *argv[] = { "validate",
+			       source_path("tests/kernel/traces/small.trace", path, sizeof(path)),
+			       NULL };
+	struct run_result r;
+
+	need_kernel(l);
+	assert_int_equal(run_kmemsim(argv, NULL, &r), 0);
+	if (r.status != 0)
+		fprintf(stderr, "%s%s", r.out, r.err);
+	/* exit 1 would be a step outside the tolerance: the model disagrees with the kernel */
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "map_create"));
+	assert_non_null(strstr(r.out, "prog_update"));
+	assert_non_null(strstr(r.out, "tolerance"));
+	run_result_free(&r);
+}
+
+static void test_validate_refuses_bad_trace_without_touching_the_kernel(void **state)
+{
+	const char *argv[] = { "validate", "-", NULL };
+	struct run_result r;
+
+	(void)state;
+	assert_int_equal(run_kmemsim(argv, "trace version=1\nmap_create seq=x\n", &r), 0);
+	assert_int_equal(r.status, 2);
+	/* the error names the line: file:2:column */
+	assert_non_null(strstr(r.err, ":2:"));
+	run_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash_create_is_charged_to_the_scratch_cgroup),
+		cmocka_unit_test(test_validate_small_trace),
+		cmocka_unit_test(test_validate_refuses_bad_trace_without_touching_the_kernel),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
