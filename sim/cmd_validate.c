@@ -684,13 +684,13 @@ static int run_model(struct validate *v, const char *path, const char *profile,
 }
 #endif
 
-/* What one more fd costs: BPF_OBJ_GET of a pinned 1-entry array, 16 times. */
+/* What one more fd costs: BPF_OBJ_GET of a pinned 1-entry array, 64 times. */
 static int measure_fd_cost(struct validate *v)
 {
 	struct kms_kactor_req req = ksession_req(KMS_KACTOR_MAP_CREATE);
 	struct kms_kactor_reply rep;
 	struct kms_kcgroup_counters c;
-	int32_t map, got[16];
+	int32_t map, got[64];
 	uint64_t before;
 	int ret;
 
@@ -706,18 +706,19 @@ static int measure_fd_cost(struct validate *v)
 		return ret;
 	before = v->s.kmem;
 	req.op = KMS_KACTOR_OBJ_GET;
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < 64; i++) {
 		if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)) || (ret = rep.ret))
 			return ret;
 		got[i] = rep.handle;
 	}
 	if ((ret = ksession_read(&v->s, &c)))
 		return ret;
-	v->fd_cost = ((int64_t)(c.kmem - before) + 8) / 16;
+	/* 64 fds: the page-granular counter resolves the per-fd cost to 64 bytes */
+	v->fd_cost = ((int64_t)(c.kmem - before) + 32) / 64;
 	req.op = KMS_KACTOR_UNPIN;
 	if ((ret = setup(v, &req, &rep)))
 		return ret;
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < 64; i++) {
 		req = ksession_req(KMS_KACTOR_CLOSE);
 		req.handle = got[i];
 		if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)))
