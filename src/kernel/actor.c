@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -241,6 +242,20 @@ static void serve(struct actor *a, const struct kms_kactor_req *req, struct kms_
 	}
 }
 
+static void *prefaulted(size_t len)
+{
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, len, MADV_NOHUGEPAGE);
+	/* written, not just read: a read-faulted page maps the shared zero page */
+	for (size_t i = 0; i < len; i += 4096)
+		p[i] = 0;
+	return p;
+}
+
 /* Fault in a stack region deeper than any request needs. */
 static void __attribute__((noinline)) touch_stack(void)
 {
@@ -252,19 +267,26 @@ static void __attribute__((noinline)) touch_stack(void)
 
 static void __attribute__((noreturn)) actor_main(int req_fd, int reply_fd, size_t prefault)
 {
-	struct actor *a = calloc(1, sizeof(*a));
 	struct kms_kactor_req req;
 	struct kms_kactor_reply rep;
+	struct actor *a;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/*
+	 * Straight from mmap, not malloc: an allocator that hands out huge or
+	 * purged extents (jemalloc here) let the first touch after the move
+	 * fault in a page table charged to the scratch cgroup (+1 page on the
+	 * first element op). MAP_POPULATE and no THP keep every page and page
+	 * table in place from now on.
+	 */
+	a = prefaulted(sizeof(*a));
 	if (!a)
 		_exit(1);
 	a->nr_cpus = kms_kernel_possible_cpus();
 	a->scratch_len = prefault;
-	a->scratch = malloc(prefault);
+	a->scratch = prefaulted(prefault);
 	if (!a->scratch || a->nr_cpus <= 0)
 		_exit(1);
-	memset(a->scratch, 0, prefault);
 	for (int h = 0; h < KMS_KACTOR_MAX_HANDLES; h++)
 		a->obj[h].fd = -1;
 	touch_stack();
