@@ -460,22 +460,37 @@ fail:
 	ksession_close(&c->s);
 }
 
+/* Drained kernel memory of @cg. */
+static int read_kmem(struct cal *c, const struct kms_kcgroup *cg, uint64_t *kmem)
+{
+	struct kms_kcgroup_counters cnt;
+	int ret = kms_kcgroup_drain(cg, c->s.drain_wait_ms);
+
+	if (!ret)
+		ret = kms_kcgroup_read(cg, &cnt);
+	*kmem = cnt.kmem;
+	return ret;
+}
+
 /*
- * Inserts from softirq context: a raw tracepoint program on softirq_entry
- * inserts into a no-prealloc hash the actor created in the scratch cgroup.
- * The softirqs run on whatever task they interrupt (mostly not the actor,
- * which sleeps on its pipe), so a charge in the scratch cgroup means the
- * map's memcg was charged, not the interrupted task's.
+ * Who pays for elements added after creation. The actor creates no-prealloc
+ * hashes in cgroup A, fills one from there (the reference per-element
+ * charge), then moves to cgroup B and (1) inserts into another from B,
+ * (2) attaches a raw tracepoint program on softirq_entry that inserts into a
+ * third from softirq context, on whatever task the softirq interrupts. For
+ * each, both cgroups are read: the charge lands on the map's cgroup (A) or
+ * on the one the updating task is in (B).
  */
-static void measure_irq(struct cal *c)
+static void measure_foreign_updates(struct cal *c)
 {
 	struct cal_row r = { .object = "hash", .type_id = BPF_MAP_TYPE_HASH, .key_size = 8,
 			     .value_size = 8, .max_entries = 4096, .flags = BPF_F_NO_PREALLOC };
 	struct kms_kactor_req req = ksession_req(KMS_KACTOR_MAP_CREATE);
 	struct kms_kactor_reply rep;
-	int32_t map, link;
+	int32_t map[3], link;
+	uint64_t a0, b0, a1, b1, n1;
 	double per_elem;
-	uint64_t n1;
+	char note[160];
 	int64_t d;
 	int ret;
 
@@ -484,14 +499,13 @@ static void measure_irq(struct cal *c)
 	req.spec = (struct kms_kbpf_map_spec){ .type = BPF_MAP_TYPE_HASH, .key_size = 8,
 		.value_size = 8, .max_entries = 4096, .flags = BPF_F_NO_PREALLOC,
 		.inner_map_fd = -1, .btf_fd = -1 };
-	if ((ret = one(c, &req, &rep, 0, &d)) || (ret = rep.ret))
-		goto fail;
-	map = rep.handle;
-	/* a twin filled from process context, for the per-element charge */
-	if ((ret = one(c, &req, &rep, 0, &d)) || (ret = rep.ret))
-		goto fail;
-	req.op = KMS_KACTOR_UPDATE;
-	req.handle = rep.handle;
+	for (int i = 0; i < 3; i++) {
+		if ((ret = one(c, &req, &rep, 0, &d)) || (ret = rep.ret))
+			goto fail;
+		map[i] = rep.handle;
+	}
+	req = ksession_req(KMS_KACTOR_UPDATE);
+	req.handle = map[0];
 	req.key_id = 1;
 	req.count = 1024;
 	if ((ret = one(c, &req, &rep, 0, &d)) || (ret = rep.ret))
@@ -499,34 +513,55 @@ static void measure_irq(struct cal *c)
 	r.op = "insert";
 	r.count = rep.done;
 	r.delta = d;
-	r.result = "ok: process context";
+	r.result = "ok: process context; the map's cgroup (A)";
 	emit(c, &r);
 	per_elem = (double)d / (double)rep.done;
-	req = ksession_req(KMS_KACTOR_IRQ_ATTACH);
-	req.handle = map;
-	if ((ret = one(c, &req, &rep, 0, &d)) || (ret = rep.ret))
+
+	if ((ret = ksession_open_second(&c->s)) ||
+	    (ret = kms_kcgroup_add_pid(&c->s.cg2, c->s.actor.pid)) ||
+	    (ret = read_kmem(c, &c->s.cg, &a0)) || (ret = read_kmem(c, &c->s.cg2, &b0)))
+		goto fail;
+	req.handle = map[1];
+	if ((ret = kms_kactor_call(&c->s.actor, &req, &rep)) || (ret = rep.ret) ||
+	    (ret = read_kmem(c, &c->s.cg, &a1)) || (ret = read_kmem(c, &c->s.cg2, &b1)))
+		goto fail;
+	r.op = "insert_from_other_cgroup";
+	r.count = rep.done;
+	r.delta = (int64_t)(a1 - a0);
+	snprintf(note, sizeof(note), "ok: updater in cgroup B (+%" PRId64 "); map's cgroup A %s",
+		 (int64_t)(b1 - b0), (double)r.delta >= 0.5 * per_elem * (double)r.count
+		 ? "pays" : "does NOT pay");
+	r.result = note;
+	emit(c, &r);
+
+	req = ksession_req(KMS_KACTOR_IRQ_ATTACH);	/* program and link: charged to B */
+	req.handle = map[2];
+	if ((ret = kms_kactor_call(&c->s.actor, &req, &rep)) || (ret = rep.ret))
 		goto fail;
 	link = rep.handle;
 	req = ksession_req(KMS_KACTOR_COUNT);
-	req.handle = map;
-	if ((ret = kms_kactor_call(&c->s.actor, &req, &rep)) || (ret = rep.ret))
+	req.handle = map[2];
+	if ((ret = kms_kactor_call(&c->s.actor, &req, &rep)) || (ret = rep.ret) ||
+	    (ret = read_kmem(c, &c->s.cg, &a0)) || (ret = read_kmem(c, &c->s.cg2, &b0)))
 		goto fail;
 	n1 = rep.done;
 	/* let softirqs happen: timers and RCU on both CPUs, interrupting other tasks */
-	req = ksession_req(KMS_KACTOR_NOP);
-	if ((ret = one(c, &req, &rep, 2000, &d)) || (ret = rep.ret))
-		goto fail;
-	req = ksession_req(KMS_KACTOR_COUNT);
-	req.handle = map;
-	if ((ret = kms_kactor_call(&c->s.actor, &req, &rep)) || (ret = rep.ret))
+	{
+		struct timespec ts = { 2, 0 };
+
+		nanosleep(&ts, NULL);
+	}
+	if ((ret = kms_kactor_call(&c->s.actor, &req, &rep)) || (ret = rep.ret) ||
+	    (ret = read_kmem(c, &c->s.cg, &a1)) || (ret = read_kmem(c, &c->s.cg2, &b1)))
 		goto fail;
 	r.op = "irq_insert";
 	r.count = rep.done - n1;
-	r.delta = d;
+	r.delta = (int64_t)(a1 - a0);
 	/* half the process-context charge or more can only be the map's memcg */
-	r.result = (double)d >= 0.5 * per_elem * (double)r.count
-		   ? "ok: softirq_entry raw tracepoint; charged to the map's (scratch) cgroup"
-		   : "ok: softirq_entry raw tracepoint; NOT charged to the map's (scratch) cgroup";
+	snprintf(note, sizeof(note), "ok: softirq_entry raw tracepoint; creator's cgroup B "
+		 "(+%" PRId64 "); map's cgroup A %s", (int64_t)(b1 - b0),
+		 (double)r.delta >= 0.5 * per_elem * (double)r.count ? "pays" : "does NOT pay");
+	r.result = note;
 	emit(c, &r);
 	req = ksession_req(KMS_KACTOR_CLOSE);
 	req.handle = link;
@@ -574,7 +609,7 @@ int cmd_calibrate(int argc, char **argv)
 		measure_loads(&c, "btf", KMS_KACTOR_BTF_LOAD,
 			      btf_sizes[i] ? btf_sizes[i] : kms_kbtf_min_size(0));
 	measure_pins_and_fds(&c);
-	measure_irq(&c);
+	measure_foreign_updates(&c);
 	if (c.f != stdout)
 		fclose(c.f);
 	return c.failures ? KMS_EXIT_FAIL : KMS_EXIT_OK;

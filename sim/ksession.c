@@ -129,10 +129,17 @@ void ksession_close(struct ksession *s)
 		sleep_ms(50);
 		kms_kcgroup_remove(&s->cg);
 	}
+	if (s->cg2.path[0])
+		kms_kcgroup_remove(&s->cg2);
 	kms_kbpffs_unmount(&s->fs);
 	for (int i = 0; i < MAX_LIVE; i++)
 		if (live[i] == s)
 			live[i] = NULL;
+}
+
+int ksession_open_second(struct ksession *s)
+{
+	return kms_kcgroup_create(&s->caps, KSESSION_CGROUP_PREFIX, &s->cg2);
 }
 
 int ksession_read(struct ksession *s, struct kms_kcgroup_counters *c)

@@ -18,6 +18,7 @@
 struct ksession {
 	struct kms_kernel_caps caps;
 	struct kms_kcgroup cg;
+	struct kms_kcgroup cg2;		/* a second scratch cgroup, when a step needs one */
 	struct kms_kbpffs fs;
 	struct kms_kactor actor;
 	unsigned int drain_wait_ms;	/* after each drain, for the remote CPUs' flush work */
@@ -33,6 +34,8 @@ int ksession_probe(struct ksession *s);
 int ksession_open(struct ksession *s, bool with_bpffs, size_t prefault);
 /* Stop the actor, wait for deferred frees, remove the cgroup, unmount. Idempotent. */
 void ksession_close(struct ksession *s);
+/* Create s->cg2 (removed by ksession_close() after the actor is stopped). */
+int ksession_open_second(struct ksession *s);
 /* Drain and read; sets s->kmem. */
 int ksession_read(struct ksession *s, struct kms_kcgroup_counters *c);
 /*
