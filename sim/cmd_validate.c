@@ -775,11 +775,17 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 		char real[24], traced[24], ml[24] = "-", mod[24] = "-", diff[24] = "-";
 		const char *verdict = "n/a";
 
-		fmt_result(s->real, real, sizeof(real));
-		if (s->has_traced)
-			fmt_result(s->traced, traced, sizeof(traced));
+		/* fd numbers differ between the trace and the actor: say "fd" */
+		if (s->new_fds > 0 && s->real >= 0)
+			snprintf(real, sizeof(real), "fd");
 		else
+			fmt_result(s->real, real, sizeof(real));
+		if (!s->has_traced)
 			snprintf(traced, sizeof(traced), "-");
+		else if (s->new_fds > 0 && s->traced >= 0)
+			snprintf(traced, sizeof(traced), "fd");
+		else
+			fmt_result(s->traced, traced, sizeof(traced));
 		if (s->has_memlock)
 			snprintf(ml, sizeof(ml), "%" PRIu64, s->memlock);
 		if (s->note && strncmp(s->note, "not executed", 12) == 0) {
@@ -817,16 +823,34 @@ static void validate_free(struct validate *v)
 	free(v->steps);
 }
 
+static int remove_leftovers(struct ksession *s)
+{
+	int n;
+
+	if (ksession_probe(s))
+		return KMS_EXIT_USAGE;
+	n = kms_kernel_remove_orphans(s->caps.memcg_root, KSESSION_CGROUP_PREFIX);
+	if (n < 0) {
+		fprintf(stderr, "kmemsim: validate: cannot remove every leftover: %s\n",
+			strerror(-n));
+		return KMS_EXIT_FAIL;
+	}
+	printf("removed %d leftover scratch cgroups and bpffs mounts\n", n);
+	return KMS_EXIT_OK;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kmemsim validate [--profile NAME] TRACE\n"
+		"       kmemsim validate --remove-leftovers\n"
 		"\n"
 		"Do TRACE's bpf(2) operations for real in a scratch memory cgroup, measure\n"
 		"the kernel memory each step charges, replay TRACE in the model under the\n"
 		"current-kernel profile (default " DEFAULT_PROFILE ") and print both per step\n"
 		"with a verdict. Needs root, bpf(2) and a memory cgroup controller; exits 2\n"
-		"saying what is missing. Everything created is removed, also on Ctrl-C.\n");
+		"saying what is missing. Everything created is removed, also on Ctrl-C;\n"
+		"--remove-leftovers removes what a killed run (SIGKILL) left behind.\n");
 }
 
 int cmd_validate(int argc, char **argv)
@@ -844,6 +868,8 @@ int cmd_validate(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return KMS_EXIT_OK;
+		} else if (strcmp(argv[i], "--remove-leftovers") == 0) {
+			return remove_leftovers(&v.s);
 		} else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
 			profile = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1]) {

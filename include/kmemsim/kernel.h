@@ -86,6 +86,14 @@ int kms_kcgroup_read(const struct kms_kcgroup *cg, struct kms_kcgroup_counters *
 int kms_kcgroup_remove(struct kms_kcgroup *cg);
 /* Number of directories under @memcg_root whose name starts with @prefix. */
 int kms_kcgroup_count_leftovers(const char *memcg_root, const char *prefix);
+/*
+ * Scratch cgroups <@prefix><pid>_<n> and bpffs mounts kms_bpffs_<pid>_* whose
+ * creating process no longer exists: what a run left behind (as opposed to
+ * what a concurrent run still uses).
+ */
+int kms_kernel_count_orphans(const char *memcg_root, const char *prefix);
+/* Remove them; returns how many were found, -EBUSY if some could not be removed. */
+int kms_kernel_remove_orphans(const char *memcg_root, const char *prefix);
 
 /* ---- bpf(2) ---- */
 

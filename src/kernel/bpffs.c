@@ -13,7 +13,9 @@ int kms_kbpffs_mount(struct kms_kbpffs *fs)
 {
 	const char *tmp = getenv("TMPDIR");
 
-	snprintf(fs->dir, sizeof(fs->dir), "%s/kms_bpffs_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	/* the pid in the name tells a leftover from a mount a live run still uses */
+	snprintf(fs->dir, sizeof(fs->dir), "%s/kms_bpffs_%d_XXXXXX", tmp && *tmp ? tmp : "/tmp",
+		 (int)getpid());
 	if (!mkdtemp(fs->dir)) {
 		int err = -errno;
 

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -261,4 +262,75 @@ int kms_kcgroup_count_leftovers(const char *memcg_root, const char *prefix)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* The pid in "<prefix><pid>_..." is dead (or the name does not parse: not ours). */
+static bool orphan(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, n) != 0)
+		return false;
+	pid = strtol(name + n, &end, 10);
+	if (end == name + n || *end != '_' || pid <= 0)
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Count (and with @remove, remove) what dead runs left; returns the count found. */
+static int walk_orphans(const char *memcg_root, const char *prefix, bool remove)
+{
+	char dev[256], dir[256], type[64];
+	DIR *d = opendir(memcg_root);
+	struct dirent *e;
+	FILE *f;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		struct kms_kcgroup cg = { .version = 1 };
+
+		if (e->d_type != DT_DIR || !orphan(e->d_name, prefix))
+			continue;
+		n++;
+		if (remove) {
+			snprintf(cg.path, sizeof(cg.path), "%s/%s", memcg_root, e->d_name);
+			kms_kcgroup_remove(&cg);
+		}
+	}
+	closedir(d);
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %255s %63s %*[^\n]", dev, dir, type) == 3) {
+		const char *base = strrchr(dir, '/');
+		struct kms_kbpffs fs;
+
+		if (strcmp(type, "bpf") != 0 || !base || !orphan(base + 1, "kms_bpffs_"))
+			continue;
+		n++;
+		if (remove && strlen(dir) < sizeof(fs.dir)) {
+			memcpy(fs.dir, dir, strlen(dir) + 1);
+			kms_kbpffs_unmount(&fs);
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+int kms_kernel_count_orphans(const char *memcg_root, const char *prefix)
+{
+	return walk_orphans(memcg_root, prefix, false);
+}
+
+int kms_kernel_remove_orphans(const char *memcg_root, const char *prefix)
+{
+	int found = walk_orphans(memcg_root, prefix, true);
+
+	if (found < 0)
+		return found;
+	return walk_orphans(memcg_root, prefix, false) ? -EBUSY : found;
 }
