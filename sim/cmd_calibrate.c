@@ -126,6 +126,23 @@ static int one(struct cal *c, struct kms_kactor_req *req, struct kms_kactor_repl
 	return ksession_step(&c->s, req, rep, settle_ms, delta);
 }
 
+/* Close the @k objects of @handles in one step and emit the "close" row. */
+static void close_row(struct cal *c, struct cal_row *r, int32_t *handles, uint32_t k)
+{
+	struct kms_kactor_req req = ksession_req(KMS_KACTOR_CLOSE);
+	int64_t d = 0;
+	int err = 0;
+	/* map and program frees go through RCU and a workqueue: 200 ms */
+	int ret = batch(c, &req, k, handles, NULL, 200, &d, &err);
+
+	r->op = "close";
+	r->count = k;
+	r->delta = d;
+	r->have_memlock = false;
+	r->result = ret ? errname(ret) : err ? errname(err) : "ok";
+	emit(c, r);
+}
+
 enum elem_kind { ELEM_NONE, ELEM_HASH, ELEM_ARRAY, ELEM_PUSH };
 
 struct map_case {
@@ -242,14 +259,7 @@ static void measure_map(struct cal *c, const struct map_case *m)
 			emit(c, &r);
 		}
 	}
-	req.op = KMS_KACTOR_CLOSE;
-	ret = batch(c, &req, k, handles, NULL, 200, &d, &err);
-	r.op = "close";
-	r.count = k;
-	r.delta = d;
-	r.have_memlock = false;
-	r.result = ret ? errname(ret) : err ? errname(err) : "ok";
-	emit(c, &r);
+	close_row(c, &r, handles, k);
 out:
 	ksession_close(&c->s);
 }
@@ -367,95 +377,87 @@ static void measure_loads(struct cal *c, const char *object, uint32_t op, uint64
 	r.have_memlock = kms_fdinfo_read_memlock(c->s.actor.pid, fds[0], &r.memlock) == 0;
 	r.result = "ok";
 	emit(c, &r);
-	req.op = KMS_KACTOR_CLOSE;
-	ret = batch(c, &req, k, handles, NULL, 200, &d, &err);
-	r.op = "close";
-	r.delta = d;
-	r.have_memlock = false;
-	r.result = ret ? errname(ret) : err ? errname(err) : "ok";
-	emit(c, &r);
+	close_row(c, &r, handles, k);
 out:
 	ksession_close(&c->s);
 }
 
-/* A pinned 1-entry array: K pins, K BPF_OBJ_GETs (a bare fd each), K unpins. */
-static void measure_pins_and_fds(struct cal *c)
+/* @n requests of @req (one drained step) as one row of @count operations. */
+static int batch_row(struct cal *c, struct cal_row *r, struct kms_kactor_req *req, uint32_t n,
+		     uint32_t count, int32_t *handles, unsigned int settle_ms,
+		     const char *object, const char *op)
 {
-	struct cal_row r = { .object = "pin", .type_id = BPF_MAP_TYPE_ARRAY, .key_size = 4,
-			     .value_size = 4, .max_entries = 1 };
-	struct kms_kactor_req req = ksession_req(KMS_KACTOR_MAP_CREATE);
-	struct kms_kactor_reply rep;
-	int32_t handles[16];
-	int32_t map;
-	int64_t d, total;
-	int ret = 0;
+	int64_t d;
+	int err, ret = batch(c, req, n, handles, NULL, settle_ms, &d, &err);
 
-	if (!(wanted(c, "pin") || wanted(c, "fd")) || open_session(c))
-		return;
-	req.spec = (struct kms_kbpf_map_spec){ .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
-		.value_size = 4, .max_entries = 1, .inner_map_fd = -1, .btf_fd = -1 };
-	if ((ret = one(c, &req, &rep, 0, &d)) || rep.ret)
-		goto fail;
-	map = rep.handle;
-	total = 0;
+	if (ret)
+		return ret;
+	r->object = object;
+	r->op = op;
+	r->count = count;
+	r->delta = d;
+	r->result = err ? errname(err) : "ok";
+	emit(c, r);
+	return 0;
+}
+
+/* Pin or unpin p0..p15 in the private bpffs, unmeasured; the caller reads once after. */
+static int pins(struct cal *c, uint32_t op, int32_t map)
+{
+	struct kms_kactor_reply rep;
+	int ret;
+
 	for (int i = 0; i < 16; i++) {
-		req = ksession_req(KMS_KACTOR_PIN);
+		struct kms_kactor_req req = ksession_req(op);
+
 		req.handle = map;
 		snprintf(req.path, sizeof(req.path), "%s/p%d", c->s.fs.dir, i);
 		if ((ret = kms_kactor_call(&c->s.actor, &req, &rep)) || (ret = rep.ret))
-			goto fail;
+			return ret;
 	}
-	{
-		struct kms_kcgroup_counters cnt;
-		uint64_t before = c->s.kmem;
+	return 0;
+}
 
-		if ((ret = ksession_read(&c->s, &cnt)))
-			goto fail;
-		total = (int64_t)(cnt.kmem - before);
-	}
-	r.op = "pin";
-	r.count = 16;
-	r.delta = total;
-	r.result = "ok";
-	emit(c, &r);
+/*
+ * A pinned 1-entry array: 16 pins, 16 BPF_OBJ_GETs (a bare fd each: struct
+ * file and dentry), their closes, 16 unpins, and 16 empty steps.
+ */
+static void measure_pins_and_fds(struct cal *c)
+{
+	struct cal_row r = { .type_id = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
+			     .max_entries = 1 };
+	struct kms_kactor_req req = ksession_req(KMS_KACTOR_MAP_CREATE);
+	struct kms_kactor_reply rep;
+	int32_t handles[16];
+	int64_t d;
+	int ret = 0;
+
+	if (!(wanted(c, "pin") || wanted(c, "fd") || wanted(c, "nop")) || open_session(c))
+		return;
+	req.spec = (struct kms_kbpf_map_spec){ .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+		.value_size = 4, .max_entries = 1, .inner_map_fd = -1, .btf_fd = -1 };
+	if ((ret = one(c, &req, &rep, 0, &d)) || (ret = rep.ret))
+		goto fail;
+	req = ksession_req(KMS_KACTOR_NOP);	/* the reading after the pins */
+	if ((ret = pins(c, KMS_KACTOR_PIN, rep.handle)) ||
+	    (ret = batch_row(c, &r, &req, 1, 16, NULL, 0, "pin", "pin")))
+		goto fail;
 	req = ksession_req(KMS_KACTOR_OBJ_GET);
 	snprintf(req.path, sizeof(req.path), "%s/p0", c->s.fs.dir);
-	if ((ret = batch(c, &req, 16, handles, NULL, 0, &d, &ret)))
+	if ((ret = batch_row(c, &r, &req, 16, 16, handles, 0, "fd", "obj_get")))
 		goto fail;
-	r.object = "fd";
-	r.op = "obj_get";
-	r.delta = d;
-	emit(c, &r);
 	req = ksession_req(KMS_KACTOR_CLOSE);
-	if ((ret = batch(c, &req, 16, handles, NULL, 100, &d, &ret)))
+	if ((ret = batch_row(c, &r, &req, 16, 16, handles, 100, "fd", "close")))
 		goto fail;
-	r.op = "close";
-	r.delta = d;
-	emit(c, &r);
-	total = 0;
-	for (int i = 0; i < 16; i++) {
-		req = ksession_req(KMS_KACTOR_UNPIN);
-		snprintf(req.path, sizeof(req.path), "%s/p%d", c->s.fs.dir, i);
-		if ((ret = kms_kactor_call(&c->s.actor, &req, &rep)) || (ret = rep.ret))
-			goto fail;
-	}
 	req = ksession_req(KMS_KACTOR_NOP);
-	if ((ret = batch(c, &req, 1, NULL, NULL, 100, &d, &ret)))
+	if ((ret = pins(c, KMS_KACTOR_UNPIN, -1)) ||
+	    (ret = batch_row(c, &r, &req, 1, 16, NULL, 100, "pin", "unpin")) ||
+	    (ret = batch_row(c, &r, &req, 16, 16, NULL, 0, "nop", "nop")))
 		goto fail;
-	r.object = "pin";
-	r.op = "unpin";
-	r.delta = d;
-	emit(c, &r);
-	req = ksession_req(KMS_KACTOR_NOP);
-	if ((ret = batch(c, &req, 16, NULL, NULL, 0, &d, &ret)))
-		goto fail;
-	r.object = "nop";
-	r.op = "nop";
-	r.delta = d;
-	emit(c, &r);
 	ksession_close(&c->s);
 	return;
 fail:
+	r.object = "pin";
 	emit_fail(c, &r, "pin", ret);
 	ksession_close(&c->s);
 }

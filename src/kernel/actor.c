@@ -122,30 +122,6 @@ static void do_elems(struct actor *a, const struct kms_kactor_req *req,
 	}
 }
 
-static void do_create(struct actor *a, const struct kms_kactor_req *req,
-		      struct kms_kactor_reply *rep)
-{
-	struct kms_kbpf_map_spec spec = req->spec;
-	int fd, h;
-
-	spec.inner_map_fd = req->spec.inner_map_fd >= 0 ? fd_of(a, req->spec.inner_map_fd) : -1;
-	spec.btf_fd = req->spec.btf_fd >= 0 ? fd_of(a, req->spec.btf_fd) : -1;
-	fd = kms_kbpf_map_create(&spec);
-	if (fd < 0) {
-		rep->ret = fd;
-		return;
-	}
-	h = new_handle(a, fd);
-	if (h < 0) {
-		rep->ret = h;
-		return;
-	}
-	a->obj[h].is_map = true;
-	a->obj[h].spec = req->spec;
-	rep->handle = h;
-	rep->fd = fd;
-}
-
 static void do_new_fd(struct actor *a, int fd, struct kms_kactor_reply *rep)
 {
 	int h;
@@ -161,6 +137,20 @@ static void do_new_fd(struct actor *a, int fd, struct kms_kactor_reply *rep)
 	}
 	rep->handle = h;
 	rep->fd = fd;
+}
+
+static void do_create(struct actor *a, const struct kms_kactor_req *req,
+		      struct kms_kactor_reply *rep)
+{
+	struct kms_kbpf_map_spec spec = req->spec;
+
+	spec.inner_map_fd = req->spec.inner_map_fd >= 0 ? fd_of(a, req->spec.inner_map_fd) : -1;
+	spec.btf_fd = req->spec.btf_fd >= 0 ? fd_of(a, req->spec.btf_fd) : -1;
+	do_new_fd(a, kms_kbpf_map_create(&spec), rep);
+	if (rep->handle >= 0) {
+		a->obj[rep->handle].is_map = true;
+		a->obj[rep->handle].spec = req->spec;	/* handles, as the controller knows them */
+	}
 }
 
 static void serve(struct actor *a, const struct kms_kactor_req *req, struct kms_kactor_reply *rep)
