@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <grp.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,6 +185,51 @@ static void test_validate_refuses_bad_trace_without_touching_the_kernel(void **s
 	run_result_free(&r);
 }
 
+/*
+ * Without root (and so without bpf(2) and cgroup writes) validate says what
+ * is missing and exits 2 before creating anything. Run as uid 65534 when
+ * the test runs as root, as the test's own uid otherwise.
+ */
+static void test_validate_without_root_exits_2(void **state)
+{
+	const char *exe = getenv("KMEMSIM");
+	char path[1024], err[2048];
+	int pfd[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(exe);
+	source_path("tests/kernel/traces/small.trace", path, sizeof(path));
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(pfd[1], 2);
+		if (geteuid() == 0 && (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+				       setresuid(65534, 65534, 65534)))
+			_exit(99);
+		execl(exe, exe, "validate", path, (char *)NULL);
+		_exit(98);
+	}
+	close(pfd[1]);
+	while ((n = read(pfd[0], err + got, sizeof(err) - 1 - (size_t)got)) > 0)
+		got += n;
+	err[got] = '\0';
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "root: effective uid is %u",
+			 geteuid() == 0 ? 65534u : (unsigned int)geteuid());
+		assert_non_null(strstr(err, want));
+	}
+	assert_non_null(strstr(err, "bpf(2)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_validate_small_trace),
 		cmocka_unit_test(test_validate_map_families),
 		cmocka_unit_test(test_validate_refuses_bad_trace_without_touching_the_kernel),
+		cmocka_unit_test(test_validate_without_root_exits_2),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
