@@ -74,6 +74,13 @@ static inline struct kms_cgroup_stats mmt_read(struct mmt *t, const char *path)
 	return st;
 }
 
+/* Create cgroup @path and move the fixture's task into it. */
+static inline void mmt_enter(struct mmt *t, const char *path)
+{
+	assert_int_equal(kms_cgroup_create(t->sim, path), 0);
+	assert_int_equal(kms_task_move(t->sim, 100, path), 0);
+}
+
 static inline struct mem_cgroup *mmt_memcg(struct mmt *t, const char *path)
 {
 	struct mem_cgroup *memcg = mem_cgroup_lookup(&t->sim->memcgs, path);

@@ -116,8 +116,7 @@ static void test_parent_max_refusal_leaves_nothing(void **state)
 
 	(void)state;
 	mmt_init(&t, 4096, 2, MMT_6_18);
-	assert_int_equal(kms_cgroup_create(t.sim, "/a/b"), 0);
-	assert_int_equal(kms_task_move(t.sim, 100, "/a/b"), 0);
+	mmt_enter(&t, "/a/b");
 	assert_int_equal(kms_cgroup_set_max(t.sim, "/a", 4 * 4096), 0);
 	/* order 3 = 8 pages > 4: the batch (64) and the exact retry fail at /a */
 	assert_int_equal(alloc_pages(t.sim, &t.ctx, 3, GFP_KERNEL_ACCOUNT | __GFP_NORETRY, &pg),
@@ -476,8 +475,7 @@ static void test_rmdir_drains_and_reparents(void **state)
 
 	(void)state;
 	mmt_init(&t, 4096, 2, MMT_6_18);
-	assert_int_equal(kms_cgroup_create(t.sim, "/a/b"), 0);
-	assert_int_equal(kms_task_move(t.sim, 100, "/a/b"), 0);
+	mmt_enter(&t, "/a/b");
 	assert_int_equal(kmalloc(t.sim, &t.ctx, 4000, GFP_KERNEL_ACCOUNT, &c), 0);
 	/* kmalloc-4k + 8 = 4104 bytes: 2 pages out of a batch of 64 */
 	assert_int_equal(mmt_read(&t, "/a").current, 64 * 4096);

@@ -65,8 +65,7 @@ static void test_rows_follow_reparenting(void **state)
 
 	(void)state;
 	mmt_init(&t, 4096, 2, MMT_6_18);
-	assert_int_equal(kms_cgroup_create(t.sim, "/a/b"), 0);
-	assert_int_equal(kms_task_move(t.sim, 100, "/a/b"), 0);
+	mmt_enter(&t, "/a/b");
 	assert_int_equal(kmalloc(t.sim, &t.ctx, 64, GFP_KERNEL_ACCOUNT, &c), 0);
 	assert_int_equal(kms_ledger_read(t.sim, 1, &row, 1, &n), 0);
 	assert_string_equal(row.cgroup, "/a/b");

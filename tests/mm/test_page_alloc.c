@@ -44,8 +44,7 @@ static void reparent(enum mmt_kernel k)
 	struct mmt t;
 
 	mmt_init(&t, 4096, 2, k);
-	assert_int_equal(kms_cgroup_create(t.sim, "/a/b"), 0);
-	assert_int_equal(kms_task_move(t.sim, 100, "/a/b"), 0);
+	mmt_enter(&t, "/a/b");
 	assert_int_equal(alloc_pages(t.sim, &t.ctx, 1, GFP_KERNEL_ACCOUNT, &c), 0);
 	assert_int_equal(kms_task_move(t.sim, 100, "/a"), 0);
 	assert_int_equal(kms_cgroup_remove(t.sim, "/a/b"), 0);
