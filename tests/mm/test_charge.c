@@ -106,6 +106,56 @@ static void test_batch_retried_exact_below_max(void **state)
 	mmt_fini(&t);
 }
 
+/*
+ * At the limit a blocking charge drains the other CPUs' stocks and retries;
+ * a non-blocking one fails while the room sits precharged in a stock.
+ */
+static void test_limit_drains_other_cpus_stock(void **state)
+{
+	struct alloc_ctx cpu1;
+	struct kmem_charge c0, c1;
+	struct mmt t;
+
+	(void)state;
+	mmt_init(&t, 4096, 2, MMT_6_18);
+	assert_int_equal(kms_cgroup_set_max(t.sim, "/a", 64 * 4096), 0);
+	/* CPU 0 takes a whole batch: 1 page used, 63 in its stock, /a at max */
+	assert_int_equal(one_page(&t, &t.ctx, GFP_KERNEL_ACCOUNT, &c0), 0);
+	assert_int_equal(mmt_read(&t, "/a").current, 64 * 4096);
+	cpu1 = t.ctx;
+	cpu1.cpu = 1;
+	assert_int_equal(one_page(&t, &cpu1, GFP_NOWAIT | __GFP_ACCOUNT, &c1), -ENOMEM);
+	assert_int_equal(mmt_read(&t, "/a").stock, 63 * 4096);
+	/* GFP_KERNEL: MEMCG_MAX, margin 0, drain_all_stock(/a), retry fits */
+	assert_int_equal(one_page(&t, &cpu1, GFP_KERNEL_ACCOUNT, &c1), 0);
+	assert_int_equal(mmt_read(&t, "/a").current, 2 * 4096);
+	assert_int_equal(mmt_read(&t, "/a").stock, 0);
+	assert_int_equal(mmt_read(&t, "/a").events_max, 1);
+	assert_int_equal(mmt_read(&t, "/a").events_oom, 0);
+	free_pages(t.sim, &t.ctx, &c0);
+	free_pages(t.sim, &cpu1, &c1);
+	mmt_fini(&t);
+}
+
+/* memory.high never fails a charge; every level above it raises MEMCG_HIGH. */
+static void test_memory_high(void **state)
+{
+	struct kmem_charge c;
+	struct mmt t;
+
+	(void)state;
+	mmt_init(&t, 4096, 2, MMT_6_18);
+	mmt_enter(&t, "/a/b");
+	assert_int_equal(kms_cgroup_set_high(t.sim, "/a", 2 * 4096), 0);
+	assert_int_equal(one_page(&t, &t.ctx, GFP_KERNEL_ACCOUNT, &c), 0);
+	/* the batch (64 pages) puts /a above high: /a/b is under no high */
+	assert_int_equal(mmt_read(&t, "/a").current, 64 * 4096);
+	assert_int_equal(mmt_read(&t, "/a").events_high, 1);
+	assert_int_equal(mmt_read(&t, "/a/b").events_high, 0);
+	free_pages(t.sim, &t.ctx, &c);
+	mmt_fini(&t);
+}
+
 /* A charge refused by a parent's max leaves nothing behind, anywhere. */
 static void test_parent_max_refusal_leaves_nothing(void **state)
 {
@@ -497,6 +547,8 @@ int main(void)
 		cmocka_unit_test(test_first_charge_takes_a_batch),
 		cmocka_unit_test(test_stock_slots),
 		cmocka_unit_test(test_batch_retried_exact_below_max),
+		cmocka_unit_test(test_limit_drains_other_cpus_stock),
+		cmocka_unit_test(test_memory_high),
 		cmocka_unit_test(test_parent_max_refusal_leaves_nothing),
 		cmocka_unit_test(test_blocking_charge_at_limit_counts_oom),
 		cmocka_unit_test(test_force_rules),
