@@ -58,6 +58,15 @@ int kms_task_create(struct kms_sim *sim, int32_t pid, uint32_t uid,
 int kms_task_fork(struct kms_sim *sim, int32_t parent_pid, int32_t child_pid);
 int kms_task_move(struct kms_sim *sim, int32_t pid, const char *cgroup);
 int kms_task_set_rlimit_memlock(struct kms_sim *sim, int32_t pid, uint64_t bytes);
+/* setuid(): later charges use the new uid's locked_vm; earlier ones stay where they were. */
+int kms_task_set_uid(struct kms_sim *sim, int32_t pid, uint32_t uid);
+/* Read a task's state: -ESRCH if @pid is not live. */
+struct kms_task_info {
+	uint32_t uid;
+	uint64_t rlimit_memlock;
+	const char *cgroup;	/* valid until the task moves or the cgroup goes */
+};
+int kms_task_read(const struct kms_sim *sim, int32_t pid, struct kms_task_info *out);
 int kms_task_exit(struct kms_sim *sim, int32_t pid);
 
 /* Per-user locked_vm (the rlimit scheme's counter). */
@@ -70,6 +79,8 @@ struct kms_user_stats {
 int kms_user_read(const struct kms_sim *sim, uint32_t uid, struct kms_user_stats *out);
 /* Another kernel user (perf, io_uring) takes (@pages > 0) or returns pages. */
 int kms_user_locked_vm_other(struct kms_sim *sim, uint32_t uid, int64_t pages);
+/* locked_vm of every uid together, bytes. */
+uint64_t kms_locked_vm_total(const struct kms_sim *sim);
 
 /*
  * drain_all_stock(): give every per-CPU page and byte stock back, as the

@@ -221,6 +221,35 @@ int kms_task_set_rlimit_memlock(struct kms_sim *sim, int32_t pid, uint64_t bytes
 	return 0;
 }
 
+int kms_task_set_uid(struct kms_sim *sim, int32_t pid, uint32_t uid)
+{
+	struct task *task = task_find(&sim->tasks, pid);
+	struct user_struct *user;
+
+	if (!task)
+		return -ESRCH;
+	user = user_table_get(&sim->users, uid);
+	if (!user)
+		return -ENOMEM;
+	task->uid = uid;
+	task->user = user;
+	return 0;
+}
+
+int kms_task_read(const struct kms_sim *sim, int32_t pid, struct kms_task_info *out)
+{
+	struct task *task = task_find((struct task_table *)&sim->tasks, pid);
+
+	if (!task)
+		return -ESRCH;
+	*out = (struct kms_task_info){
+		.uid = task->uid,
+		.rlimit_memlock = task->rlimit_memlock,
+		.cgroup = task->memcg->path,
+	};
+	return 0;
+}
+
 int kms_task_exit(struct kms_sim *sim, int32_t pid)
 {
 	struct task *task = task_find(&sim->tasks, pid);
@@ -258,6 +287,11 @@ int kms_user_locked_vm_other(struct kms_sim *sim, uint32_t uid, int64_t pages)
 	else
 		locked_vm_uncharge_other(user, -pages);
 	return 0;
+}
+
+uint64_t kms_locked_vm_total(const struct kms_sim *sim)
+{
+	return pages_to_bytes(sim, sim->users.locked_vm_total);
 }
 
 int kms_sim_set_mm_params(struct kms_sim *sim, const struct mm_params *params)
