@@ -160,8 +160,9 @@ int kms_kbpf_raw_tp_open(const char *tp_name, int prog_fd);
 /*
  * A valid BTF blob of exactly @size bytes: [1] int "int" (4 bytes) and,
  * when @value_size > 0, [2] int "char" (1 byte) and [3] char[@value_size];
- * the string section is padded with NULs. Returns the size, or -EINVAL if
- * @size is below kms_kbtf_min_size(@value_size) or above 16 MiB.
+ * the string section is padded with NULs. With @value_size 0, sizes from 37
+ * bytes up to the minimum get one anonymous pointer type. Returns the size, or
+ * -EINVAL if @size is too small for what was asked or above 16 MiB.
  */
 long kms_kbtf_build(void *buf, size_t size, uint32_t value_size);
 size_t kms_kbtf_min_size(uint32_t value_size);

@@ -16,6 +16,12 @@
 
 static const char strings[] = "\0int\0char";	/* offsets 1 and 5; sizeof includes the last NUL */
 
+/* Bytes of the string section the types need: "\0int\0" or "\0int\0char\0". */
+static size_t strings_len(uint32_t value_size)
+{
+	return value_size ? sizeof(strings) : 5;
+}
+
 static size_t types_len(uint32_t value_size)
 {
 	size_t t = sizeof(struct btf_type) + sizeof(uint32_t);	/* int */
@@ -28,7 +34,7 @@ static size_t types_len(uint32_t value_size)
 
 size_t kms_kbtf_min_size(uint32_t value_size)
 {
-	return sizeof(struct btf_header) + types_len(value_size) + sizeof(strings);
+	return sizeof(struct btf_header) + types_len(value_size) + strings_len(value_size);
 }
 
 static uint8_t *put_int(uint8_t *p, uint32_t name_off, uint32_t size, uint32_t enc)
@@ -48,8 +54,26 @@ long kms_kbtf_build(void *buf, size_t size, uint32_t value_size)
 	};
 	uint8_t *p = buf;
 
-	if (size < kms_kbtf_min_size(value_size) || size > KBTF_MAX_SIZE)
+	if (size > KBTF_MAX_SIZE)
 		return -EINVAL;
+	if (size < kms_kbtf_min_size(value_size)) {
+		/*
+		 * Too small for a named int (libbpf's feature probes are 40-odd
+		 * bytes): one anonymous type, a pointer to void, and a string
+		 * section of NULs. The kernel wants at least one type.
+		 */
+		struct btf_type t = { .info = BTF_KIND_PTR << 24 };
+
+		if (value_size || size < sizeof(h) + sizeof(t) + 1)
+			return -EINVAL;
+		memset(buf, 0, size);
+		h.type_len = sizeof(t);
+		h.str_off = h.type_len;
+		h.str_len = (uint32_t)(size - sizeof(h) - sizeof(t));
+		memcpy(buf, &h, sizeof(h));
+		memcpy((uint8_t *)buf + sizeof(h), &t, sizeof(t));
+		return (long)size;
+	}
 	h.type_off = 0;
 	h.type_len = (uint32_t)types_len(value_size);
 	h.str_off = h.type_len;
@@ -68,6 +92,6 @@ long kms_kbtf_build(void *buf, size_t size, uint32_t value_size)
 		p += sizeof(t) + sizeof(a);
 	}
 	/* Extra string bytes are NULs: empty strings, which btf_parse_str_sec() accepts. */
-	memcpy(p, strings, sizeof(strings));
+	memcpy(p, strings, strings_len(value_size));
 	return (long)size;
 }

@@ -122,6 +122,28 @@ static void test_hash_create_is_charged_to_the_scratch_cgroup(void **state)
 	assert_int_equal(kms_kcgroup_remove(&cg), 0);
 }
 
+/* The kernel accepts the blobs kms_kbtf_build() makes, down to libbpf's 43-byte probes. */
+static void test_btf_blobs_load(void **state)
+{
+	static const struct { size_t size; uint32_t value_size; } cases[] = {
+		{ 37, 0 }, { 43, 0 }, { 45, 0 }, { 90, 8 }, { 65536, 0 }, { 65536, 256 },
+	};
+	static uint8_t blob[65536];
+
+	need_kernel(*state);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int fd;
+
+		assert_int_equal(kms_kbtf_build(blob, cases[i].size, cases[i].value_size),
+				 (long)cases[i].size);
+		fd = kms_kbtf_load(blob, cases[i].size);
+		if (fd < 0)
+			fprintf(stderr, "BTF of %zu bytes: %d\n", cases[i].size, fd);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+}
+
 /* What a SIGKILLed run leaves is found by its dead pid, and removed. */
 static void test_orphans_are_found_and_removed(void **state)
 {
@@ -234,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_create_is_charged_to_the_scratch_cgroup),
+		cmocka_unit_test(test_btf_blobs_load),
 		cmocka_unit_test(test_orphans_are_found_and_removed),
 		cmocka_unit_test(test_validate_small_trace),
 		cmocka_unit_test(test_validate_map_families),

@@ -88,11 +88,18 @@ static void test_btf_blob_has_the_asked_size(void **state)
 	struct btf_header h;
 
 	(void)state;
-	/* header 24 + int (12 + 4) + strings "\0int\0char\0" (10) */
-	assert_int_equal(kms_kbtf_min_size(0), 24 + 16 + 10);
-	/* + char (12 + 4) + array (12 + 12) */
+	/* header 24 + int (12 + 4) + strings "\0int\0" (5) */
+	assert_int_equal(kms_kbtf_min_size(0), 24 + 16 + 5);
+	/* + char (12 + 4) + array (12 + 12), strings "\0int\0char\0" (10) */
 	assert_int_equal(kms_kbtf_min_size(8), 24 + 16 + 16 + 24 + 10);
-	assert_int_equal(kms_kbtf_build(buf, 49, 0), -EINVAL);
+	assert_int_equal(kms_kbtf_build(buf, 89, 8), -EINVAL);
+	/* below the int's minimum: header 24 + one pointer type 12 + NUL strings */
+	assert_int_equal(kms_kbtf_build(buf, 43, 0), 43);
+	memcpy(&h, buf, sizeof(h));
+	assert_int_equal(h.type_len, 12);
+	assert_int_equal(h.str_len, 43 - 24 - 12);
+	assert_int_equal(kms_kbtf_build(buf, 37, 0), 37);
+	assert_int_equal(kms_kbtf_build(buf, 36, 0), -EINVAL);	/* no room for the "" string */
 	assert_int_equal(kms_kbtf_build(buf, 4096, 8), 4096);
 	memcpy(&h, buf, sizeof(h));
 	assert_int_equal(h.magic, BTF_MAGIC);
