@@ -63,7 +63,8 @@ struct vstep {
 	char op[24];
 	int64_t real, traced;
 	bool has_traced;
-	int64_t measured;
+	int64_t measured;		/* kernel memory */
+	struct ksession_delta all;	/* every counter, for the usage and memory.stat columns */
 	uint64_t memlock;
 	bool has_memlock;
 	int new_fds;		/* struct files created (+) or released (-) by the step */
@@ -155,6 +156,7 @@ static int run_step(struct validate *v, struct kms_kactor_req *req, struct kms_k
 
 	if (ret)
 		return ret;
+	ksession_add_last_delta(&v->s, &st->all);
 	st->real = rep->ret ? rep->ret : rep->handle >= 0 ? rep->fd : (int64_t)rep->done;
 	if (rep->fd >= 0 && rep->ret == 0)
 		st->has_memlock = kms_fdinfo_read_memlock(v->s.actor.pid, rep->fd,
@@ -279,6 +281,7 @@ static int elems(struct validate *v, size_t obj, bool del, const uint64_t *keys,
 	ret = ksession_read(&v->s, &c);
 	if (ret)
 		return ret;
+	ksession_add_last_delta(&v->s, &st->all);
 	st->measured = (int64_t)(c.kmem - before);
 	st->real = first_err && total == 0 ? first_err : (int64_t)total;
 	st->has_memlock = kms_fdinfo_read_memlock(v->s.actor.pid, o->afd, &st->memlock) == 0;
@@ -516,6 +519,7 @@ static int do_irq_updates(struct validate *v, size_t obj, uint64_t want, struct 
 	n = rep.done;
 	if ((ret = ksession_read(&v->s, &c)))
 		return ret;
+	ksession_add_last_delta(&v->s, &st->all);
 	/* the detach's own frees land in this reading too: link and prog are < 1 page */
 	st->measured = (int64_t)(c.kmem - before);
 	st->real = (int64_t)(n - n0);
@@ -752,6 +756,8 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 {
 	long page = v->s.caps.page_size;
 	int fails = 0, checked = 0, differs = 0;
+	/* memory.stat has slab/percpu/vmalloc only on v2 (v1 on 6.18 shows none of them) */
+	bool v2 = v->s.caps.memcg_version == 2;
 
 	printf("kmemsim validate %s\n", path);
 	printf("kernel %s, %d possible CPUs, %ld-byte pages; cgroup v%d memory controller at %s\n",
@@ -766,13 +772,19 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 	       "  kernel-memory counter (%s) is read; a bare fd costs %" PRId64 " bytes here\n"
 	       "  (struct file + dentry, measured) and is added to the model per new fd\n",
 	       v->s.caps.memcg_version == 1 ? "memory.force_empty" : "memory.high below usage",
-	       v->s.caps.memcg_version == 1 ? "memory.kmem.usage_in_bytes" : "memory.stat kernel",
+	       v->s.caps.memcg_version == 1 ? "memory.kmem.usage_in_bytes" : "memory.current",
 	       v->fd_cost);
 	printf("tolerance: |measured - (modelled + fds x fd cost)| < %ld bytes (one page: after a\n"
 	       "  drain obj_cgroup keeps < 1 page of pre-charged bytes, at each end of a step)\n",
 	       page);
-	printf("\n%6s %5s %-18s %7s %7s %10s %10s %10s %8s  %s\n", "seq", "line", "op", "real",
-	       "trace", "measured", "memlock", "modelled", "diff", "verdict");
+	printf("columns: usage = memory usage delta (user pages too), measured = kernel memory\n"
+	       "  delta%s; both after the drain\n",
+	       v2 ? ", slab/percpu/vmalloc = memory.stat deltas" : "");
+	printf("\n%6s %5s %-18s %7s %7s %10s %10s", "seq", "line", "op", "real", "trace", "usage",
+	       "measured");
+	if (v2)
+		printf(" %9s %9s %9s", "slab", "percpu", "vmalloc");
+	printf(" %10s %10s %8s  %s\n", "memlock", "modelled", "diff", "verdict");
 	for (size_t i = 0; i < v->nr_steps; i++) {
 		const struct vstep *s = &v->steps[i];
 		char real[24], traced[24], ml[24] = "-", mod[24] = "-", diff[24] = "-";
@@ -810,8 +822,12 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 		/* a step that succeeded here but failed there (or back) measures something else */
 		if (s->has_traced && (s->real < 0) != (s->traced < 0))
 			differs++;
-		printf("%6" PRIu64 " %5u %-18s %7s %7s %10" PRId64 " %10s %10s %8s  %s%s%s%s\n",
-		       s->seq, s->line, s->op, real, traced, s->measured, ml, mod, diff, verdict,
+		printf("%6" PRIu64 " %5u %-18s %7s %7s %10" PRId64 " %10" PRId64, s->seq, s->line,
+		       s->op, real, traced, s->all.usage, s->measured);
+		if (v2)
+			printf(" %9" PRId64 " %9" PRId64 " %9" PRId64, s->all.slab, s->all.percpu,
+			       s->all.vmalloc);
+		printf(" %10s %10s %8s  %s%s%s%s\n", ml, mod, diff, verdict,
 		       s->has_traced && (s->real < 0) != (s->traced < 0)
 		       ? " (result differs from the trace)" : "",
 		       s->note ? ": " : "", s->note ? s->note : "");

@@ -148,9 +148,21 @@ int ksession_read(struct ksession *s, struct kms_kcgroup_counters *c)
 
 	if (!ret)
 		ret = kms_kcgroup_read(&s->cg, c);
-	if (!ret)
+	if (!ret) {
 		s->kmem = c->kmem;
+		s->prev = s->last;
+		s->last = *c;
+	}
 	return ret;
+}
+
+void ksession_add_last_delta(const struct ksession *s, struct ksession_delta *d)
+{
+	d->kmem += (int64_t)(s->last.kmem - s->prev.kmem);
+	d->usage += (int64_t)(s->last.usage - s->prev.usage);
+	d->slab += (int64_t)(s->last.stat_slab - s->prev.stat_slab);
+	d->percpu += (int64_t)(s->last.stat_percpu - s->prev.stat_percpu);
+	d->vmalloc += (int64_t)(s->last.stat_vmalloc - s->prev.stat_vmalloc);
 }
 
 int ksession_step(struct ksession *s, const struct kms_kactor_req *req,

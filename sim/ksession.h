@@ -23,7 +23,15 @@ struct ksession {
 	struct kms_kactor actor;
 	unsigned int drain_wait_ms;	/* after each drain, for the remote CPUs' flush work */
 	uint64_t kmem;			/* last drained reading */
+	struct kms_kcgroup_counters last, prev;	/* the last two drained readings */
 };
+
+/* Signed change of the counters between two readings. */
+struct ksession_delta {
+	int64_t kmem, usage, slab, percpu, vmalloc;
+};
+/* Add last - prev (the change across the most recent reading) to @d. */
+void ksession_add_last_delta(const struct ksession *s, struct ksession_delta *d);
 
 /*
  * Probe the kernel; on anything missing write the reasons to stderr and

@@ -20,7 +20,7 @@
  *   (cgroup v1: write 0 to memory.force_empty; v2: a memory.high write below
  *   usage, restored to "max"), waits for the remote CPUs' drain work, and
  *   reads the kernel-memory counter (v1 memory.kmem.usage_in_bytes; v2
- *   memory.stat "kernel"). After a drain only obj_cgroup's sub-page
+ *   memory.current, as the actor adds no user pages). After a drain only obj_cgroup's sub-page
  *   remainder (< 1 page per objcg) is left, so a step's delta is exact to
  *   within one page.
  */
@@ -62,7 +62,7 @@ struct kms_kcgroup {
 
 struct kms_kcgroup_counters {
 	uint64_t usage;		/* v1 memory.usage_in_bytes, v2 memory.current */
-	uint64_t kmem;		/* v1 memory.kmem.usage_in_bytes, v2 memory.stat kernel */
+	uint64_t kmem;		/* v1 memory.kmem.usage_in_bytes, v2 memory.current */
 	uint64_t max_usage;	/* v1 memory.max_usage_in_bytes, v2 memory.peak */
 	uint64_t failcnt;	/* v1 memory.failcnt, v2 memory.events max */
 	/* memory.stat, where the kernel reports them (v2); 0 otherwise */

@@ -187,7 +187,13 @@ int kms_kcgroup_read(const struct kms_kcgroup *cg, struct kms_kcgroup_counters *
 	}
 	if ((ret = cg_read_u64(cg, "memory.current", &out->usage)))
 		return ret;
-	out->kmem = out->stat_kernel;
+	/*
+	 * v2 has no kernel-memory page counter of its own; memory.stat "kernel"
+	 * is an rstat sum flushed lazily (mm/memcontrol.c mem_cgroup_flush_stats()
+	 * skips small updates), so it can lag a step. memory.current after a
+	 * drain is the exact page counter, and the actor adds no user pages.
+	 */
+	out->kmem = out->usage;
 	if (cg_read_u64(cg, "memory.peak", &out->max_usage))
 		out->max_usage = 0;	/* memory.peak is 5.19+ */
 	{
