@@ -575,6 +575,54 @@ fail:
 	ksession_close(&c->s);
 }
 
+/*
+ * What a delete gives back, and when: 1024 inserts into a non-preallocated
+ * map, 1024 deletes, a reading 5 s later, then 1024 inserts of other keys.
+ */
+static void measure_delete_lifetime(struct cal *c, const char *name, uint32_t key_size)
+{
+	const struct kms_kbpf_map_type *t = kms_kbpf_map_type_by_name(name);
+	struct cal_row r = { .object = name, .type_id = t->type, .key_size = key_size,
+			     .value_size = 8, .max_entries = 65536, .flags = BPF_F_NO_PREALLOC };
+	struct kms_kactor_req req = ksession_req(KMS_KACTOR_MAP_CREATE);
+	struct kms_kactor_reply rep;
+	static const struct { uint32_t op; uint64_t first_key; unsigned int settle_ms;
+			      const char *name; } steps[] = {
+		{ KMS_KACTOR_UPDATE, 1, 0, "insert" },
+		{ KMS_KACTOR_DELETE, 1, 5000, "delete_then_5s" },
+		{ KMS_KACTOR_UPDATE, 100000, 0, "reinsert_other_keys" },
+	};
+	int64_t d;
+	int ret;
+
+	if (!wanted(c, "delete_lifetime") || open_session(c))
+		return;
+	req.spec = (struct kms_kbpf_map_spec){ .type = t->type, .key_size = key_size,
+		.value_size = 8, .max_entries = 65536, .flags = BPF_F_NO_PREALLOC,
+		.inner_map_fd = -1, .btf_fd = -1 };
+	if ((ret = one(c, &req, &rep, 0, &d)) || (ret = rep.ret)) {
+		emit_fail(c, &r, "create", ret);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct kms_kactor_req u = ksession_req(steps[i].op);
+
+		u.handle = rep.handle;
+		u.key_id = steps[i].first_key;
+		u.count = 1024;
+		if ((ret = one(c, &u, &rep, steps[i].settle_ms, &d)))
+			break;
+		r.op = steps[i].name;
+		r.count = rep.done;
+		r.delta = d;
+		r.result = rep.ret ? errname(rep.ret) : "ok";
+		emit(c, &r);
+		rep.handle = u.handle;
+	}
+out:
+	ksession_close(&c->s);
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
 	static const uint64_t insns[] = { 2, 64, 512, 4096, 32768, 1000000 };
@@ -586,7 +634,8 @@ int cmd_calibrate(int argc, char **argv)
 			printf("usage: kmemsim calibrate [--only OBJECT] [-o FILE]\n"
 			       "Measure real kernel memory charges of BPF objects in scratch memory\n"
 			       "cgroups (needs root, bpf(2) and a memory controller); CSV on stdout.\n"
-			       "OBJECT is a map type name, prog, btf, pin, fd, nop or irq.\n");
+			       "OBJECT is a map type name, prog, btf, pin, fd, nop, irq or\n"
+			       "delete_lifetime.\n");
 			return KMS_EXIT_OK;
 		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
 			c.only = argv[++i];
@@ -612,6 +661,9 @@ int cmd_calibrate(int argc, char **argv)
 			      btf_sizes[i] ? btf_sizes[i] : kms_kbtf_min_size(0));
 	measure_pins_and_fds(&c);
 	measure_foreign_updates(&c);
+	measure_delete_lifetime(&c, "hash", 8);
+	measure_delete_lifetime(&c, "percpu_hash", 8);
+	measure_delete_lifetime(&c, "lpm_trie", 8);
 	if (c.f != stdout)
 		fclose(c.f);
 	return c.failures ? KMS_EXIT_FAIL : KMS_EXIT_OK;

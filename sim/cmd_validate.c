@@ -536,6 +536,14 @@ static int apply(struct validate *v, const struct kms_event *ev)
 	size_t obj;
 	int ret;
 
+	/* the trace's CPU: bpf_mem_alloc caches and the stocks are per CPU */
+	if ((ev->kind == KMS_EV_BPF || ev->kind == KMS_EV_PROG_UPDATE ||
+	     ev->kind == KMS_EV_PROG_DELETE) && v->s.caps.nr_possible_cpus > 0) {
+		uint32_t cpu = ev->cpu % (uint32_t)v->s.caps.nr_possible_cpus;
+
+		if (cpu != v->s.cpu && ksession_set_cpu(&v->s, cpu) < 0)
+			ksession_set_cpu(&v->s, 0);	/* offline CPU: stay on 0 */
+	}
 	switch (ev->kind) {
 	case KMS_EV_BPF:
 		break;
@@ -767,7 +775,8 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 		printf("model: profile %s (checked on %s)\n", profile, CHECKED_ON);
 	else
 		printf("model: not run: %s\n", why);
-	printf("method: one actor process in a fresh memory cgroup does the steps; before every\n"
+	printf("method: one actor process in a fresh memory cgroup does the steps, on the CPU the\n"
+	       "  trace names (modulo the CPUs here); before every\n"
 	       "  reading the per-CPU page and object stocks are drained (%s) and the\n"
 	       "  kernel-memory counter (%s) is read; a bare fd costs %" PRId64 " bytes here\n"
 	       "  (struct file + dentry, measured) and is added to the model per new fd\n",

@@ -112,6 +112,9 @@ int ksession_open(struct ksession *s, bool with_bpffs, size_t prefault)
 	ret = kms_kcgroup_add_pid(&s->cg, s->actor.pid);
 	if (ret)
 		goto fail;
+	ret = ksession_set_cpu(s, 0);
+	if (ret)
+		goto fail;
 	ret = ksession_read(s, &c);
 	if (ret)
 		goto fail;
@@ -140,6 +143,21 @@ void ksession_close(struct ksession *s)
 int ksession_open_second(struct ksession *s)
 {
 	return kms_kcgroup_create(&s->caps, KSESSION_CGROUP_PREFIX, &s->cg2);
+}
+
+int ksession_set_cpu(struct ksession *s, uint32_t cpu)
+{
+	struct kms_kactor_req req = ksession_req(KMS_KACTOR_SET_CPU);
+	struct kms_kactor_reply rep;
+	int ret;
+
+	req.count = cpu;
+	ret = kms_kactor_call(&s->actor, &req, &rep);
+	if (!ret)
+		ret = rep.ret;
+	if (!ret)
+		s->cpu = cpu;
+	return ret;
 }
 
 int ksession_read(struct ksession *s, struct kms_kcgroup_counters *c)

@@ -22,6 +22,7 @@ struct ksession {
 	struct kms_kbpffs fs;
 	struct kms_kactor actor;
 	unsigned int drain_wait_ms;	/* after each drain, for the remote CPUs' flush work */
+	uint32_t cpu;			/* the CPU the actor is pinned to */
 	uint64_t kmem;			/* last drained reading */
 	struct kms_kcgroup_counters last, prev;	/* the last two drained readings */
 };
@@ -38,12 +39,18 @@ void ksession_add_last_delta(const struct ksession *s, struct ksession_delta *d)
  * return -ENOTSUP (the caller exits 2). Installs the cleanup handlers once.
  */
 int ksession_probe(struct ksession *s);
-/* New cgroup, bpffs (if @with_bpffs), actor moved in, first drained reading. */
+/*
+ * New cgroup, bpffs (if @with_bpffs), actor moved in and pinned to CPU 0
+ * (bpf_mem_alloc caches and stocks are per CPU: a migrating actor would
+ * make the numbers depend on the scheduler), first drained reading.
+ */
 int ksession_open(struct ksession *s, bool with_bpffs, size_t prefault);
 /* Stop the actor, wait for deferred frees, remove the cgroup, unmount. Idempotent. */
 void ksession_close(struct ksession *s);
 /* Create s->cg2 (removed by ksession_close() after the actor is stopped). */
 int ksession_open_second(struct ksession *s);
+/* Pin the actor to @cpu. */
+int ksession_set_cpu(struct ksession *s, uint32_t cpu);
 /* Drain and read; sets s->kmem. */
 int ksession_read(struct ksession *s, struct kms_kcgroup_counters *c);
 /*

@@ -7,6 +7,7 @@
  * charges are the kernel objects the requests create.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -224,6 +225,19 @@ static void serve(struct actor *a, const struct kms_kactor_req *req, struct kms_
 		break;
 	case KMS_KACTOR_NOP:
 		break;
+	case KMS_KACTOR_SET_CPU: {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		if (req->count >= CPU_SETSIZE) {
+			rep->ret = -EINVAL;
+			break;
+		}
+		CPU_SET((int)req->count, &set);
+		/* sched_setaffinity() migrates before it returns: the next request runs there */
+		rep->ret = sched_setaffinity(0, sizeof(set), &set) < 0 ? -errno : 0;
+		break;
+	}
 	case KMS_KACTOR_OBJ_GET:
 		do_new_fd(a, kms_kbpf_obj_get(req->path), rep);
 		break;
