@@ -449,6 +449,17 @@ static void measure_pins_and_fds(struct cal *c)
 	req = ksession_req(KMS_KACTOR_CLOSE);
 	if ((ret = batch_row(c, &r, &req, 16, 16, handles, 100, "fd", "close")))
 		goto fail;
+	{
+		uint64_t cost;
+
+		/* what the fd rows should show: struct file + dentry, from /proc/slabinfo */
+		r.object = "fd";
+		r.op = "slab_cost";
+		r.count = 1;
+		r.delta = kms_kernel_fd_cost(&cost) ? 0 : (int64_t)cost;
+		r.result = "derived: filp + dentry objsize + 2 objcg pointers";
+		emit(c, &r);
+	}
 	req = ksession_req(KMS_KACTOR_NOP);
 	if ((ret = pins(c, KMS_KACTOR_UNPIN, -1)) ||
 	    (ret = batch_row(c, &r, &req, 1, 16, NULL, 100, "pin", "unpin")) ||

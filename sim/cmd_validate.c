@@ -82,7 +82,8 @@ struct validate {
 	struct vpin *pins;
 	size_t nr_pins, cap_pins;
 	int32_t filler_prog;	/* actor handle of a prog for prog_array values, -1 */
-	int64_t fd_cost;	/* measured bytes of one bare fd (struct file + dentry) */
+	int64_t fd_cost;	/* bytes of one bare fd (struct file + dentry), from slabinfo */
+	int64_t fd_measured;	/* the same measured: 64 BPF_OBJ_GETs, a cross-check */
 	struct vstep *steps;
 	size_t nr_steps, cap_steps;
 };
@@ -729,7 +730,7 @@ static int measure_fd_cost(struct validate *v)
 	if ((ret = ksession_read(&v->s, &c)))
 		return ret;
 	/* 64 fds: the page-granular counter resolves the per-fd cost to 64 bytes */
-	v->fd_cost = ((int64_t)(c.kmem - before) + 32) / 64;
+	v->fd_measured = ((int64_t)(c.kmem - before) + 32) / 64;
 	req.op = KMS_KACTOR_UNPIN;
 	if ((ret = setup(v, &req, &rep)))
 		return ret;
@@ -779,10 +780,11 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 	       "  trace names (modulo the CPUs here); before every\n"
 	       "  reading the per-CPU page and object stocks are drained (%s) and the\n"
 	       "  kernel-memory counter (%s) is read; a bare fd costs %" PRId64 " bytes here\n"
-	       "  (struct file + dentry, measured) and is added to the model per new fd\n",
+	       "  (struct file + dentry from /proc/slabinfo, each + 8 for its objcg pointer;\n"
+	       "  measured: %" PRId64 " +- 64) and is added to the model per new fd\n",
 	       v->s.caps.memcg_version == 1 ? "memory.force_empty" : "memory.high below usage",
 	       v->s.caps.memcg_version == 1 ? "memory.kmem.usage_in_bytes" : "memory.current",
-	       v->fd_cost);
+	       v->fd_cost, v->fd_measured);
 	printf("tolerance: |measured - (modelled + fds x fd cost)| < %ld bytes (one page: after a\n"
 	       "  drain obj_cgroup keeps < 1 page of pre-charged bytes, at each end of a step)\n",
 	       page);
@@ -935,7 +937,14 @@ int cmd_validate(int argc, char **argv)
 			strerror(-ret));
 		return KMS_EXIT_USAGE;
 	}
-	ret = measure_fd_cost(&v);
+	{
+		uint64_t cost;
+
+		ret = kms_kernel_fd_cost(&cost);
+		v.fd_cost = ret ? 0 : (int64_t)cost;
+	}
+	if (ret == 0)
+		ret = measure_fd_cost(&v);
 	if (ret == 0) {
 		struct kms_kactor_req req = ksession_req(KMS_KACTOR_PROG_LOAD);
 		struct kms_kactor_reply rep;

@@ -190,6 +190,18 @@ int kms_kbpffs_unmount(struct kms_kbpffs *fs);
 int kms_fdinfo_parse_memlock(const char *text, uint64_t *memlock);
 int kms_fdinfo_read_memlock(pid_t pid, int fd, uint64_t *memlock);
 
+/* ---- slab sizes ---- */
+
+/* The <objsize> column of @cache's line in a /proc/slabinfo text; -ENOENT if absent. */
+int kms_slabinfo_parse_objsize(const char *text, const char *cache, uint32_t *objsize);
+/*
+ * What one more bpf fd charges: anon_inode_getfd() allocates a struct file
+ * (filp cache) and a pseudo dentry (dentry cache), both SLAB_ACCOUNT, each
+ * charged obj_full_size() = s->size + sizeof(struct obj_cgroup *) (6.18
+ * mm/slab.h). From /proc/slabinfo (root only).
+ */
+int kms_kernel_fd_cost(uint64_t *bytes);
+
 /* ---- the actor ---- */
 
 enum kms_kactor_op {

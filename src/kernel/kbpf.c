@@ -354,3 +354,45 @@ int kms_fdinfo_read_memlock(pid_t pid, int fd, uint64_t *memlock)
 	ret = kms_kernel_read_file(path, buf, sizeof(buf));
 	return ret < 0 ? ret : kms_fdinfo_parse_memlock(buf, memlock);
 }
+
+int kms_slabinfo_parse_objsize(const char *text, const char *cache, uint32_t *objsize)
+{
+	size_t n = strlen(cache);
+
+	for (const char *p = text; p && *p; ) {
+		if (strncmp(p, cache, n) == 0 && (p[n] == ' ' || p[n] == '\t')) {
+			unsigned long active, num, size;
+
+			if (sscanf(p + n, "%lu %lu %lu", &active, &num, &size) != 3 || !size ||
+			    size > UINT32_MAX)
+				return -EINVAL;
+			*objsize = (uint32_t)size;
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -ENOENT;
+}
+
+int kms_kernel_fd_cost(uint64_t *bytes)
+{
+	uint32_t filp, dentry;
+	char *buf = malloc(1 << 20);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	ret = kms_kernel_read_file("/proc/slabinfo", buf, 1 << 20);
+	if (ret >= 0)
+		ret = kms_slabinfo_parse_objsize(buf, "filp", &filp);
+	if (ret >= 0)
+		ret = kms_slabinfo_parse_objsize(buf, "dentry", &dentry);
+	free(buf);
+	if (ret < 0)
+		return ret;
+	/* obj_full_size(): each object also pays for its obj_cgroup pointer */
+	*bytes = (uint64_t)filp + dentry + 2 * sizeof(void *);
+	return 0;
+}

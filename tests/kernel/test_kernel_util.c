@@ -131,6 +131,26 @@ static void test_fdinfo_memlock(void **state)
 	assert_int_equal(kms_fdinfo_parse_memlock("memlock:\t12x\n", &v), -EINVAL);
 }
 
+static void test_slabinfo_objsize(void **state)
+{
+	/* lines as 6.18 /proc/slabinfo prints them */
+	static const char text[] =
+		"slabinfo - version: 2.1\n"
+		"# name            <active_objs> <num_objs> <objsize> <objperslab> ...\n"
+		"filp_cache_x         10     21    512   21    1 : tunables    0    0    0\n"
+		"dentry             12345  12390    192   21    1 : tunables    0    0    0\n"
+		"filp                2048   2058    192   21    1 : tunables    0    0    0\n";
+	uint32_t v = 0;
+
+	(void)state;
+	assert_int_equal(kms_slabinfo_parse_objsize(text, "filp", &v), 0);
+	assert_int_equal(v, 192);	/* not the "filp_cache_x" line */
+	assert_int_equal(kms_slabinfo_parse_objsize(text, "dentry", &v), 0);
+	assert_int_equal(v, 192);
+	assert_int_equal(kms_slabinfo_parse_objsize(text, "inode_cache", &v), -ENOENT);
+	assert_int_equal(kms_slabinfo_parse_objsize("filp  1 2 x\n", "filp", &v), -EINVAL);
+}
+
 static void test_cpulist(void **state)
 {
 	(void)state;
@@ -178,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_percpu_values_are_rounded_per_cpu),
 		cmocka_unit_test(test_btf_blob_has_the_asked_size),
 		cmocka_unit_test(test_fdinfo_memlock),
+		cmocka_unit_test(test_slabinfo_objsize),
 		cmocka_unit_test(test_cpulist),
 		cmocka_unit_test(test_missing_names_each_requirement),
 		cmocka_unit_test(test_words),
