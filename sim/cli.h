@@ -22,6 +22,8 @@ int cmd_import(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+/* sim/calibrate_model.c: a measured calibration CSV replayed in the model. */
+int calibrate_model(const char *path, const char *profile, FILE *out);
 
 /* Print "kmemsim: " and the message to stderr; returns KMS_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

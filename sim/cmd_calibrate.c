@@ -639,15 +639,23 @@ int cmd_calibrate(int argc, char **argv)
 	static const uint64_t insns[] = { 2, 64, 512, 4096, 32768, 1000000 };
 	static const uint64_t btf_sizes[] = { 0, 4096, 65536, 1u << 20 };
 	struct cal c = { .f = stdout };
+	const char *model = NULL, *profile = "linux-6.18";
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			printf("usage: kmemsim calibrate [--only OBJECT] [-o FILE]\n"
+			       "       kmemsim calibrate --model MEASURED.csv [--profile P] [-o FILE]\n"
 			       "Measure real kernel memory charges of BPF objects in scratch memory\n"
 			       "cgroups (needs root, bpf(2) and a memory controller); CSV on stdout.\n"
 			       "OBJECT is a map type name, prog, btf, pin, fd, nop, irq or\n"
-			       "delete_lifetime.\n");
+			       "delete_lifetime. --model replays a measured CSV in the model\n"
+			       "(default profile linux-6.18) and adds modelled, expected, diff and a\n"
+			       "verdict to every row; it needs no root.\n");
 			return KMS_EXIT_OK;
+		} else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+			model = argv[++i];
+		} else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
+			profile = argv[++i];
 		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
 			c.only = argv[++i];
 		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
@@ -659,6 +667,13 @@ int cmd_calibrate(int argc, char **argv)
 		} else {
 			return cli_usage_error("calibrate: unknown argument '%s'", argv[i]);
 		}
+	}
+	if (model) {
+		int status = calibrate_model(model, profile, c.f);
+
+		if (c.f != stdout)
+			fclose(c.f);
+		return status;
 	}
 	if (ksession_probe(&c.s))
 		return KMS_EXIT_USAGE;
