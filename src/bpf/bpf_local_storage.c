@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kernel/bpf/bpf_local_storage.c: sk/inode/task/cgrp storage maps. The map
+ * holds buckets only; each owner (key id = the socket, inode, task or
+ * cgroup) gets a bpf_local_storage on its first element and an element per
+ * map, both charged to the map (5.11+). sk storage is also limited by
+ * optmem_max, which the model does not see.
+ */
+#include <errno.h>
+
+#include "bpf/bpf.h"
+
+#define BPF_LOCAL_STORAGE_MAX_VALUE_SIZE (65535 - 8 - 256)	/* approx., U16 selem */
+
+static uint64_t nbuckets(const struct kms_bpf *w)
+{
+	/* bpf_local_storage_map_alloc(): max(roundup_pow_of_two(num_possible_cpus()), 2) */
+	uint64_t n = roundup_pow_of_two_u32(nr_cpus(w));
+
+	return n < 2 ? 2 : n;
+}
+
+static int local_storage_alloc(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac)
+{
+	const struct kms_struct_sizes *sz = &w->p->sz;
+	uint64_t buckets = nbuckets(w) * sz->bpf_local_storage_map_bucket.bytes;
+	int err;
+
+	/* bpf_local_storage_map_alloc_check() */
+	if (m->map_flags & ~(KMS_F_NO_PREALLOC | KMS_F_CLONE) ||
+	    !(m->map_flags & KMS_F_NO_PREALLOC) || m->max_entries || m->key_size != 4)
+		return bpf_err(w, -EINVAL, "local storage: BPF_F_NO_PREALLOC, key_size 4, "
+			       "max_entries 0");
+	if (m->value_size == 0 || m->value_size > BPF_LOCAL_STORAGE_MAX_VALUE_SIZE)
+		return bpf_err(w, -E2BIG, "local storage value_size %u", m->value_size);
+	/* 5.10: cost = sizeof(*smap->buckets) * nbuckets + sizeof(*smap) */
+	err = bpf_map_charge_init(w, m, ac, buckets + sz->bpf_local_storage_map.bytes);
+	if (!err)
+		err = bpf_obj_kmalloc(w, &m->obj, ac, sz->bpf_local_storage_map.bytes,
+				      bpf_account(w, GFP_USER | __GFP_ZERO));
+	if (!err)	/* kvcalloc(nbuckets, sizeof(bucket), GFP_USER | __GFP_ACCOUNT) */
+		err = bpf_obj_kmalloc(w, &m->obj, ac, buckets, bpf_account(w, GFP_USER));
+	return err;
+}
+
+static int local_storage_update(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+				uint64_t key, uint32_t flags, uint32_t obj_id)
+{
+	const struct kms_struct_sizes *sz = &w->p->sz;
+	struct elem_alloc a = { 0 };
+	bool exists = keyset_find(&m->keys, key, NULL);
+	int err;
+
+	(void)obj_id;
+	if (flags > KMS_EXIST)
+		return bpf_err(w, -EINVAL, "update flags 0x%x", flags);
+	if (exists && flags == KMS_NOEXIST)
+		return bpf_err(w, -EEXIST, "storage exists (BPF_NOEXIST)");
+	if (!exists && flags == KMS_EXIST)
+		return bpf_err(w, -ENOENT, "no storage (BPF_EXIST)");
+	if (exists)
+		return 0;	/* value copied in place */
+	/* bpf_selem_alloc(): elem + value; bpf_local_storage_alloc() for the owner */
+	err = bpf_map_kmalloc_node(w, m, ac, sz->bpf_local_storage_elem.bytes + m->value_size,
+				   w->p->elem_gfp | __GFP_ZERO, &a.c[0]);
+	if (err)
+		return bpf_err(w, err, "local storage element allocation failed");
+	a.nr = 1;
+	err = bpf_map_kmalloc_node(w, m, ac, sz->bpf_local_storage.bytes,
+				   w->p->elem_gfp | __GFP_ZERO, &a.c[1]);
+	if (err) {
+		kfree(w->sim, ac, &a.c[0]);
+		return bpf_err(w, err, "local storage allocation failed");
+	}
+	a.nr = 2;
+	err = bpf_elem_insert(w, m, key, &a);
+	if (err) {
+		kfree(w->sim, ac, &a.c[1]);
+		kfree(w->sim, ac, &a.c[0]);
+	}
+	return err;
+}
+
+static int local_storage_delete(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+				uint64_t key, bool pop)
+{
+	uint32_t g;
+
+	(void)pop;
+	if (!keyset_del(&m->keys, key, &g))
+		return -ENOENT;
+	m->count--;
+	bpf_elem_release(w, m, ac, g, true);
+	return 0;
+}
+
+/* 6.4+ bpf_local_storage_map_mem_usage(): sizeof(*smap) + buckets (elements not counted) */
+static uint64_t local_storage_mem_usage(const struct kms_bpf *w, const struct bpf_map *m)
+{
+	(void)m;
+	return w->p->sz.bpf_local_storage_map.bytes +
+	       nbuckets(w) * w->p->sz.bpf_local_storage_map_bucket.bytes;
+}
+
+const struct bpf_map_ops local_storage_map_ops = {
+	.map_alloc = local_storage_alloc,
+	.map_update = local_storage_update,
+	.map_delete = local_storage_delete,
+	.map_mem_usage = local_storage_mem_usage,
+};

@@ -1,0 +1,1369 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kernel/bpf/syscall.c: map_create(), the allocation helpers every map
+ * family uses (bpf_map_area_alloc, bpf_map_kmalloc_node, bpf_map_alloc_percpu),
+ * the 5.10 memlock charge, references, pins and the map free.
+ *
+ * Frees: the kernel frees a map in a work item after the last reference
+ * (bpf_map_free_deferred) and elements after RCU grace periods. The model
+ * runs the map free at the last put (no delay) and sends element frees that
+ * the kernel defers through call_rcu_free(), so they land when the allocator
+ * model's RCU clock says.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf/bpf.h"
+#include "bpf/memalloc.h"
+#include "core/task.h"
+
+static const char *const map_type_names[KMS_MAP_TYPE_MAX] = {
+	[KMS_MAP_UNSPEC] = "unspec",
+	[KMS_MAP_HASH] = "hash",
+	[KMS_MAP_ARRAY] = "array",
+	[KMS_MAP_PROG_ARRAY] = "prog_array",
+	[KMS_MAP_PERF_EVENT_ARRAY] = "perf_event_array",
+	[KMS_MAP_PERCPU_HASH] = "percpu_hash",
+	[KMS_MAP_PERCPU_ARRAY] = "percpu_array",
+	[KMS_MAP_STACK_TRACE] = "stack_trace",
+	[KMS_MAP_CGROUP_ARRAY] = "cgroup_array",
+	[KMS_MAP_LRU_HASH] = "lru_hash",
+	[KMS_MAP_LRU_PERCPU_HASH] = "lru_percpu_hash",
+	[KMS_MAP_LPM_TRIE] = "lpm_trie",
+	[KMS_MAP_ARRAY_OF_MAPS] = "array_of_maps",
+	[KMS_MAP_HASH_OF_MAPS] = "hash_of_maps",
+	[KMS_MAP_DEVMAP] = "devmap",
+	[KMS_MAP_SOCKMAP] = "sockmap",
+	[KMS_MAP_CPUMAP] = "cpumap",
+	[KMS_MAP_XSKMAP] = "xskmap",
+	[KMS_MAP_SOCKHASH] = "sockhash",
+	[KMS_MAP_CGROUP_STORAGE] = "cgroup_storage",
+	[KMS_MAP_REUSEPORT_SOCKARRAY] = "reuseport_sockarray",
+	[KMS_MAP_PERCPU_CGROUP_STORAGE] = "percpu_cgroup_storage",
+	[KMS_MAP_QUEUE] = "queue",
+	[KMS_MAP_STACK] = "stack",
+	[KMS_MAP_SK_STORAGE] = "sk_storage",
+	[KMS_MAP_DEVMAP_HASH] = "devmap_hash",
+	[KMS_MAP_STRUCT_OPS] = "struct_ops",
+	[KMS_MAP_RINGBUF] = "ringbuf",
+	[KMS_MAP_INODE_STORAGE] = "inode_storage",
+	[KMS_MAP_TASK_STORAGE] = "task_storage",
+	[KMS_MAP_BLOOM_FILTER] = "bloom_filter",
+	[KMS_MAP_USER_RINGBUF] = "user_ringbuf",
+	[KMS_MAP_CGRP_STORAGE] = "cgrp_storage",
+	[KMS_MAP_ARENA] = "arena",
+};
+
+/*
+ * Which capability a map type needs. The model's rule: uid 0 holds every
+ * capability (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN), any other
+ * uid none. Unprivileged types per 6.x map_create() (and the 5.10
+ * map_alloc_check()s): arrays, hashes, fd arrays, ringbuf, cgroup storage.
+ */
+static bool map_type_unprivileged(enum kms_map_type t)
+{
+	switch (t) {
+	case KMS_MAP_ARRAY: case KMS_MAP_PERCPU_ARRAY: case KMS_MAP_PROG_ARRAY:
+	case KMS_MAP_PERF_EVENT_ARRAY: case KMS_MAP_CGROUP_ARRAY:
+	case KMS_MAP_ARRAY_OF_MAPS: case KMS_MAP_HASH: case KMS_MAP_PERCPU_HASH:
+	case KMS_MAP_HASH_OF_MAPS: case KMS_MAP_RINGBUF: case KMS_MAP_USER_RINGBUF:
+	case KMS_MAP_CGROUP_STORAGE: case KMS_MAP_PERCPU_CGROUP_STORAGE:
+	case KMS_MAP_LRU_HASH: case KMS_MAP_LRU_PERCPU_HASH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const struct bpf_map_ops *const map_ops[KMS_MAP_TYPE_MAX] = {
+	[KMS_MAP_HASH] = &htab_map_ops,
+	[KMS_MAP_PERCPU_HASH] = &htab_map_ops,
+	[KMS_MAP_LRU_HASH] = &htab_map_ops,
+	[KMS_MAP_LRU_PERCPU_HASH] = &htab_map_ops,
+	[KMS_MAP_HASH_OF_MAPS] = &htab_map_ops,
+	[KMS_MAP_ARRAY] = &array_map_ops,
+	[KMS_MAP_PERCPU_ARRAY] = &percpu_array_map_ops,
+	[KMS_MAP_PROG_ARRAY] = &fd_array_map_ops,
+	[KMS_MAP_PERF_EVENT_ARRAY] = &fd_array_map_ops,
+	[KMS_MAP_CGROUP_ARRAY] = &fd_array_map_ops,
+	[KMS_MAP_ARRAY_OF_MAPS] = &fd_array_map_ops,
+	[KMS_MAP_LPM_TRIE] = &trie_map_ops,
+	[KMS_MAP_QUEUE] = &queue_stack_map_ops,
+	[KMS_MAP_STACK] = &queue_stack_map_ops,
+	[KMS_MAP_RINGBUF] = &ringbuf_map_ops,
+	[KMS_MAP_STACK_TRACE] = &stack_trace_map_ops,
+	[KMS_MAP_DEVMAP] = &dev_map_ops,
+	[KMS_MAP_DEVMAP_HASH] = &dev_map_ops,
+	[KMS_MAP_CPUMAP] = &cpu_map_ops,
+	[KMS_MAP_XSKMAP] = &xsk_map_ops,
+	[KMS_MAP_SOCKMAP] = &sock_map_ops,
+	[KMS_MAP_SOCKHASH] = &sock_map_ops,
+	[KMS_MAP_REUSEPORT_SOCKARRAY] = &reuseport_array_ops,
+	[KMS_MAP_CGROUP_STORAGE] = &cgroup_storage_map_ops,
+	[KMS_MAP_PERCPU_CGROUP_STORAGE] = &cgroup_storage_map_ops,
+	[KMS_MAP_SK_STORAGE] = &local_storage_map_ops,
+	[KMS_MAP_INODE_STORAGE] = &local_storage_map_ops,
+	[KMS_MAP_TASK_STORAGE] = &local_storage_map_ops,
+	[KMS_MAP_CGRP_STORAGE] = &local_storage_map_ops,
+	[KMS_MAP_STRUCT_OPS] = &struct_ops_map_ops,
+	[KMS_MAP_BLOOM_FILTER] = &bloom_filter_map_ops,
+};
+
+enum kms_map_type kms_map_type_from_name(const char *name)
+{
+	if (!name)
+		return KMS_MAP_UNSPEC;
+	if (!strncmp(name, "BPF_MAP_TYPE_", 13)) {
+		char lower[40];
+		size_t i;
+
+		for (i = 0; name[13 + i] && i + 1 < sizeof(lower); i++)
+			lower[i] = (char)(name[13 + i] | 0x20);
+		lower[i] = '\0';
+		return kms_map_type_from_name(lower);
+	}
+	for (int t = 1; t < KMS_MAP_TYPE_MAX; t++)
+		if (!strcmp(map_type_names[t], name))
+			return (enum kms_map_type)t;
+	return KMS_MAP_UNSPEC;
+}
+
+const char *kms_map_type_name(enum kms_map_type type)
+{
+	return (unsigned)type < KMS_MAP_TYPE_MAX ? map_type_names[type] : "unknown";
+}
+
+int bpf_err(struct kms_bpf *w, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->err, sizeof(w->err), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *kms_bpf_strerror(const struct kms_bpf *w)
+{
+	return w->err;
+}
+
+uint64_t roundup_pow_of_two_u32(uint64_t x)
+{
+	uint64_t r = 1;
+
+	if (x > (UINT64_C(1) << 31))
+		return 0;
+	while (r < x)
+		r <<= 1;
+	return r;
+}
+
+gfp_t bpf_account(const struct kms_bpf *w, gfp_t gfp)
+{
+	/* 5.10 has no __GFP_ACCOUNT on BPF paths; 6.3+ bpf_memcg_flags() drops it for nobpf */
+	if (w->p->scheme != ACCT_MEMCG || !w->sim->cfg.bpf_memcg)
+		return gfp & ~__GFP_ACCOUNT;
+	return gfp | __GFP_ACCOUNT;
+}
+
+/* ---- the ledger ---- */
+
+static enum kms_mem_kind mem_kind(const struct kmem_charge *c)
+{
+	switch (c->kind) {
+	case KMEM_SLAB: return KMS_MEM_SLAB;
+	case KMEM_PERCPU: return KMS_MEM_PERCPU;
+	case KMEM_VMALLOC: return KMS_MEM_VMALLOC;
+	default: return KMS_MEM_PAGES;
+	}
+}
+
+static bool charge_paid(const struct kmem_charge *c)
+{
+	return c->objcg || c->memcg;
+}
+
+void bpf_ledger_add(struct kms_bpf *w, struct bpf_obj *o, const struct kmem_charge *c,
+		    int64_t n)
+{
+	struct bpf_ledger *l = &o->led;
+	int64_t bytes = (int64_t)c->size * n;
+
+	(void)w;
+	if (charge_paid(c)) {
+		enum kms_mem_kind k = mem_kind(c);
+
+		l->charged[k] += bytes;
+		if (l->charged[k] > l->charged_peak[k])
+			l->charged_peak[k] = l->charged[k];
+	} else {
+		l->unpaid += bytes;
+		if (l->unpaid > l->unpaid_peak)
+			l->unpaid_peak = l->unpaid;
+	}
+}
+
+/* ---- allocation records ---- */
+
+static int charges_push(struct bpf_charges *cs, const struct kmem_charge *c, uint64_t n)
+{
+	if (cs->nr && !memcmp(&cs->v[cs->nr - 1].c, c, sizeof(*c))) {
+		cs->v[cs->nr - 1].n += n;
+		return 0;
+	}
+	if (cs->nr == cs->cap) {
+		uint32_t cap = cs->cap ? cs->cap * 2 : 4;
+		struct bpf_charge_group *v = realloc(cs->v, sizeof(*v) * cap);
+
+		if (!v)
+			return -ENOMEM;
+		cs->v = v;
+		cs->cap = cap;
+	}
+	cs->v[cs->nr].c = *c;
+	cs->v[cs->nr].n = n;
+	cs->nr++;
+	return 0;
+}
+
+static void free_one(struct kms_bpf *w, const struct alloc_ctx *ac, struct kmem_charge *c)
+{
+	switch (c->kind) {
+	case KMEM_SLAB:
+	case KMEM_LARGE:
+		kfree(w->sim, ac, c);
+		break;
+	case KMEM_PERCPU:
+		free_percpu(w->sim, ac, c);
+		break;
+	case KMEM_VMALLOC:
+		vfree(w->sim, ac, c);
+		break;
+	case KMEM_PAGES:
+		free_pages(w->sim, ac, c);
+		break;
+	}
+}
+
+/* Free one allocation, now or after an RCU grace period, and book it. */
+static void release_charge(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
+			   const struct kmem_charge *c, bool rcu)
+{
+	struct kmem_charge copy = *c;
+
+	copy.cpu = (uint16_t)ac->cpu;
+	bpf_ledger_add(w, o, c, -1);
+	if (rcu)
+		call_rcu_free(w->sim, ac, &copy);
+	else
+		free_one(w, ac, &copy);
+}
+
+static void obj_free_allocs(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac)
+{
+	/* free in reverse order of allocation, as the kernel's error paths do */
+	for (uint32_t i = o->allocs.nr; i-- > 0;) {
+		struct bpf_charge_group *g = &o->allocs.v[i];
+
+		for (uint64_t k = 0; k < g->n; k++)
+			release_charge(w, o, ac, &g->c, false);
+	}
+	free(o->allocs.v);
+	o->allocs = (struct bpf_charges){ 0 };
+}
+
+void bpf_obj_free_alloc(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
+			uint32_t idx)
+{
+	struct bpf_charge_group *g = &o->allocs.v[idx];
+
+	release_charge(w, o, ac, &g->c, false);
+	if (--g->n == 0) {
+		memmove(g, g + 1, sizeof(*g) * (o->allocs.nr - idx - 1));
+		o->allocs.nr--;
+	}
+}
+
+static int record(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
+		  struct kmem_charge *c, uint64_t n)
+{
+	int err = charges_push(&o->allocs, c, n);
+
+	if (err) {
+		free_one(w, ac, c);
+		return err;
+	}
+	bpf_ledger_add(w, o, c, (int64_t)n);
+	return 0;
+}
+
+int bpf_obj_kmalloc(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
+		    uint64_t size, gfp_t gfp)
+{
+	struct kmem_charge c;
+	int err;
+
+	if (size > SIZE_MAX / 2)
+		return -ENOMEM;
+	err = kmalloc(w->sim, ac, size, gfp, &c);
+	return err ? err : record(w, o, ac, &c, 1);
+}
+
+int bpf_obj_vmalloc(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
+		    uint64_t size, gfp_t gfp)
+{
+	struct kmem_charge c;
+	int err;
+
+	if (size > SIZE_MAX / 2)
+		return -ENOMEM;
+	err = vmalloc(w->sim, ac, size, gfp, &c);
+	return err ? err : record(w, o, ac, &c, 1);
+}
+
+int bpf_obj_alloc_percpu(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
+			 uint64_t size, gfp_t gfp, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct kmem_charge c;
+		int err = alloc_percpu(w->sim, ac, size, 8, gfp, &c);
+
+		if (!err)
+			err = record(w, o, ac, &c, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int bpf_obj_alloc_pages(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
+			unsigned int order, gfp_t gfp, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct kmem_charge c;
+		int err = alloc_pages(w->sim, ac, order, gfp, &c);
+
+		if (!err)
+			err = record(w, o, ac, &c, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * 5.10/5.11/6.x kernel/bpf/syscall.c __bpf_map_area_alloc(): kmalloc up to
+ * PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER (32 KiB) with __GFP_NORETRY, falling
+ * back to vmalloc (__GFP_RETRY_MAYFAIL); mmapable areas are always vmalloc.
+ * Plain __GFP_ACCOUNT (5.11+): the current task pays, whatever the map.
+ */
+int bpf_map_area_alloc(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
+		       uint64_t size, bool mmapable)
+{
+	gfp_t gfp = bpf_account(w, __GFP_NOWARN | __GFP_ZERO);
+
+	if (size >= SIZE_MAX / 2)
+		return -ENOMEM;
+	if (!mmapable && size <= (uint64_t)page_size(w) << 3) {
+		if (!bpf_obj_kmalloc(w, o, ac, size, gfp | GFP_USER | __GFP_NORETRY))
+			return 0;
+	}
+	return bpf_obj_vmalloc(w, o, ac, size, gfp | GFP_KERNEL | __GFP_RETRY_MAYFAIL);
+}
+
+struct mem_cgroup *bpf_map_helper_memcg(struct kms_bpf *w, const struct bpf_map *map,
+					const struct alloc_ctx *ac, bool *set)
+{
+	const struct kms_profile *p = w->p;
+
+	*set = false;
+	if (p->scheme != ACCT_MEMCG || p->helper == HELPER_NONE)
+		return NULL;
+	/* series v7: only in_interrupt() callers switch to the map's memcg */
+	if (p->helper == HELPER_MAP_IN_INTERRUPT && ac->ctx == CTX_TASK)
+		return NULL;
+	*set = true;
+	if (!map->saved) {
+		/* map_alloc runs before bpf_map_save_memcg() */
+		return p->unsaved == UNSAVED_ROOT ? w->sim->memcgs.root : NULL;
+	}
+	if (p->map_objcg)	/* 6.x bpf_map_get_memcg(): NULL objcg -> root */
+		return map->objcg ? map->objcg->memcg : w->sim->memcgs.root;
+	return map->memcg;	/* 5.11: the saved memcg, possibly dying */
+}
+
+typedef int (*alloc_fn)(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size,
+			gfp_t gfp, struct kmem_charge *out);
+
+static int do_kmalloc(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size, gfp_t gfp,
+		      struct kmem_charge *out)
+{
+	return kmalloc(w->sim, ac, size, gfp, out);
+}
+
+static int do_percpu(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size, gfp_t gfp,
+		     struct kmem_charge *out)
+{
+	return alloc_percpu(w->sim, ac, size, 8, gfp, out);
+}
+
+/* set_active_memcg() around one allocation, as the kernel helpers do */
+static int helper_alloc(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			uint64_t size, gfp_t gfp, struct kmem_charge *out, alloc_fn fn)
+{
+	bool set;
+	struct mem_cgroup *memcg = bpf_map_helper_memcg(w, map, ac, &set);
+	struct mem_cgroup *old = NULL;
+	int err;
+
+	if (size > SIZE_MAX / 2)
+		return -ENOMEM;
+	gfp = bpf_account(w, gfp);
+	if (set)
+		old = set_active_memcg(w->sim, ac, memcg);
+	err = fn(w, ac, size, gfp, out);
+	if (set)
+		set_active_memcg(w->sim, ac, old);
+	return err;
+}
+
+int bpf_map_kmalloc_node(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			 uint64_t size, gfp_t gfp, struct kmem_charge *out)
+{
+	return helper_alloc(w, map, ac, size, gfp, out, do_kmalloc);
+}
+
+int bpf_map_alloc_percpu(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			 uint64_t size, gfp_t gfp, struct kmem_charge *out)
+{
+	return helper_alloc(w, map, ac, size, gfp, out, do_percpu);
+}
+
+static int helper_rec(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+		      uint64_t size, gfp_t gfp, uint64_t n, alloc_fn fn)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct kmem_charge c;
+		int err = helper_alloc(w, map, ac, size, gfp, &c, fn);
+
+		if (!err)
+			err = record(w, &map->obj, ac, &c, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int bpf_map_kmalloc_rec(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			uint64_t size, gfp_t gfp, uint64_t n)
+{
+	return helper_rec(w, map, ac, size, gfp, n, do_kmalloc);
+}
+
+int bpf_map_percpu_rec(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+		       uint64_t size, gfp_t gfp, uint64_t n)
+{
+	return helper_rec(w, map, ac, size, gfp, n, do_percpu);
+}
+
+/*
+ * 5.10 kernel/bpf/syscall.c bpf_map_charge_init(): E2BIG when
+ * cost >= U32_MAX - PAGE_SIZE, then bpf_charge_memlock() of
+ * round_up(cost, PAGE_SIZE) >> PAGE_SHIFT pages on current's user against
+ * current's soft RLIMIT_MEMLOCK: EPERM.
+ */
+int bpf_map_charge_init(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			uint64_t cost)
+{
+	struct task *t = ac->task;
+	uint64_t pages;
+	int err;
+
+	if (w->p->scheme != ACCT_RLIMIT)
+		return 0;
+	if (cost >= (uint64_t)U32_MAX - page_size(w))
+		return bpf_err(w, -E2BIG, "cost %llu >= U32_MAX - PAGE_SIZE",
+			       (unsigned long long)cost);
+	pages = round_up_u64(cost, page_size(w)) / page_size(w);
+	err = bpf_charge_memlock(t->user, t->rlimit_memlock, w->sim->page_shift, (uint32_t)pages);
+	if (err) {
+		if (t->rlimit_memlock == KMS_RLIM_INFINITY)
+			return bpf_err(w, err, "uid %u locked_vm charge of %llu pages refused",
+				       t->uid, (unsigned long long)pages);
+		return bpf_err(w, err, "uid %u locked_vm %lld + %llu pages > RLIMIT_MEMLOCK %llu pages",
+			       t->uid, (long long)t->user->locked_vm, (unsigned long long)pages,
+			       (unsigned long long)(t->rlimit_memlock >> w->sim->page_shift));
+	}
+	map->obj.user = t->user;
+	map->obj.memlock_pages += pages;
+	return 0;
+}
+
+static void obj_uncharge_memlock(struct bpf_obj *o)
+{
+	if (o->user && o->memlock_pages)
+		bpf_uncharge_memlock(o->user, (uint32_t)o->memlock_pages);
+	o->memlock_pages = 0;
+}
+
+/* ---- element groups ---- */
+
+int bpf_elem_group(struct bpf_map *map, const struct elem_alloc *a, uint32_t *idx)
+{
+	for (uint32_t i = 0; i < map->nr_groups; i++) {
+		struct elem_alloc *g = &map->groups[i].a;
+		bool same = g->nr == a->nr;
+
+		for (uint8_t k = 0; same && k < a->nr; k++)
+			same = g->c[k].objcg == a->c[k].objcg && g->c[k].memcg == a->c[k].memcg &&
+			       g->c[k].size == a->c[k].size && g->c[k].kind == a->c[k].kind &&
+			       g->c[k].accounted == a->c[k].accounted;
+		if (same) {
+			*idx = i;
+			return 0;
+		}
+	}
+	if (map->nr_groups == map->cap_groups) {
+		uint32_t cap = map->cap_groups ? map->cap_groups * 2 : 2;
+		struct elem_group *v = realloc(map->groups, sizeof(*v) * cap);
+
+		if (!v)
+			return -ENOMEM;
+		map->groups = v;
+		map->cap_groups = cap;
+	}
+	map->groups[map->nr_groups] = (struct elem_group){ .a = *a, .n = 0 };
+	*idx = map->nr_groups++;
+	return 0;
+}
+
+int bpf_elem_insert(struct kms_bpf *w, struct bpf_map *map, uint64_t key,
+		    const struct elem_alloc *a)
+{
+	uint32_t g;
+	int err = bpf_elem_group(map, a, &g);
+
+	if (!err)
+		err = keyset_put(&map->keys, key, g);
+	if (err)
+		return err;
+	map->groups[g].n++;
+	for (uint8_t k = 0; k < a->nr; k++)
+		bpf_ledger_add(w, &map->obj, &a->c[k], 1);
+	map->count++;
+	return 0;
+}
+
+void bpf_elem_release(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+		      uint32_t group, bool rcu)
+{
+	struct elem_group *g = &map->groups[group];
+
+	for (uint8_t k = 0; k < g->a.nr; k++)
+		release_charge(w, &map->obj, ac, &g->a.c[k], rcu);
+	g->n--;
+}
+
+static int release_cb(uint64_t key, uint32_t val, void *arg)
+{
+	void **a = arg;
+
+	(void)key;
+	bpf_elem_release(a[0], a[1], a[2], val, false);
+	return 0;
+}
+
+void bpf_elems_free_all(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac)
+{
+	void *a[3] = { w, map, (void *)ac };
+
+	if (map->nr_groups)
+		keyset_each(&map->keys, release_cb, a);
+	keyset_destroy(&map->keys);
+	free(map->groups);
+	map->groups = NULL;
+	map->nr_groups = map->cap_groups = 0;
+	map->count = 0;
+}
+
+/* ---- objects ---- */
+
+struct bpf_obj *bpf_obj_find(const struct kms_bpf *w, uint32_t id)
+{
+	if (id == 0 || id > w->nr_objs)
+		return NULL;
+	return w->objs[id - 1];
+}
+
+static struct bpf_obj *live_obj(struct kms_bpf *w, uint32_t id)
+{
+	struct bpf_obj *o = bpf_obj_find(w, id);
+
+	if (!o || o->freed) {
+		bpf_err(w, -EBADF, "object %u is not live", id);
+		return NULL;
+	}
+	return o;
+}
+
+struct bpf_map *bpf_map_find(const struct kms_bpf *w, uint32_t id)
+{
+	struct bpf_obj *o = bpf_obj_find(w, id);
+
+	return o && !o->freed && o->kind == KMS_OBJ_MAP ? (struct bpf_map *)o : NULL;
+}
+
+static int obj_register(struct kms_bpf *w, struct bpf_obj *o)
+{
+	if (w->nr_objs == w->cap_objs) {
+		uint32_t cap = w->cap_objs ? w->cap_objs * 2 : 16;
+		struct bpf_obj **v = realloc(w->objs, sizeof(*v) * cap);
+
+		if (!v)
+			return -ENOMEM;
+		w->objs = v;
+		w->cap_objs = cap;
+	}
+	w->objs[w->nr_objs++] = o;
+	o->id = w->nr_objs;
+	o->refcnt = 1;
+	return (int)o->id;
+}
+
+int kms_bpf_new(struct kms_sim *sim, const struct kms_profile *profile, struct kms_bpf **out)
+{
+	struct kms_bpf *w;
+
+	if (!sim || !profile || !out)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->sim = sim;
+	w->p = profile;
+	*out = w;
+	return 0;
+}
+
+static struct task *ctx_task(struct kms_bpf *w, const struct kms_bpf_ctx *c)
+{
+	int32_t pid = c->ctx == KMS_CTX_TASK ? c->pid : c->interrupted_pid;
+
+	return pid ? task_find(&w->sim->tasks, pid) : NULL;
+}
+
+static int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc_ctx *ac,
+		    bool need_task)
+{
+	struct task *t = ctx_task(w, c);
+
+	w->err[0] = '\0';
+	if (c->cpu >= nr_cpus(w))
+		return bpf_err(w, -EINVAL, "cpu %u >= %u possible CPUs", c->cpu, nr_cpus(w));
+	if (!t && (need_task || c->ctx == KMS_CTX_TASK))
+		return bpf_err(w, -ESRCH, "no task with pid %d",
+			       c->ctx == KMS_CTX_TASK ? c->pid : c->interrupted_pid);
+	*ac = (struct alloc_ctx){
+		.task = t,
+		.ctx = (enum exec_ctx)c->ctx,
+		.cpu = c->cpu,
+		.now_ns = c->now_ns,
+	};
+	return 0;
+}
+
+static void map_release_memcg(struct kms_bpf *w, struct bpf_map *map)
+{
+	if (map->objcg)
+		obj_cgroup_put(&w->sim->memcgs, map->objcg);
+	if (map->memcg)
+		mem_cgroup_put(&w->sim->memcgs, map->memcg);
+	map->objcg = NULL;
+	map->memcg = NULL;
+}
+
+/* map->ops->map_free() then the creation allocations; 5.10 uncharges last. */
+static void map_free(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac)
+{
+	if (map->ops && map->ops->map_free)
+		map->ops->map_free(w, map, ac);
+	bpf_elems_free_all(w, map, ac);
+	keyset_destroy(&map->storages);
+	obj_free_allocs(w, &map->obj, ac);
+	obj_uncharge_memlock(&map->obj);
+	map_release_memcg(w, map);
+}
+
+static void obj_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_obj *o)
+{
+	switch (o->kind) {
+	case KMS_OBJ_MAP:
+		map_free(w, (struct bpf_map *)o, ac);
+		break;
+	case KMS_OBJ_PROG:
+		bpf_prog_free(w, ac, (struct bpf_prog *)o);
+		obj_free_allocs(w, o, ac);
+		obj_uncharge_memlock(o);
+		break;
+	case KMS_OBJ_BTF:
+		obj_free_allocs(w, o, ac);
+		break;
+	}
+	if (o->owner_memcg)
+		mem_cgroup_put(&w->sim->memcgs, o->owner_memcg);
+	o->owner_memcg = NULL;
+	o->freed = true;
+}
+
+void bpf_obj_ref(struct bpf_obj *o)
+{
+	o->refcnt++;
+}
+
+void bpf_obj_unref(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_obj *o)
+{
+	if (o->refcnt && --o->refcnt == 0)
+		obj_free(w, ac, o);
+}
+
+void kms_bpf_free(struct kms_bpf *w)
+{
+	struct alloc_ctx ac = { .ctx = CTX_TASK };
+
+	if (!w)
+		return;
+	/* drop pins, attachments and fds: free everything still live, newest first */
+	for (uint32_t i = w->nr_objs; i-- > 0;) {
+		struct bpf_obj *o = w->objs[i];
+
+		if (!o->freed) {
+			o->refcnt = 1;
+			bpf_obj_unref(w, &ac, o);
+		}
+	}
+	for (uint32_t i = 0; i < w->nr_objs; i++)
+		free(w->objs[i]);
+	for (uint32_t i = 0; i < w->nr_pins; i++)
+		free(w->pins[i].path);
+	free(w->objs);
+	free(w->pins);
+	free(w->attach);
+	free(w);
+}
+
+/* ---- BPF_MAP_CREATE ---- */
+
+static void obj_init(struct bpf_obj *o, enum kms_bpf_obj_kind kind, struct task *t,
+		     const char *name)
+{
+	o->kind = kind;
+	o->creator_pid = t->pid;
+	o->creator_uid = t->uid;
+	if (name)
+		snprintf(o->name, sizeof(o->name), "%s", name);
+}
+
+static void map_save_memcg(struct kms_bpf *w, struct bpf_map *map, struct task *t)
+{
+	map->saved = true;
+	if (w->p->scheme != ACCT_MEMCG)
+		return;
+	if (w->p->map_objcg) {
+		/* 6.x: get_obj_cgroup_from_current() if memcg_bpf_enabled(); root -> NULL */
+		if (w->sim->cfg.bpf_memcg && t->memcg)
+			map->objcg = get_obj_cgroup_from_memcg(t->memcg);
+		if (map->objcg)
+			map->obj.owner_memcg = map->objcg->memcg;
+	} else {
+		/* 5.11: get_mem_cgroup_from_mm(current->mm), a css reference */
+		map->memcg = t->memcg;
+		if (map->memcg)
+			mem_cgroup_get(map->memcg);
+		map->obj.owner_memcg = map->memcg;
+	}
+	if (map->obj.owner_memcg)
+		mem_cgroup_get(map->obj.owner_memcg);
+}
+
+int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
+		       const struct kms_map_attr *attr)
+{
+	struct alloc_ctx ac;
+	enum kms_map_type type;
+	struct bpf_map *map;
+	int err, id;
+
+	err = make_ctx(w, c, &ac, true);
+	if (err)
+		return err;
+	if (c->ctx != KMS_CTX_TASK)
+		return bpf_err(w, -EINVAL, "BPF_MAP_CREATE outside task context");
+	type = attr->type ? attr->type : kms_map_type_from_name(attr->type_name);
+	if (type <= KMS_MAP_UNSPEC || type >= KMS_MAP_TYPE_MAX)
+		return bpf_err(w, -EINVAL, "unknown map type %s",
+			       attr->type_name ? attr->type_name : "(none)");
+	if (!profile_has_map_type(w->p, type))
+		return bpf_err(w, -EINVAL, "map type %s does not exist in %s",
+			       kms_map_type_name(type), w->p->name);
+	if (attr->map_flags & ~w->p->map_flags)
+		return bpf_err(w, -EINVAL, "map_flags 0x%x unknown to %s", attr->map_flags,
+			       w->p->name);
+	if (!map_ops[type])
+		return bpf_err(w, -EOPNOTSUPP, "map type %s is not modelled by kmemsim",
+			       kms_map_type_name(type));
+	if (ac.task->uid != 0 && !map_type_unprivileged(type))
+		return bpf_err(w, -EPERM, "map type %s needs CAP_BPF/CAP_NET_ADMIN (uid %u)",
+			       kms_map_type_name(type), ac.task->uid);
+	if ((type == KMS_MAP_ARRAY_OF_MAPS || type == KMS_MAP_HASH_OF_MAPS) &&
+	    !bpf_map_find(w, attr->inner_map_id))
+		return bpf_err(w, -EBADF, "inner map %u is not a live map", attr->inner_map_id);
+
+	map = calloc(1, sizeof(*map));
+	if (!map)
+		return bpf_err(w, -ENOMEM, "out of memory");
+	obj_init(&map->obj, KMS_OBJ_MAP, ac.task, attr->name);
+	map->ops = map_ops[type];
+	map->type = type;
+	map->key_size = attr->key_size;
+	map->value_size = attr->value_size;
+	map->max_entries = attr->max_entries;
+	map->map_flags = attr->map_flags;
+	map->map_extra = attr->map_extra;
+	map->inner_map_id = attr->inner_map_id;
+	map->bypass_spec_v1 = ac.task->uid == 0;
+	map->aux = attr->struct_ops_nr_funcs;
+	map->elem_size = attr->btf_vmlinux_value_type_size;
+	keyset_init(&map->keys);
+	keyset_init(&map->storages);
+
+	err = map->ops->map_alloc(w, map, &ac);
+	if (err) {
+		if (!w->err[0])
+			bpf_err(w, err, "%s map_alloc failed (%s)", kms_map_type_name(type),
+				err == -ENOMEM ? "memory cgroup limit or allocator" : "invalid");
+		map_free(w, map, &ac);
+		free(map);
+		return err;
+	}
+	map_save_memcg(w, map, ac.task);
+	id = obj_register(w, &map->obj);
+	if (id < 0) {
+		map_free(w, map, &ac);
+		free(map);
+		return bpf_err(w, id, "out of memory");
+	}
+	return id;
+}
+
+/* ---- element operations ---- */
+
+static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
+			      struct alloc_ctx *ac, uint32_t id, int *err)
+{
+	struct bpf_map *map;
+
+	*err = make_ctx(w, c, ac, false);
+	if (*err)
+		return NULL;
+	map = bpf_map_find(w, id);
+	if (!map)
+		*err = bpf_err(w, -EBADF, "map %u is not live", id);
+	return map;
+}
+
+static int map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+		      uint64_t key, uint32_t obj_id, uint32_t flags)
+{
+	struct alloc_ctx ac;
+	int err;
+	struct bpf_map *map = op_map(w, c, &ac, map_id, &err);
+
+	if (!map)
+		return err;
+	if (flags > KMS_EXIST && (flags & ~0x7u))
+		return bpf_err(w, -EINVAL, "update flags 0x%x", flags);
+	if (map->frozen && c->ctx == KMS_CTX_TASK)
+		return bpf_err(w, -EPERM, "map %u is frozen", map_id);
+	if (!map->ops->map_update)
+		return bpf_err(w, -EOPNOTSUPP, "%s: update not modelled",
+			       kms_map_type_name(map->type));
+	return map->ops->map_update(w, map, &ac, key, flags, obj_id);
+}
+
+int kms_bpf_map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+		       uint64_t key, uint32_t flags)
+{
+	return map_update(w, c, map_id, key, 0, flags);
+}
+
+int kms_bpf_map_update_obj(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+			   uint64_t key, uint32_t obj_id, uint32_t flags)
+{
+	return map_update(w, c, map_id, key, obj_id, flags);
+}
+
+static int map_delete(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+		      uint64_t key, bool pop)
+{
+	struct alloc_ctx ac;
+	int err;
+	struct bpf_map *map = op_map(w, c, &ac, map_id, &err);
+
+	if (!map)
+		return err;
+	if (map->frozen && c->ctx == KMS_CTX_TASK)
+		return bpf_err(w, -EPERM, "map %u is frozen", map_id);
+	if (!map->ops->map_delete)
+		return bpf_err(w, -EINVAL, "%s: delete not supported",
+			       kms_map_type_name(map->type));
+	err = map->ops->map_delete(w, map, &ac, key, pop);
+	if (err == -ENOENT && !w->err[0])
+		bpf_err(w, err, "key %llu not in map %u", (unsigned long long)key, map_id);
+	return err;
+}
+
+int kms_bpf_map_delete(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+		       uint64_t key)
+{
+	return map_delete(w, c, map_id, key, false);
+}
+
+int kms_bpf_map_lookup_and_delete(struct kms_bpf *w, const struct kms_bpf_ctx *c,
+				  uint32_t map_id, uint64_t key)
+{
+	return map_delete(w, c, map_id, key, true);
+}
+
+int kms_bpf_map_update_batch(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+			     const uint64_t *keys, uint32_t n, uint32_t flags, uint32_t *done)
+{
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		err = kms_bpf_map_update(w, c, map_id, keys[i], flags);
+	if (done)
+		*done = err ? i - 1 : i;
+	return err;
+}
+
+int kms_bpf_map_delete_batch(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+			     const uint64_t *keys, uint32_t n, uint32_t *done)
+{
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		err = kms_bpf_map_delete(w, c, map_id, keys[i]);
+	if (done)
+		*done = err ? i - 1 : i;
+	return err;
+}
+
+int kms_bpf_map_freeze(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id)
+{
+	struct alloc_ctx ac;
+	int err;
+	struct bpf_map *map = op_map(w, c, &ac, map_id, &err);
+
+	if (!map)
+		return err;
+	if (map->frozen)
+		return bpf_err(w, -EBUSY, "map %u already frozen", map_id);
+	map->frozen = true;
+	return 0;
+}
+
+/* ---- references and pins ---- */
+
+int kms_bpf_obj_get(struct kms_bpf *w, uint32_t id)
+{
+	struct bpf_obj *o = live_obj(w, id);
+
+	if (!o)
+		return -EBADF;
+	bpf_obj_ref(o);
+	return 0;
+}
+
+int kms_bpf_obj_put(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t id)
+{
+	struct alloc_ctx ac;
+	struct bpf_obj *o;
+	int err = make_ctx(w, c, &ac, false);
+
+	if (err)
+		return err;
+	o = live_obj(w, id);
+	if (!o)
+		return -EBADF;
+	bpf_obj_unref(w, &ac, o);
+	return 0;
+}
+
+static struct bpf_pin *pin_find(struct kms_bpf *w, const char *path)
+{
+	for (uint32_t i = 0; i < w->nr_pins; i++)
+		if (!strcmp(w->pins[i].path, path))
+			return &w->pins[i];
+	return NULL;
+}
+
+int kms_bpf_obj_pin(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t id,
+		    const char *path)
+{
+	struct alloc_ctx ac;
+	struct bpf_obj *o;
+	int err = make_ctx(w, c, &ac, true);
+
+	if (err)
+		return err;
+	if (!path || !*path)
+		return bpf_err(w, -EINVAL, "empty pin path");
+	o = live_obj(w, id);
+	if (!o)
+		return -EBADF;
+	if (pin_find(w, path))
+		return bpf_err(w, -EEXIST, "%s already exists", path);
+	if (w->nr_pins == w->cap_pins) {
+		uint32_t cap = w->cap_pins ? w->cap_pins * 2 : 8;
+		struct bpf_pin *v = realloc(w->pins, sizeof(*v) * cap);
+
+		if (!v)
+			return bpf_err(w, -ENOMEM, "out of memory");
+		w->pins = v;
+		w->cap_pins = cap;
+	}
+	w->pins[w->nr_pins].path = strdup(path);
+	if (!w->pins[w->nr_pins].path)
+		return bpf_err(w, -ENOMEM, "out of memory");
+	w->pins[w->nr_pins++].id = id;
+	bpf_obj_ref(o);
+	return 0;
+}
+
+int kms_bpf_obj_unpin(struct kms_bpf *w, const struct kms_bpf_ctx *c, const char *path)
+{
+	struct alloc_ctx ac;
+	struct bpf_pin *pin;
+	uint32_t id;
+	int err = make_ctx(w, c, &ac, false);
+
+	if (err)
+		return err;
+	pin = path ? pin_find(w, path) : NULL;
+	if (!pin)
+		return bpf_err(w, -ENOENT, "%s: no such pin", path ? path : "(null)");
+	id = pin->id;
+	free(pin->path);
+	*pin = w->pins[--w->nr_pins];
+	bpf_obj_unref(w, &ac, bpf_obj_find(w, id));
+	return 0;
+}
+
+int kms_bpf_obj_get_pinned(struct kms_bpf *w, const struct kms_bpf_ctx *c, const char *path)
+{
+	struct alloc_ctx ac;
+	struct bpf_pin *pin;
+	int err = make_ctx(w, c, &ac, true);
+
+	if (err)
+		return err;
+	pin = path ? pin_find(w, path) : NULL;
+	if (!pin)
+		return bpf_err(w, -ENOENT, "%s: no such pin", path ? path : "(null)");
+	bpf_obj_ref(bpf_obj_find(w, pin->id));
+	return (int)pin->id;
+}
+
+/* ---- programs and BTF ---- */
+
+int kms_bpf_prog_load(struct kms_bpf *w, const struct kms_bpf_ctx *c,
+		      const struct kms_prog_attr *attr)
+{
+	struct alloc_ctx ac;
+	struct bpf_prog *prog;
+	int err = make_ctx(w, c, &ac, true), id;
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < attr->nr_map_ids; i++)
+		if (!bpf_map_find(w, attr->map_ids[i]))
+			return bpf_err(w, -EBADF, "map %u used by the program is not live",
+				       attr->map_ids[i]);
+	prog = calloc(1, sizeof(*prog));
+	if (!prog)
+		return bpf_err(w, -ENOMEM, "out of memory");
+	obj_init(&prog->obj, KMS_OBJ_PROG, ac.task, attr->name);
+	err = bpf_prog_load(w, &ac, ac.task, attr, prog);
+	if (err) {
+		bpf_prog_free(w, &ac, prog);
+		obj_free_allocs(w, &prog->obj, &ac);
+		obj_uncharge_memlock(&prog->obj);
+		if (prog->obj.owner_memcg)
+			mem_cgroup_put(&w->sim->memcgs, prog->obj.owner_memcg);
+		free(prog);
+		return err;
+	}
+	id = obj_register(w, &prog->obj);
+	if (id < 0) {
+		obj_free(w, &ac, &prog->obj);
+		free(prog);
+		return bpf_err(w, id, "out of memory");
+	}
+	return id;
+}
+
+int kms_bpf_btf_load(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t size)
+{
+	struct alloc_ctx ac;
+	struct bpf_btf *btf;
+	int err = make_ctx(w, c, &ac, true), id;
+
+	if (err)
+		return err;
+	/* kernel/bpf/btf.c btf_parse(): BTF_MAX_SIZE 16 MiB; GFP_KERNEL | __GFP_NOWARN, never accounted */
+	if (size == 0 || size > 16u * 1024 * 1024)
+		return bpf_err(w, -E2BIG, "btf size %u not in 1..16 MiB", size);
+	btf = calloc(1, sizeof(*btf));
+	if (!btf)
+		return bpf_err(w, -ENOMEM, "out of memory");
+	obj_init(&btf->obj, KMS_OBJ_BTF, ac.task, NULL);
+	btf->size = size;
+	err = bpf_obj_kmalloc(w, &btf->obj, &ac, size, GFP_KERNEL | __GFP_NOWARN);
+	if (err == -ENOMEM && size > 8192)
+		err = bpf_obj_vmalloc(w, &btf->obj, &ac, size, GFP_KERNEL | __GFP_NOWARN);
+	if (err || (id = obj_register(w, &btf->obj)) < 0) {
+		obj_free_allocs(w, &btf->obj, &ac);
+		free(btf);
+		return bpf_err(w, err ? err : -ENOMEM, "btf allocation failed");
+	}
+	return id;
+}
+
+/* ---- cgroup attach ---- */
+
+static uint64_t cgroup_id(struct kms_bpf *w, const char *path, struct mem_cgroup **out)
+{
+	struct mem_cgroup *memcg = path ? mem_cgroup_lookup(&w->sim->memcgs, path) : NULL;
+
+	*out = memcg;
+	return memcg ? memcg->id + 1 : 0;
+}
+
+static bool storage_map(const struct bpf_map *m)
+{
+	return m->type == KMS_MAP_CGROUP_STORAGE || m->type == KMS_MAP_PERCPU_CGROUP_STORAGE;
+}
+
+int kms_bpf_prog_attach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
+			const char *cgroup, uint32_t attach_type)
+{
+	struct alloc_ctx ac;
+	struct mem_cgroup *memcg;
+	struct bpf_prog *prog;
+	uint64_t cg;
+	uint32_t i;
+	int err = make_ctx(w, c, &ac, true);
+
+	if (err)
+		return err;
+	prog = (struct bpf_prog *)live_obj(w, prog_id);
+	if (!prog || prog->obj.kind != KMS_OBJ_PROG)
+		return bpf_err(w, -EBADF, "prog %u is not live", prog_id);
+	cg = cgroup_id(w, cgroup, &memcg);
+	if (!cg)
+		return bpf_err(w, -EBADF, "cgroup %s does not exist", cgroup ? cgroup : "(null)");
+	for (i = 0; i < w->nr_attach; i++)
+		if (w->attach[i].prog_id == prog_id && w->attach[i].cgroup_id == cg &&
+		    w->attach[i].attach_type == attach_type)
+			return bpf_err(w, -EEXIST, "prog %u already attached to %s", prog_id,
+				       cgroup);
+	/* kernel/bpf/cgroup.c __cgroup_bpf_attach() -> bpf_cgroup_storages_alloc() */
+	for (i = 0; i < prog->nr_map_ids; i++) {
+		struct bpf_map *m = bpf_map_find(w, prog->map_ids[i]);
+
+		if (!m || !storage_map(m))
+			continue;
+		err = bpf_cgroup_storage_attach(w, m, &ac, ac.task, cg, attach_type);
+		if (err) {
+			while (i-- > 0) {
+				m = bpf_map_find(w, prog->map_ids[i]);
+				if (m && storage_map(m))
+					bpf_cgroup_storage_detach(w, m, &ac, cg, attach_type);
+			}
+			return err;
+		}
+	}
+	if (w->nr_attach == w->cap_attach) {
+		uint32_t cap = w->cap_attach ? w->cap_attach * 2 : 8;
+		struct bpf_attach *v = realloc(w->attach, sizeof(*v) * cap);
+
+		if (!v)
+			return bpf_err(w, -ENOMEM, "out of memory");
+		w->attach = v;
+		w->cap_attach = cap;
+	}
+	w->attach[w->nr_attach++] = (struct bpf_attach){ prog_id, cg, attach_type };
+	bpf_obj_ref(&prog->obj);	/* the attachment holds the program */
+	return 0;
+}
+
+int kms_bpf_prog_detach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
+			const char *cgroup, uint32_t attach_type)
+{
+	struct alloc_ctx ac;
+	struct mem_cgroup *memcg;
+	struct bpf_prog *prog;
+	uint64_t cg;
+	int err = make_ctx(w, c, &ac, false);
+
+	if (err)
+		return err;
+	cg = cgroup_id(w, cgroup, &memcg);
+	for (uint32_t i = 0; i < w->nr_attach; i++) {
+		struct bpf_attach *a = &w->attach[i];
+
+		if (a->prog_id != prog_id || a->cgroup_id != cg || a->attach_type != attach_type)
+			continue;
+		prog = (struct bpf_prog *)bpf_obj_find(w, prog_id);
+		for (uint32_t k = 0; k < prog->nr_map_ids; k++) {
+			struct bpf_map *m = bpf_map_find(w, prog->map_ids[k]);
+
+			if (m && storage_map(m))
+				bpf_cgroup_storage_detach(w, m, &ac, cg, attach_type);
+		}
+		*a = w->attach[--w->nr_attach];
+		bpf_obj_unref(w, &ac, &prog->obj);
+		return 0;
+	}
+	return bpf_err(w, -ENOENT, "prog %u not attached to %s", prog_id,
+		       cgroup ? cgroup : "(null)");
+}
+
+/* ---- fdinfo and reports ---- */
+
+/*
+ * 5.11..6.3 kernel/bpf/syscall.c bpf_map_memory_footprint():
+ * round_up(max_entries * round_up(key_size + bpf_map_value_size(map), 8), PAGE_SIZE),
+ * bpf_map_value_size(): round_up(value_size, 8) * P for per-cpu hash/array and
+ * per-cpu cgroup storage, 4 for fd maps (prog/perf_event/cgroup arrays, map-in-map),
+ * else value_size.
+ */
+uint64_t bpf_map_memory_footprint(const struct kms_bpf *w, const struct bpf_map *map)
+{
+	uint64_t vsize;
+
+	switch (map->type) {
+	case KMS_MAP_PERCPU_HASH: case KMS_MAP_LRU_PERCPU_HASH: case KMS_MAP_PERCPU_ARRAY:
+	case KMS_MAP_PERCPU_CGROUP_STORAGE:
+		vsize = round_up_u64(map->value_size, 8) * nr_cpus(w);
+		break;
+	case KMS_MAP_PROG_ARRAY: case KMS_MAP_PERF_EVENT_ARRAY: case KMS_MAP_CGROUP_ARRAY:
+	case KMS_MAP_ARRAY_OF_MAPS: case KMS_MAP_HASH_OF_MAPS:
+		vsize = 4;
+		break;
+	default:
+		vsize = map->value_size;
+	}
+	return round_up_u64((uint64_t)map->max_entries * round_up_u64(map->key_size + vsize, 8),
+			    page_size(w));
+}
+
+static uint64_t obj_memlock(const struct kms_bpf *w, const struct bpf_obj *o)
+{
+	const struct bpf_map *map = (const struct bpf_map *)o;
+
+	if (o->kind == KMS_OBJ_BTF)
+		return 0;
+	if (o->kind == KMS_OBJ_PROG)	/* every era: prog->pages * PAGE_SIZE */
+		return (uint64_t)((const struct bpf_prog *)o)->pages * page_size(w);
+	switch (w->p->fdinfo) {
+	case FDINFO_CHARGE:
+		return o->memlock_pages * page_size(w);
+	case FDINFO_FOOTPRINT:
+		return bpf_map_memory_footprint(w, map);
+	case FDINFO_MEM_USAGE:
+		return map->ops->map_mem_usage ? map->ops->map_mem_usage(w, map) : 0;
+	}
+	return 0;
+}
+
+int kms_bpf_obj_info(const struct kms_bpf *w, uint32_t id, struct kms_bpf_obj_info *out)
+{
+	const struct bpf_obj *o = bpf_obj_find(w, id);
+
+	if (!o)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->id = o->id;
+	out->kind = o->kind;
+	memcpy(out->name, o->name, sizeof(out->name));
+	out->creator_pid = o->creator_pid;
+	out->creator_uid = o->creator_uid;
+	out->refcnt = o->refcnt;
+	out->freed = o->freed;
+	for (int k = 0; k < KMS_MEM_NR; k++) {
+		out->charged[k] = o->led.charged[k];
+		out->charged_peak[k] = o->led.charged_peak[k];
+	}
+	out->unpaid = o->led.unpaid;
+	out->unpaid_peak = o->led.unpaid_peak;
+	out->locked_vm_pages = o->memlock_pages;
+	if (o->owner_memcg)
+		out->memcg_path = mem_cgroup_online_ancestor(o->owner_memcg)->path;
+	switch (o->kind) {
+	case KMS_OBJ_MAP: {
+		const struct bpf_map *m = (const struct bpf_map *)o;
+
+		out->type_name = kms_map_type_name(m->type);
+		out->max_entries = m->max_entries;
+		out->nr_elems = m->count;
+		break;
+	}
+	case KMS_OBJ_PROG:
+		out->type_name = "prog";
+		break;
+	case KMS_OBJ_BTF:
+		out->type_name = "btf";
+		break;
+	}
+	if (!o->freed)
+		out->memlock = obj_memlock(w, o);
+	return 0;
+}
+
+uint32_t kms_bpf_obj_next(const struct kms_bpf *w, uint32_t id)
+{
+	return id < w->nr_objs ? id + 1 : 0;
+}
+
+void kms_bpf_totals(const struct kms_bpf *w, struct kms_bpf_totals *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < w->nr_objs; i++) {
+		const struct bpf_obj *o = w->objs[i];
+
+		if (o->freed)
+			continue;
+		for (int k = 0; k < KMS_MEM_NR; k++)
+			out->charged += o->led.charged[k];
+		out->unpaid += o->led.unpaid;
+		switch (o->kind) {
+		case KMS_OBJ_MAP:
+			out->live_maps++;
+			break;
+		case KMS_OBJ_PROG:
+			out->live_progs++;
+			break;
+		case KMS_OBJ_BTF:
+			out->live_btfs++;
+			out->btf_bytes += ((const struct bpf_btf *)o)->size;
+			break;
+		}
+	}
+}
