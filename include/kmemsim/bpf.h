@@ -208,7 +208,6 @@ uint32_t kms_bpf_obj_next(const struct kms_bpf *w, uint32_t id);
 struct kms_bpf_totals {
 	uint64_t charged;		/* bytes charged to some memcg by BPF objects */
 	uint64_t unpaid;		/* bytes no cgroup pays for */
-	uint64_t unpaid_root;		/* of which charged to "/" (root memcg, NULL objcg) */
 	uint64_t btf_bytes;		/* live BTF, never charged */
 	uint32_t live_maps, live_progs, live_btfs;
 };

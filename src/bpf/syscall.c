@@ -191,9 +191,7 @@ void bpf_ledger_add(struct kms_bpf *w, struct bpf_obj *o, const struct kmem_char
 		    int64_t n)
 {
 	struct bpf_ledger *l = &o->led;
-	int64_t bytes = (int64_t)c->size * n;
-
-	(void)w;
+	int64_t bytes = (int64_t)kmem_charge_bytes(w->sim, c) * n;
 	if (charge_paid(c)) {
 		enum kms_mem_kind k = mem_kind(c);
 
@@ -636,7 +634,9 @@ static int obj_register(struct kms_bpf *w, struct bpf_obj *o)
 
 int kms_bpf_new(struct kms_sim *sim, const struct kms_profile *profile, struct kms_bpf **out)
 {
+	struct mm_params params;
 	struct kms_bpf *w;
+	int err;
 
 	if (!sim || !profile || !out)
 		return -EINVAL;
@@ -645,6 +645,12 @@ int kms_bpf_new(struct kms_sim *sim, const struct kms_profile *profile, struct k
 		return -ENOMEM;
 	w->sim = sim;
 	w->p = profile;
+	kms_profile_mm_params(profile, &params);
+	err = kms_sim_set_mm_params(sim, &params);
+	if (err) {
+		free(w);
+		return err;
+	}
 	*out = w;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "kmemsim/config.h"
 #include "kmemsim/profile.h"
 #include "mm/alloc.h"
+#include "mm/params.h"
 
 /* A struct size and where the number comes from. */
 struct ksize {
@@ -144,5 +145,8 @@ static inline bool profile_memcg(const struct kms_profile *p)
 {
 	return p->scheme == ACCT_MEMCG && p->cfg.memcg && p->cfg.kmem && p->cfg.bpf_memcg;
 }
+
+/* The allocator knobs of this profile (mm_params of that kernel + overrides). */
+void kms_profile_mm_params(const struct kms_profile *p, struct mm_params *out);
 
 #endif

@@ -261,3 +261,15 @@ uint64_t kms_profile_rlimit_memlock(const struct kms_profile *p)
 {
 	return p->rlimit_memlock;
 }
+
+void kms_profile_mm_params(const struct kms_profile *p, struct mm_params *out)
+{
+	if (p->version >= (6 << 16))
+		mm_params_init(out);
+	else
+		mm_params_init_5_11(out);
+	out->memcg_charge_batch = p->memcg_charge_batch;
+	out->nr_memcg_stock = p->stock_slots;
+	out->pcpu_objcg_overhead = p->percpu_objcg_overhead;
+	out->kmem_pages_objcg = p->objcg_kmem_pages;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared set-up of the bpf tests: a simulation, a world, root in /a, uid 1000 in /b. */
+#ifndef KMS_TESTS_BPF_TEST_H
+#define KMS_TESTS_BPF_TEST_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "kmemsim/bpf.h"
+#include "kmemsim/profile.h"
+#include "kmemsim/sim.h"
+
+#define PAGE 4096u
+#define P 2u	/* possible CPUs of every built-in profile */
+
+struct tw {
+	struct kms_sim *sim;
+	struct kms_bpf *w;
+	struct kms_profile *prof;
+};
+
+static inline struct kms_bpf_ctx task_ctx(int32_t pid)
+{
+	return (struct kms_bpf_ctx){ .pid = pid, .ctx = KMS_CTX_TASK };
+}
+
+/* pid 1: uid 0 in /a; pid 2: uid 0 in /b; pid 3: uid 1000 in /b. */
+static inline void tw_setup(struct tw *t, const char *profile, uint64_t rlimit)
+{
+	struct kms_config cfg;
+	const struct kms_profile *p = kms_profile_find(profile);
+
+	assert_non_null(p);
+	assert_int_equal(kms_profile_copy(p, &t->prof), 0);
+	kms_profile_config(t->prof, &cfg);
+	assert_int_equal(kms_sim_new(&cfg, &t->sim), 0);
+	assert_int_equal(kms_bpf_new(t->sim, t->prof, &t->w), 0);
+	assert_int_equal(kms_cgroup_create(t->sim, "/a"), 0);
+	assert_int_equal(kms_cgroup_create(t->sim, "/b"), 0);
+	assert_int_equal(kms_task_create(t->sim, 1, 0, "/a", rlimit), 0);
+	assert_int_equal(kms_task_create(t->sim, 2, 0, "/b", rlimit), 0);
+	assert_int_equal(kms_task_create(t->sim, 3, 1000, "/b", rlimit), 0);
+}
+
+static inline void tw_teardown(struct tw *t)
+{
+	kms_bpf_free(t->w);
+	kms_sim_free(t->sim);
+	kms_profile_free(t->prof);
+}
+
+static inline int tw_map(struct tw *t, int32_t pid, enum kms_map_type type, uint32_t k,
+			 uint32_t v, uint32_t n, uint32_t flags)
+{
+	struct kms_bpf_ctx c = task_ctx(pid);
+	struct kms_map_attr a = { .type = type, .key_size = k, .value_size = v,
+				  .max_entries = n, .map_flags = flags };
+
+	return kms_bpf_map_create(t->w, &c, &a);
+}
+
+static inline uint64_t tw_memlock(struct tw *t, int id)
+{
+	struct kms_bpf_obj_info info;
+
+	assert_true(id > 0);
+	assert_int_equal(kms_bpf_obj_info(t->w, (uint32_t)id, &info), 0);
+	return info.memlock;
+}
+
+static inline uint64_t tw_locked_vm(struct tw *t, uint32_t uid)
+{
+	struct kms_user_stats u = { 0 };
+
+	if (kms_user_read(t->sim, uid, &u))
+		return 0;
+	return u.locked_vm;
+}
+
+static inline uint64_t tw_kmem(struct tw *t, const char *cg)
+{
+	struct kms_cgroup_stats s;
+
+	assert_int_equal(kms_cgroup_read(t->sim, cg, &s), 0);
+	return s.kmem;
+}
+
+#endif
