@@ -212,6 +212,9 @@ void bpf_ledger_add(struct kms_bpf *w, struct bpf_obj *o, const struct kmem_char
 		    int64_t n);
 
 /* Elements: charge groups and the per-key table. */
+/* The group of @a in the array *@v (appended if new): charge identity ignores the CPU. */
+int elem_group_find(struct elem_group **v, uint32_t *nr, uint32_t *cap,
+		    const struct elem_alloc *a, uint32_t *idx);
 int bpf_elem_group(struct bpf_map *map, const struct elem_alloc *a, uint32_t *idx);
 int bpf_elem_insert(struct kms_bpf *w, struct bpf_map *map, uint64_t key,
 		    const struct elem_alloc *a);

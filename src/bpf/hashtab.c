@@ -161,16 +161,19 @@ static int htab_alloc_elem(struct kms_bpf *w, struct bpf_map *m, const struct al
 	int err;
 
 	if (m->ma) {
-		err = bpf_mem_cache_alloc(w, m, ac, m->ma);
+		uint16_t g = 0, pg = 0;
+
+		err = bpf_mem_cache_alloc(w, m, ac, m->ma, &g);
 		if (!err && m->pcpu_ma) {
-			err = bpf_mem_cache_alloc(w, m, ac, m->pcpu_ma);
+			err = bpf_mem_cache_alloc(w, m, ac, m->pcpu_ma, &pg);
 			if (err)
-				bpf_mem_cache_free(w, m, ac, m->ma);
+				bpf_mem_cache_free(w, m, ac, m->ma, g);
 		}
 		if (err)
 			return bpf_err(w, err, "bpf_mem_alloc cache of CPU %u empty "
 				       "(GFP_NOWAIT refill failed at the memcg limit)", ac->cpu);
-		err = keyset_put(&m->keys, key, 0);
+		/* the keyset value holds both caches' charge groups */
+		err = keyset_put(&m->keys, key, (uint32_t)g | (uint32_t)pg << 16);
 		if (!err)
 			m->count++;
 		return err;
@@ -210,8 +213,8 @@ static void htab_free_elem(struct kms_bpf *w, struct bpf_map *m, const struct al
 		return;
 	if (m->ma) {
 		if (m->pcpu_ma)
-			bpf_mem_cache_free(w, m, ac, m->pcpu_ma);
-		bpf_mem_cache_free(w, m, ac, m->ma);
+			bpf_mem_cache_free(w, m, ac, m->pcpu_ma, (uint16_t)(g >> 16));
+		bpf_mem_cache_free(w, m, ac, m->ma, (uint16_t)g);
 		return;
 	}
 	bpf_elem_release(w, m, ac, g, true);	/* htab_elem_free_rcu() */
@@ -305,10 +308,9 @@ static int free_elem_cb(uint64_t key, uint32_t val, void *arg)
 	struct bpf_map *m = a[2];
 
 	(void)key;
-	(void)val;
 	if (m->pcpu_ma)
-		bpf_mem_cache_free(a[0], m, a[1], m->pcpu_ma);
-	bpf_mem_cache_free(a[0], m, a[1], m->ma);
+		bpf_mem_cache_free(a[0], m, a[1], m->pcpu_ma, (uint16_t)(val >> 16));
+	bpf_mem_cache_free(a[0], m, a[1], m->ma, (uint16_t)val);
 	return 0;
 }
 

@@ -50,10 +50,12 @@ static int trie_new_node(struct kms_bpf *w, struct bpf_map *m, const struct allo
 	int err;
 
 	if (m->ma) {
-		err = bpf_mem_cache_alloc(w, m, ac, m->ma);
+		uint16_t g;
+
+		err = bpf_mem_cache_alloc(w, m, ac, m->ma, &g);
 		if (err)
 			return bpf_err(w, err, "lpm node cache of CPU %u empty", ac->cpu);
-		err = keyset_put(&m->keys, key, 0);
+		err = keyset_put(&m->keys, key, g);
 		if (!err)
 			m->count++;
 		return err;
@@ -76,7 +78,7 @@ static void trie_free_node(struct kms_bpf *w, struct bpf_map *m, const struct al
 		return;
 	m->count--;
 	if (m->ma)
-		bpf_mem_cache_free(w, m, ac, m->ma);
+		bpf_mem_cache_free(w, m, ac, m->ma, (uint16_t)g);
 	else
 		bpf_elem_release(w, m, ac, g, true);	/* kfree_rcu() */
 }
@@ -114,8 +116,8 @@ static int free_cb(uint64_t key, uint32_t val, void *arg)
 {
 	void **a = arg;
 
-	(void)key, (void)val;
-	bpf_mem_cache_free(a[0], a[2], a[1], ((struct bpf_map *)a[2])->ma);
+	(void)key;
+	bpf_mem_cache_free(a[0], a[2], a[1], ((struct bpf_map *)a[2])->ma, (uint16_t)val);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 
 /* sizeof(struct llist_node) + sizeof(void *): the holder of a per-cpu object */
 #define PCPU_HOLDER_SIZE 16
+#define MAX_GROUPS 0xffffu
 
 static void book(struct kms_bpf *w, struct bpf_map *map, const struct elem_alloc *a, int64_t n)
 {
@@ -14,13 +15,49 @@ static void book(struct kms_bpf *w, struct bpf_map *map, const struct elem_alloc
 		bpf_ledger_add(w, &map->obj, &a->c[k], n);
 }
 
-/* alloc_bulk() of one object under set_active_memcg(get_memcg(c)) */
+static int push(struct bpf_mem_cache *c, uint16_t group)
+{
+	if (c->free_cnt == c->cap) {
+		uint32_t cap = c->cap ? c->cap * 2 : 64;
+		uint16_t *v = realloc(c->stack, sizeof(*v) * cap);
+
+		if (!v)
+			return -ENOMEM;
+		c->stack = v;
+		c->cap = cap;
+	}
+	c->stack[c->free_cnt++] = group;
+	return 0;
+}
+
+static void free_obj(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+		     struct bpf_mem_alloc *ma, uint16_t group, bool rcu)
+{
+	struct elem_group *g = &ma->groups[group];
+
+	for (uint8_t k = 0; k < g->a.nr; k++) {
+		struct kmem_charge c = g->a.c[k];
+
+		c.cpu = ac->cpu;
+		bpf_ledger_add(w, &map->obj, &g->a.c[k], -1);
+		if (rcu)
+			call_rcu_free(w->sim, ac, &c);
+		else if (c.kind == KMEM_PERCPU)
+			free_percpu(w->sim, ac, &c);
+		else
+			kfree(w->sim, ac, &c);
+	}
+	g->n--;
+}
+
+/* alloc_bulk() of one object on ac->cpu under set_active_memcg(get_memcg(c)) */
 static int alloc_one(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
 		     struct bpf_mem_alloc *ma, gfp_t gfp)
 {
 	struct mem_cgroup *memcg = ma->objcg ? ma->objcg->memcg : w->sim->memcgs.root;
 	struct mem_cgroup *old = set_active_memcg(w->sim, ac, memcg);
 	struct elem_alloc a = { .nr = 1 };
+	uint32_t group;
 	int err;
 
 	gfp = bpf_account(w, gfp | __GFP_NOWARN);
@@ -38,29 +75,19 @@ static int alloc_one(struct kms_bpf *w, struct bpf_map *map, const struct alloc_
 	set_active_memcg(w->sim, ac, old);
 	if (err)
 		return err;
-	if (!ma->have_tmpl) {
-		ma->tmpl = a;
-		ma->have_tmpl = true;
+	err = elem_group_find(&ma->groups, &ma->nr_groups, &ma->cap_groups, &a, &group);
+	if (!err && group >= MAX_GROUPS)
+		err = -ENOMEM;
+	if (!err)
+		err = push(&ma->caches[ac->cpu], (uint16_t)group);
+	if (err) {
+		for (uint8_t k = a.nr; k-- > 0;)
+			(a.c[k].kind == KMEM_PERCPU ? free_percpu : kfree)(w->sim, ac, &a.c[k]);
+		return err;
 	}
+	ma->groups[group].n++;
 	book(w, map, &a, 1);
 	return 0;
-}
-
-static void free_one(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
-		     struct bpf_mem_alloc *ma, bool rcu)
-{
-	for (uint8_t k = 0; k < ma->tmpl.nr; k++) {
-		struct kmem_charge c = ma->tmpl.c[k];
-
-		c.cpu = (uint16_t)ac->cpu;
-		bpf_ledger_add(w, &map->obj, &ma->tmpl.c[k], -1);
-		if (rcu)
-			call_rcu_free(w->sim, ac, &c);
-		else if (c.kind == KMEM_PERCPU)
-			free_percpu(w->sim, ac, &c);
-		else
-			kfree(w->sim, ac, &c);
-	}
 }
 
 /*
@@ -98,8 +125,8 @@ int bpf_mem_alloc_init(struct kms_bpf *w, struct bpf_map *map, const struct allo
 
 	if (!ma)
 		return -ENOMEM;
-	ma->free_cnt = calloc(nr_cpus(w), sizeof(*ma->free_cnt));
-	if (!ma->free_cnt) {
+	ma->caches = calloc(nr_cpus(w), sizeof(*ma->caches));
+	if (!ma->caches) {
 		free(ma);
 		return -ENOMEM;
 	}
@@ -117,11 +144,8 @@ int bpf_mem_alloc_init(struct kms_bpf *w, struct bpf_map *map, const struct allo
 		struct alloc_ctx cac = *ac;
 
 		cac.cpu = cpu;
-		for (uint32_t i = 0; i < prefill && !err; i++) {
+		for (uint32_t i = 0; i < prefill && !err; i++)
 			err = alloc_one(w, map, &cac, ma, GFP_KERNEL);
-			if (!err)
-				ma->free_cnt[cpu]++;
-		}
 	}
 	return err;
 }
@@ -131,7 +155,7 @@ uint64_t bpf_mem_alloc_cached(const struct kms_bpf *w, const struct bpf_mem_allo
 	uint64_t n = 0;
 
 	for (uint32_t cpu = 0; cpu < nr_cpus(w); cpu++)
-		n += ma->free_cnt[cpu];
+		n += ma->caches[cpu].free_cnt;
 	return n;
 }
 
@@ -140,49 +164,51 @@ void bpf_mem_alloc_destroy(struct kms_bpf *w, struct bpf_map *map, const struct 
 {
 	if (!ma)
 		return;
-	/* objects still in use belong to the caller, which frees them first */
-	for (uint64_t n = bpf_mem_alloc_cached(w, ma) + ma->in_use; n; n--)
-		free_one(w, map, ac, ma, false);
+	for (uint32_t cpu = 0; cpu < nr_cpus(w); cpu++) {
+		struct bpf_mem_cache *c = &ma->caches[cpu];
+
+		while (c->free_cnt)
+			free_obj(w, map, ac, ma, c->stack[--c->free_cnt], false);
+		free(c->stack);
+	}
 	if (ma->objcg)
 		obj_cgroup_put(&w->sim->memcgs, ma->objcg);
-	free(ma->free_cnt);
+	free(ma->groups);
+	free(ma->caches);
 	free(ma);
 }
 
 int bpf_mem_cache_alloc(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
-			struct bpf_mem_alloc *ma)
+			struct bpf_mem_alloc *ma, uint16_t *group)
 {
-	uint32_t cpu = ac->cpu;
+	struct bpf_mem_cache *c = &ma->caches[ac->cpu];
 
-	if (ma->free_cnt[cpu] == 0)
-		return -ENOMEM;	/* unit_alloc(): empty free list, refill still pending or failed */
-	ma->free_cnt[cpu]--;
-	ma->in_use++;
-	if (ma->free_cnt[cpu] < ma->low_watermark) {
+	if (c->free_cnt == 0)
+		return -ENOMEM;	/* unit_alloc(): empty free list, refill failed or pending */
+	*group = c->stack[--c->free_cnt];
+	if (c->free_cnt < ma->low_watermark) {
 		/* bpf_mem_refill() irq_work -> alloc_bulk(c, c->batch, GFP_NOWAIT) */
-		for (uint32_t i = 0; i < ma->batch; i++) {
+		for (uint32_t i = 0; i < ma->batch; i++)
 			if (alloc_one(w, map, ac, ma, GFP_NOWAIT))
 				break;
-			ma->free_cnt[cpu]++;
-		}
 	}
 	return 0;
 }
 
 void bpf_mem_cache_free(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
-			struct bpf_mem_alloc *ma)
+			struct bpf_mem_alloc *ma, uint16_t group)
 {
-	uint32_t cpu = ac->cpu;
+	struct bpf_mem_cache *c = &ma->caches[ac->cpu];
 
-	ma->in_use--;
-	ma->free_cnt[cpu]++;
-	if (ma->free_cnt[cpu] > ma->high_watermark) {
+	if (push(c, group)) {
+		free_obj(w, map, ac, ma, group, true);	/* no room to cache it: free it */
+		return;
+	}
+	if (c->free_cnt > ma->high_watermark) {
 		/* free_bulk(): down to (low + high) / 2, freed after RCU tasks trace */
 		uint32_t keep = (ma->low_watermark + ma->high_watermark) / 2;
 
-		while (ma->free_cnt[cpu] > keep) {
-			free_one(w, map, ac, ma, true);
-			ma->free_cnt[cpu]--;
-		}
+		while (c->free_cnt > keep)
+			free_obj(w, map, ac, ma, c->stack[--c->free_cnt], true);
 	}
 }

@@ -15,33 +15,41 @@
  *    waits for RCU tasks trace); the model does not keep the ~10% residue
  *    the kernel measured after mass deletes (one batch in flight per cache);
  *  - destroy: every cached object is freed.
- * Every cached object is charged to the creator's objcg; objects in use are
- * the caller's, so the ledger of the map counts cached + in use.
+ * Refills run under set_active_memcg(memcg of the saved objcg), which
+ * follows reparenting, so objects allocated after an rmdir carry the
+ * parent's objcg: each cached object remembers its charge group (a per-CPU
+ * LIFO of group indices), and the caller keeps the group of objects in use.
  */
 #ifndef KMS_BPF_MEMALLOC_H
 #define KMS_BPF_MEMALLOC_H
 
 #include "bpf/bpf.h"
 
+struct bpf_mem_cache {
+	uint16_t *stack;	/* charge group of each cached object, LIFO */
+	uint32_t free_cnt, cap;
+};
+
 struct bpf_mem_alloc {
 	uint32_t unit_size;	/* size + 8 (llist header); per-cpu: the value size */
 	bool percpu;
 	uint32_t low_watermark, high_watermark, batch;
-	uint32_t *free_cnt;	/* per possible CPU */
+	struct bpf_mem_cache *caches;	/* per possible CPU */
 	struct obj_cgroup *objcg;	/* NULL: root / nobpf, nobody pays */
-	struct elem_alloc tmpl;	/* what one object's allocation(s) charged */
-	bool have_tmpl;
-	uint64_t in_use;
+	struct elem_group *groups;	/* distinct charges of objects; .n = objects alive */
+	uint32_t nr_groups, cap_groups;
 };
 
 int bpf_mem_alloc_init(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
 		       uint32_t size, bool percpu, struct bpf_mem_alloc **out);
+/* Frees every cached object; objects in use must have been freed to the cache first. */
 void bpf_mem_alloc_destroy(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
 			   struct bpf_mem_alloc *ma);
+/* unit_alloc(): 0 and the object's charge group in *@group, or -ENOMEM. */
 int bpf_mem_cache_alloc(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
-			struct bpf_mem_alloc *ma);
+			struct bpf_mem_alloc *ma, uint16_t *group);
 void bpf_mem_cache_free(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
-			struct bpf_mem_alloc *ma);
+			struct bpf_mem_alloc *ma, uint16_t group);
 /* Objects cached on all CPUs (charged but not in use). */
 uint64_t bpf_mem_alloc_cached(const struct kms_bpf *w, const struct bpf_mem_alloc *ma);
 

@@ -510,10 +510,11 @@ static void obj_uncharge_memlock(struct bpf_obj *o)
 
 /* ---- element groups ---- */
 
-int bpf_elem_group(struct bpf_map *map, const struct elem_alloc *a, uint32_t *idx)
+int elem_group_find(struct elem_group **v, uint32_t *nr, uint32_t *cap,
+		    const struct elem_alloc *a, uint32_t *idx)
 {
-	for (uint32_t i = 0; i < map->nr_groups; i++) {
-		struct elem_alloc *g = &map->groups[i].a;
+	for (uint32_t i = 0; i < *nr; i++) {
+		struct elem_alloc *g = &(*v)[i].a;
 		bool same = g->nr == a->nr;
 
 		for (uint8_t k = 0; same && k < a->nr; k++)
@@ -525,18 +526,23 @@ int bpf_elem_group(struct bpf_map *map, const struct elem_alloc *a, uint32_t *id
 			return 0;
 		}
 	}
-	if (map->nr_groups == map->cap_groups) {
-		uint32_t cap = map->cap_groups ? map->cap_groups * 2 : 2;
-		struct elem_group *v = realloc(map->groups, sizeof(*v) * cap);
+	if (*nr == *cap) {
+		uint32_t ncap = *cap ? *cap * 2 : 2;
+		struct elem_group *nv = realloc(*v, sizeof(*nv) * ncap);
 
-		if (!v)
+		if (!nv)
 			return -ENOMEM;
-		map->groups = v;
-		map->cap_groups = cap;
+		*v = nv;
+		*cap = ncap;
 	}
-	map->groups[map->nr_groups] = (struct elem_group){ .a = *a, .n = 0 };
-	*idx = map->nr_groups++;
+	(*v)[*nr] = (struct elem_group){ .a = *a, .n = 0 };
+	*idx = (*nr)++;
 	return 0;
+}
+
+int bpf_elem_group(struct bpf_map *map, const struct elem_alloc *a, uint32_t *idx)
+{
+	return elem_group_find(&map->groups, &map->nr_groups, &map->cap_groups, a, idx);
 }
 
 int bpf_elem_insert(struct kms_bpf *w, struct bpf_map *map, uint64_t key,
