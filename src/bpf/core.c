@@ -55,13 +55,13 @@ int bpf_prog_load(struct kms_bpf *w, const struct alloc_ctx *ac, struct task *t,
 
 	prog->prog_type = attr->prog_type;
 	prog->expected_attach_type = attr->expected_attach_type;
+	/* 5.10 .. 6.18 bpf_prog_load(): the size check comes before the capability check */
+	if (attr->insn_cnt == 0 || attr->insn_cnt > limit)
+		return bpf_err(w, -E2BIG, "insn_cnt %u not in 1..%u", attr->insn_cnt, limit);
 	if (!priv && attr->prog_type != BPF_PROG_TYPE_SOCKET_FILTER &&
 	    attr->prog_type != BPF_PROG_TYPE_CGROUP_SKB)
 		return bpf_err(w, -EPERM, "prog type %u needs CAP_BPF (uid %u)", attr->prog_type,
 			       t->uid);
-	if (attr->insn_cnt == 0 || attr->insn_cnt > limit)
-		return bpf_err(w, attr->insn_cnt ? -E2BIG : -EINVAL, "insn_cnt %u not in 1..%u",
-			       attr->insn_cnt, limit);
 	/* bpf_prog_alloc_no_stats(): the image, aux; bpf_prog_alloc(): stats (and 6.x active) */
 	prog->pages = prog_pages(w, attr->insn_cnt);
 	prog->len = attr->insn_cnt;

@@ -10,6 +10,7 @@
  * the kernel defers through call_rcu_free(), so they land when the allocator
  * model's RCU clock says.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,7 +122,7 @@ enum kms_map_type kms_map_type_from_name(const char *name)
 		size_t i;
 
 		for (i = 0; name[13 + i] && i + 1 < sizeof(lower); i++)
-			lower[i] = (char)(name[13 + i] | 0x20);
+			lower[i] = (char)tolower((unsigned char)name[13 + i]);
 		lower[i] = '\0';
 		return kms_map_type_from_name(lower);
 	}
