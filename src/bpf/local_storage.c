@@ -28,9 +28,12 @@ static int cgroup_storage_map_alloc(struct kms_bpf *w, struct bpf_map *m,
 	uint64_t sz = w->p->sz.bpf_cgroup_storage_map.bytes;
 	int err;
 
-	/* key: struct bpf_cgroup_storage_key (12) or the cgroup id (8) */
-	if (m->key_size != 12 && m->key_size != 8)
-		return bpf_err(w, -EINVAL, "cgroup storage key_size %u not 8 or 12", m->key_size);
+	/*
+	 * key: struct bpf_cgroup_storage_key {u64 cgroup_inode_id; u32 attach_type;}
+	 * (16 with padding) or the cgroup id (8); measured on 6.18.44: 12 -> EINVAL
+	 */
+	if (m->key_size != 16 && m->key_size != 8)
+		return bpf_err(w, -EINVAL, "cgroup storage key_size %u not 8 or 16", m->key_size);
 	if (m->value_size == 0)
 		return bpf_err(w, -EINVAL, "cgroup storage value_size 0");
 	if (m->value_size > (is_percpu(m) ? PCPU_MIN_UNIT_SIZE : page_size(w)))
@@ -48,7 +51,7 @@ static int cgroup_storage_map_alloc(struct kms_bpf *w, struct bpf_map *m,
 
 static uint64_t storage_key(const struct bpf_map *m, uint64_t cgroup_id, uint32_t attach_type)
 {
-	return cgroup_id << 32 | (m->key_size == 12 ? attach_type : 0xffffffffu);
+	return cgroup_id << 32 | (m->key_size == 16 ? attach_type : 0xffffffffu);
 }
 
 /* 5.10 bpf_cgroup_storage_calculate_size(): pages of one storage */

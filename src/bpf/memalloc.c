@@ -50,9 +50,13 @@ static void free_obj(struct kms_bpf *w, struct bpf_map *map, const struct alloc_
 	g->n--;
 }
 
-/* alloc_bulk() of one object on ac->cpu under set_active_memcg(get_memcg(c)) */
+/*
+ * alloc_bulk() of one object into the cache of @cpu, under
+ * set_active_memcg(get_memcg(c)); the allocation itself runs on ac->cpu
+ * (prefill fills every CPU's cache from the creating CPU).
+ */
 static int alloc_one(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
-		     struct bpf_mem_alloc *ma, gfp_t gfp)
+		     struct bpf_mem_alloc *ma, gfp_t gfp, uint32_t cpu)
 {
 	struct mem_cgroup *memcg = ma->objcg ? ma->objcg->memcg : w->sim->memcgs.root;
 	struct mem_cgroup *old = set_active_memcg(w->sim, ac, memcg);
@@ -79,7 +83,7 @@ static int alloc_one(struct kms_bpf *w, struct bpf_map *map, const struct alloc_
 	if (!err && group >= MAX_GROUPS)
 		err = -ENOMEM;
 	if (!err)
-		err = push(&ma->caches[ac->cpu], (uint16_t)group);
+		err = push(&ma->caches[cpu], (uint16_t)group);
 	if (err) {
 		for (uint8_t k = a.nr; k-- > 0;)
 			(a.c[k].kind == KMEM_PERCPU ? free_percpu : kfree)(w->sim, ac, &a.c[k]);
@@ -140,13 +144,9 @@ int bpf_mem_alloc_init(struct kms_bpf *w, struct bpf_map *map, const struct allo
 	*out = ma;
 	/* prefill_mem_cache(): 4 per CPU for small non-percpu units, else 1; GFP_KERNEL */
 	prefill = (!percpu && ma->unit_size <= 256) ? 4 : 1;
-	for (uint32_t cpu = 0; cpu < nr_cpus(w) && !err; cpu++) {
-		struct alloc_ctx cac = *ac;
-
-		cac.cpu = cpu;
+	for (uint32_t cpu = 0; cpu < nr_cpus(w) && !err; cpu++)
 		for (uint32_t i = 0; i < prefill && !err; i++)
-			err = alloc_one(w, map, &cac, ma, GFP_KERNEL);
-	}
+			err = alloc_one(w, map, ac, ma, GFP_KERNEL, cpu);
 	return err;
 }
 
@@ -189,7 +189,7 @@ int bpf_mem_cache_alloc(struct kms_bpf *w, struct bpf_map *map, const struct all
 	if (c->free_cnt < ma->low_watermark) {
 		/* bpf_mem_refill() irq_work -> alloc_bulk(c, c->batch, GFP_NOWAIT) */
 		for (uint32_t i = 0; i < ma->batch; i++)
-			if (alloc_one(w, map, ac, ma, GFP_NOWAIT))
+			if (alloc_one(w, map, ac, ma, GFP_NOWAIT, ac->cpu))
 				break;
 	}
 	return 0;

@@ -831,9 +831,11 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 	if (ac.task->uid != 0 && !map_type_unprivileged(type))
 		return bpf_err(w, -EPERM, "map type %s needs CAP_BPF/CAP_NET_ADMIN (uid %u)",
 			       kms_map_type_name(type), ac.task->uid);
+	/* bpf_map_meta_alloc(): an fd that is not a map is EINVAL, a closed fd EBADF */
 	if ((type == KMS_MAP_ARRAY_OF_MAPS || type == KMS_MAP_HASH_OF_MAPS) &&
 	    !bpf_map_find(w, attr->inner_map_id))
-		return bpf_err(w, -EBADF, "inner map %u is not a live map", attr->inner_map_id);
+		return bpf_err(w, attr->inner_map_id ? -EBADF : -EINVAL,
+			       "inner map %u is not a live map", attr->inner_map_id);
 
 	map = calloc(1, sizeof(*map));
 	if (!map)

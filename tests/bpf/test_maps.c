@@ -66,6 +66,27 @@ static const struct vec vecs[] = {
 	{ "linux-6.18", KMS_MAP_DEVMAP, 4, 4, 100, 0, 344 + 800 },
 	{ "linux-6.18", KMS_MAP_CPUMAP, 4, 4, 2, 0, 304 + 16 },
 	{ "linux-6.18", KMS_MAP_SOCKMAP, 4, 4, 100, 0, 376 + 800 },
+	/*
+	 * measured on 6.18.44, P=2 with scripts/measure-map.c (fdinfo memlock),
+	 * struct sizes from BTF: dtab 344, cmap 304, xsk_map 304, stab 376,
+	 * shtab 384 (+16 per bucket), reuseport_array 296, cgroup storage map 328
+	 */
+	{ "linux-6.18", KMS_MAP_DEVMAP, 4, 4, 65536, 0, 344 + 65536 * 8 },	/* 524632 */
+	{ "linux-6.18", KMS_MAP_DEVMAP_HASH, 4, 4, 100, 0, 344 + 128 * 8 },	/* 1368 */
+	{ "linux-6.18", KMS_MAP_XSKMAP, 4, 4, 100, 0, 304 + 800 },		/* 1104 */
+	{ "linux-6.18", KMS_MAP_XSKMAP, 4, 4, 65536, 0, 524592 },
+	{ "linux-6.18", KMS_MAP_SOCKMAP, 4, 4, 65536, 0, 524664 },
+	{ "linux-6.18", KMS_MAP_SOCKHASH, 4, 4, 100, 0, 384 + 128 * 16 },	/* 2432 */
+	{ "linux-6.18", KMS_MAP_SOCKHASH, 64, 4, 1000, 0, 384 + 1024 * 16 },	/* 16768 */
+	{ "linux-6.18", KMS_MAP_SOCKHASH, 4, 4, 65536, 0, 1048960 },
+	{ "linux-6.18", KMS_MAP_REUSEPORT_SOCKARRAY, 4, 4, 100, 0, 296 + 800 },	/* 1096 */
+	{ "linux-6.18", KMS_MAP_REUSEPORT_SOCKARRAY, 4, 8, 65536, 0, 524584 },
+	{ "linux-6.18", KMS_MAP_CGROUP_STORAGE, 8, 8, 0, 0, 328 },
+	{ "linux-6.18", KMS_MAP_RINGBUF, 0, 0, 4096, 0, 304 + 4 * 4096 + 5 * 8 },	/* 16728 */
+	{ "linux-6.18", KMS_MAP_RINGBUF, 0, 0, 65536, 0, 78408 },
+	{ "linux-6.18", KMS_MAP_BLOOM_FILTER, 0, 8, 1000, 0, 1336 },	/* 7000 bits -> 8192 */
+	{ "linux-6.18", KMS_MAP_QUEUE, 0, 8, 1000, 0, 312 + 1001 * 8 },	/* 8320 */
+	{ "linux-6.18", KMS_MAP_STACK_TRACE, 4, 16, 1000, 0, 320 + 1024 * 8 + 1000 * 32 },
 };
 
 static void test_memlock_vectors(void **state)
@@ -120,10 +141,11 @@ static const struct errvec errvecs[] = {
 	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_RINGBUF, 0, 0, 1000, 0, -EINVAL },
 	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_LPM_TRIE, 8, 8, 1, 0, -EINVAL },
 	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_CPUMAP, 4, 4, 100000, 0, -E2BIG },
-	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_CGROUP_STORAGE, 12, 8, 1, 0, -EINVAL },
+	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_CGROUP_STORAGE, 16, 8, 1, 0, -EINVAL },	/* N != 0 */
 	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_SK_STORAGE, 4, 8, 0, 0, -EINVAL },
 	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_STACK_TRACE, 4, 12, 1, 0, -EINVAL },
-	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_ARRAY_OF_MAPS, 4, 4, 1, 0, -EBADF },
+	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_ARRAY_OF_MAPS, 4, 4, 1, 0, -EINVAL },	/* measured */
+	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_CGROUP_STORAGE, 12, 8, 0, 0, -EINVAL },	/* measured */
 	{ "linux-6.18", 1, KMS_UNLIMITED, KMS_MAP_ARENA, 0, 0, 1, 0, -EOPNOTSUPP },
 };
 

@@ -180,7 +180,7 @@ static void test_cgroup_storage_attach(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-5.10", KMS_UNLIMITED);
-	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 12, 8, 0, 0);
+	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 16, 8, 0, 0);
 	prog = kms_bpf_prog_load(t.w, &c, &a);
 	assert_true(prog > 0);
 	assert_int_equal(tw_memlock(&t, (int)maps[0]), PAGE);	/* sizeof(map) < 1 page */
@@ -203,7 +203,7 @@ static void test_cgroup_storage_attach(void **state)
 		struct kms_bpf_obj_info m0, m1;
 
 		tw_setup(&t, prof, KMS_UNLIMITED);
-		maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 12, 2000, 0, 0);
+		maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 16, 2000, 0, 0);
 		prog = kms_bpf_prog_load(t.w, &c, &a);
 		m0 = info_of(&t, (int)maps[0]);
 		kms_sim_drain_stock(t.sim);
