@@ -6,9 +6,8 @@
  * (cgroup, attach type) for 12-byte keys or per cgroup for 8-byte keys.
  *  5.10: pages charged to the map creator's user (map->memory.user) against
  *        the attaching task's RLIMIT_MEMLOCK; failure -> -ENOMEM at attach.
- *  5.11: GFP_USER | __GFP_ACCOUNT: the attaching task pays.
- *  6.x:  bpf_map_kmalloc_node()/bpf_map_alloc_percpu(): the map pays
- *        (profile flag cgroup_storage_map_helpers; see the report).
+ *  5.11+: bpf_map_kmalloc_node()/bpf_map_alloc_percpu() (read in 5.11.14 and
+ *        6.x): the map's memcg pays (under the v7 what-if, the attacher).
  */
 #include <errno.h>
 

@@ -122,7 +122,7 @@ struct kms_profile {
 	bool htab_map_locked;
 	/* 5.10.y stack_trace cost uses max_entries (fixed) instead of n_buckets. */
 	bool stack_trace_cost_fixed;
-	/* 6.x cgroup storage at attach goes through the map helpers (map's memcg). */
+	/* cgroup storage at attach goes through the map helpers (5.11+: the map's memcg). */
 	bool cgroup_storage_map_helpers;
 	/* Programs: extra per-cpu `active` int (6.x) besides the stats. */
 	bool prog_active_percpu;

@@ -110,6 +110,8 @@ static const struct kms_profile builtin[] = {
 		.elem_gfp = GFP_ATOMIC | __GFP_NOWARN,
 		.stack_trace_cost_fixed = true,
 		.htab_map_locked = true,
+		/* 5.11.14 local_storage.c bpf_cgroup_storage_alloc(): bpf_map_kmalloc_node() */
+		.cgroup_storage_map_helpers = true,
 		.insn_limit_priv = 1000000,
 		.map_types = MAP_TYPES_UPTO(29),	/* .. TASK_STORAGE */
 		.map_flags = 0x1fff,
@@ -130,6 +132,8 @@ static const struct kms_profile builtin[] = {
 		.elem_gfp = GFP_ATOMIC | __GFP_NOWARN,
 		.stack_trace_cost_fixed = true,
 		.htab_map_locked = true,
+		/* 5.11.14 local_storage.c bpf_cgroup_storage_alloc(): bpf_map_kmalloc_node() */
+		.cgroup_storage_map_helpers = true,
 		.insn_limit_priv = 1000000,
 		.map_types = MAP_TYPES_UPTO(29),
 		.map_flags = 0x1fff,
