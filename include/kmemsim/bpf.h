@@ -180,6 +180,7 @@ enum kms_mem_kind { KMS_MEM_SLAB, KMS_MEM_PERCPU, KMS_MEM_VMALLOC, KMS_MEM_PAGES
 
 struct kms_bpf_obj_info {
 	uint32_t id;
+	uint64_t owner;			/* the allocator ledger's owner handle (kms_ledger_read) */
 	enum kms_bpf_obj_kind kind;
 	const char *type_name;		/* map type name, "prog", "btf" */
 	char name[16];

@@ -38,6 +38,7 @@ struct bpf_ledger {
 
 struct bpf_obj {
 	uint32_t id;
+	uint64_t owner;			/* alloc_ctx.owner: the allocator ledger's handle */
 	enum kms_bpf_obj_kind kind;
 	uint32_t refcnt;
 	bool freed;
@@ -146,6 +147,7 @@ struct kms_bpf {
 	uint32_t nr_pins, cap_pins;
 	struct bpf_attach *attach;
 	uint32_t nr_attach, cap_attach;
+	uint64_t next_owner;
 	char err[256];
 };
 

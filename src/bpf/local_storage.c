@@ -95,14 +95,16 @@ static int storage_alloc_mem(struct kms_bpf *w, struct bpf_map *m, const struct 
 	return 0;
 }
 
-int bpf_cgroup_storage_attach(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+int bpf_cgroup_storage_attach(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *caller,
 			      struct task *attacher, uint64_t cgroup_id, uint32_t attach_type)
 {
+	struct alloc_ctx own = *caller, *ac = &own;
 	uint64_t key = storage_key(m, cgroup_id, attach_type);
 	struct elem_alloc a;
 	uint32_t refs, pages = 0;
 	int err;
 
+	own.owner = m->obj.owner;	/* the storage is the map's memory */
 	if (keyset_find(&m->storages, key, &refs))	/* reused: no new charge */
 		return keyset_put(&m->storages, key, refs + 1);
 	if (w->p->scheme == ACCT_RLIMIT && m->obj.user) {
@@ -139,12 +141,15 @@ int bpf_cgroup_storage_attach(struct kms_bpf *w, struct bpf_map *m, const struct
 	return 0;
 }
 
-void bpf_cgroup_storage_detach(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
-			       uint64_t cgroup_id, uint32_t attach_type)
+void bpf_cgroup_storage_detach(struct kms_bpf *w, struct bpf_map *m,
+			       const struct alloc_ctx *caller, uint64_t cgroup_id,
+			       uint32_t attach_type)
 {
+	struct alloc_ctx own = *caller, *ac = &own;
 	uint64_t key = storage_key(m, cgroup_id, attach_type);
 	uint32_t refs, g;
 
+	own.owner = m->obj.owner;
 	if (!keyset_find(&m->storages, key, &refs))
 		return;
 	if (refs > 1) {

@@ -711,8 +711,11 @@ static void map_free(struct kms_bpf *w, struct bpf_map *map, const struct alloc_
 	map_release_memcg(w, map);
 }
 
-static void obj_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_obj *o)
+static void obj_free(struct kms_bpf *w, const struct alloc_ctx *caller, struct bpf_obj *o)
 {
+	struct alloc_ctx own = *caller, *ac = &own;
+
+	own.owner = o->owner;	/* frees are booked to the object that allocated */
 	switch (o->kind) {
 	case KMS_OBJ_MAP:
 		map_free(w, (struct bpf_map *)o, ac);
@@ -770,9 +773,10 @@ void kms_bpf_free(struct kms_bpf *w)
 
 /* ---- BPF_MAP_CREATE ---- */
 
-static void obj_init(struct bpf_obj *o, enum kms_bpf_obj_kind kind, struct task *t,
-		     const char *name)
+static void obj_init(struct kms_bpf *w, struct bpf_obj *o, enum kms_bpf_obj_kind kind,
+		     struct task *t, const char *name)
 {
+	o->owner = ++w->next_owner;
 	o->kind = kind;
 	o->creator_pid = t->pid;
 	o->creator_uid = t->uid;
@@ -840,7 +844,8 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return bpf_err(w, -ENOMEM, "out of memory");
-	obj_init(&map->obj, KMS_OBJ_MAP, ac.task, attr->name);
+	obj_init(w, &map->obj, KMS_OBJ_MAP, ac.task, attr->name);
+	ac.owner = map->obj.owner;
 	map->ops = map_ops[type];
 	map->type = type;
 	map->key_size = attr->key_size;
@@ -887,6 +892,8 @@ static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 	map = bpf_map_find(w, id);
 	if (!map)
 		*err = bpf_err(w, -EBADF, "map %u is not live", id);
+	else
+		ac->owner = map->obj.owner;
 	return map;
 }
 
@@ -1113,7 +1120,8 @@ int kms_bpf_prog_load(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 	prog = calloc(1, sizeof(*prog));
 	if (!prog)
 		return bpf_err(w, -ENOMEM, "out of memory");
-	obj_init(&prog->obj, KMS_OBJ_PROG, ac.task, attr->name);
+	obj_init(w, &prog->obj, KMS_OBJ_PROG, ac.task, attr->name);
+	ac.owner = prog->obj.owner;
 	err = bpf_prog_load(w, &ac, ac.task, attr, prog);
 	if (err) {
 		bpf_prog_free(w, &ac, prog);
@@ -1147,7 +1155,8 @@ int kms_bpf_btf_load(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t si
 	btf = calloc(1, sizeof(*btf));
 	if (!btf)
 		return bpf_err(w, -ENOMEM, "out of memory");
-	obj_init(&btf->obj, KMS_OBJ_BTF, ac.task, NULL);
+	obj_init(w, &btf->obj, KMS_OBJ_BTF, ac.task, NULL);
+	ac.owner = btf->obj.owner;
 	btf->size = size;
 	err = bpf_obj_kmalloc(w, &btf->obj, &ac, size, GFP_KERNEL | __GFP_NOWARN);
 	if (err == -ENOMEM && size > 8192)
@@ -1316,6 +1325,7 @@ int kms_bpf_obj_info(const struct kms_bpf *w, uint32_t id, struct kms_bpf_obj_in
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
 	out->id = o->id;
+	out->owner = o->owner;
 	out->kind = o->kind;
 	memcpy(out->name, o->name, sizeof(out->name));
 	out->creator_pid = o->creator_pid;
