@@ -220,6 +220,17 @@ int elem_group_find(struct elem_group **v, uint32_t *nr, uint32_t *cap,
 int bpf_elem_group(struct bpf_map *map, const struct elem_alloc *a, uint32_t *idx);
 int bpf_elem_insert(struct kms_bpf *w, struct bpf_map *map, uint64_t key,
 		    const struct elem_alloc *a);
+/* Update flags: EINVAL beyond BPF_EXIST (+ @extra bits), EEXIST for NOEXIST, ENOENT for EXIST. */
+int bpf_check_update_flags(struct kms_bpf *w, uint32_t flags, uint32_t extra, bool exists,
+			   uint64_t key);
+/* Insert, or on failure free @a's allocations. */
+int bpf_elem_insert_or_free(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			    uint64_t key, struct elem_alloc *a);
+/* Free allocations not yet booked to any element (error paths). */
+void bpf_elem_alloc_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct elem_alloc *a);
+/* Drop @key and free its allocations after RCU; false if absent. */
+bool bpf_elem_remove(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+		     uint64_t key);
 /* Free the element's allocations (RCU-deferred when @rcu) and drop it from the group. */
 void bpf_elem_release(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
 		      uint32_t group, bool rcu);

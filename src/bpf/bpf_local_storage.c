@@ -52,12 +52,9 @@ static int local_storage_update(struct kms_bpf *w, struct bpf_map *m, const stru
 	int err;
 
 	(void)obj_id;
-	if (flags > KMS_EXIST)
-		return bpf_err(w, -EINVAL, "update flags 0x%x", flags);
-	if (exists && flags == KMS_NOEXIST)
-		return bpf_err(w, -EEXIST, "storage exists (BPF_NOEXIST)");
-	if (!exists && flags == KMS_EXIST)
-		return bpf_err(w, -ENOENT, "no storage (BPF_EXIST)");
+	err = bpf_check_update_flags(w, flags, 0, exists, key);
+	if (err)
+		return err;
 	if (exists)
 		return 0;	/* value copied in place */
 	/* bpf_selem_alloc(): elem + value; bpf_local_storage_alloc() for the owner */
@@ -73,25 +70,14 @@ static int local_storage_update(struct kms_bpf *w, struct bpf_map *m, const stru
 		return bpf_err(w, err, "local storage allocation failed");
 	}
 	a.nr = 2;
-	err = bpf_elem_insert(w, m, key, &a);
-	if (err) {
-		kfree(w->sim, ac, &a.c[1]);
-		kfree(w->sim, ac, &a.c[0]);
-	}
-	return err;
+	return bpf_elem_insert_or_free(w, m, ac, key, &a);
 }
 
 static int local_storage_delete(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
 				uint64_t key, bool pop)
 {
-	uint32_t g;
-
 	(void)pop;
-	if (!keyset_del(&m->keys, key, &g))
-		return -ENOENT;
-	m->count--;
-	bpf_elem_release(w, m, ac, g, true);
-	return 0;
+	return bpf_elem_remove(w, m, ac, key) ? 0 : -ENOENT;
 }
 
 /* 6.4+ bpf_local_storage_map_mem_usage(): sizeof(*smap) + buckets (elements not counted) */

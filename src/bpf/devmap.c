@@ -47,8 +47,7 @@ static int dev_map_update(struct kms_bpf *w, struct bpf_map *m, const struct all
 			  uint64_t key, uint32_t flags, uint32_t obj_id)
 {
 	struct elem_alloc a = { .nr = 1 };
-	uint32_t g;
-	bool exists = keyset_find(&m->keys, key, &g);
+	bool exists = keyset_find(&m->keys, key, NULL);
 	int err;
 
 	(void)obj_id;
@@ -68,29 +67,19 @@ static int dev_map_update(struct kms_bpf *w, struct bpf_map *m, const struct all
 				   &a.c[0]);
 	if (err)
 		return bpf_err(w, err, "devmap entry allocation failed");
-	if (exists) {
-		keyset_del(&m->keys, key, NULL);
-		m->count--;
-		bpf_elem_release(w, m, ac, g, true);	/* call_rcu(__dev_map_entry_free) */
-	}
-	err = bpf_elem_insert(w, m, key, &a);
-	if (err)
-		kfree(w->sim, ac, &a.c[0]);
-	return err;
+	if (exists)	/* the old entry goes through call_rcu(__dev_map_entry_free) */
+		bpf_elem_remove(w, m, ac, key);
+	return bpf_elem_insert_or_free(w, m, ac, key, &a);
 }
 
 static int dev_map_delete(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
 			  uint64_t key, bool pop)
 {
-	uint32_t g;
-
 	(void)pop;
 	if (!is_hash(m) && key >= m->max_entries)
 		return bpf_err(w, -EINVAL, "index out of range");
-	if (!keyset_del(&m->keys, key, &g))
+	if (!bpf_elem_remove(w, m, ac, key))
 		return is_hash(m) ? -ENOENT : 0;
-	m->count--;
-	bpf_elem_release(w, m, ac, g, true);
 	return 0;
 }
 

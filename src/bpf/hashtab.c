@@ -192,12 +192,7 @@ static int htab_alloc_elem(struct kms_bpf *w, struct bpf_map *m, const struct al
 		}
 		a.nr = 2;
 	}
-	err = bpf_elem_insert(w, m, key, &a);
-	if (err) {
-		for (uint8_t k = 0; k < a.nr; k++)
-			(a.c[k].kind == KMEM_PERCPU ? free_percpu : kfree)(w->sim, ac, &a.c[k]);
-	}
-	return err;
+	return bpf_elem_insert_or_free(w, m, ac, key, &a);
 }
 
 /* Give an element back: to the cache (bpf_mem_alloc) or kfree after RCU. */
@@ -226,16 +221,11 @@ static int htab_map_update(struct kms_bpf *w, struct bpf_map *m, const struct al
 	bool exists = keyset_find(&m->keys, key, NULL);
 	int err;
 
-	if ((flags & ~4u) > KMS_EXIST)	/* BPF_F_LOCK is 4 */
-		return bpf_err(w, -EINVAL, "update flags 0x%x", flags);
+	err = bpf_check_update_flags(w, flags, 4 /* BPF_F_LOCK */, exists, key);
+	if (err)
+		return err;
 	if (m->type == KMS_MAP_HASH_OF_MAPS && !bpf_map_find(w, obj_id))
 		return bpf_err(w, -EBADF, "inner map %u is not live", obj_id);
-	if (exists && (flags & 3) == KMS_NOEXIST)
-		return bpf_err(w, -EEXIST, "key %llu exists (BPF_NOEXIST)",
-			       (unsigned long long)key);
-	if (!exists && (flags & 3) == KMS_EXIST)
-		return bpf_err(w, -ENOENT, "key %llu absent (BPF_EXIST)",
-			       (unsigned long long)key);
 
 	if (is_prealloc(m)) {
 		/* elements come from the freelist / LRU lists; memory never moves */

@@ -122,13 +122,8 @@ int bpf_cgroup_storage_attach(struct kms_bpf *w, struct bpf_map *m, const struct
 		m->obj.memlock_pages += pages;
 	}
 	err = storage_alloc_mem(w, m, ac, &a);
-	if (!err) {
-		err = bpf_elem_insert(w, m, key, &a);
-		if (err)
-			for (uint8_t k = a.nr; k-- > 0;)
-				(a.c[k].kind == KMEM_PERCPU ? free_percpu : kfree)(w->sim, ac,
-										    &a.c[k]);
-	}
+	if (!err)
+		err = bpf_elem_insert_or_free(w, m, ac, key, &a);
 	if (!err)
 		err = keyset_put(&m->storages, key, 1);
 	if (err) {
@@ -147,7 +142,7 @@ void bpf_cgroup_storage_detach(struct kms_bpf *w, struct bpf_map *m,
 {
 	struct alloc_ctx own = *caller, *ac = &own;
 	uint64_t key = storage_key(m, cgroup_id, attach_type);
-	uint32_t refs, g;
+	uint32_t refs;
 
 	own.owner = m->obj.owner;
 	if (!keyset_find(&m->storages, key, &refs))
@@ -157,10 +152,7 @@ void bpf_cgroup_storage_detach(struct kms_bpf *w, struct bpf_map *m,
 		return;
 	}
 	keyset_del(&m->storages, key, NULL);
-	if (keyset_del(&m->keys, key, &g)) {
-		m->count--;
-		bpf_elem_release(w, m, ac, g, true);	/* bpf_cgroup_storage_free(): RCU */
-	}
+	bpf_elem_remove(w, m, ac, key);	/* bpf_cgroup_storage_free(): RCU */
 	if (w->p->scheme == ACCT_RLIMIT && m->obj.user) {
 		uint32_t pages = storage_pages(w, m);
 

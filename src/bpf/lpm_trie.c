@@ -63,10 +63,7 @@ static int trie_new_node(struct kms_bpf *w, struct bpf_map *m, const struct allo
 	err = bpf_map_kmalloc_node(w, m, ac, node_size(w, m), w->p->elem_gfp, &a.c[0]);
 	if (err)
 		return bpf_err(w, err, "lpm node allocation failed");
-	err = bpf_elem_insert(w, m, key, &a);
-	if (err)
-		kfree(w->sim, ac, &a.c[0]);
-	return err;
+	return bpf_elem_insert_or_free(w, m, ac, key, &a);
 }
 
 static void trie_free_node(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
@@ -87,14 +84,11 @@ static int trie_update_elem(struct kms_bpf *w, struct bpf_map *m, const struct a
 			    uint64_t key, uint32_t flags, uint32_t obj_id)
 {
 	bool exists = keyset_find(&m->keys, key, NULL);
+	int err = bpf_check_update_flags(w, flags, 0, exists, key);
 
 	(void)obj_id;
-	if (flags > KMS_EXIST)
-		return bpf_err(w, -EINVAL, "update flags 0x%x", flags);
-	if (exists && flags == KMS_NOEXIST)
-		return bpf_err(w, -EEXIST, "prefix exists (BPF_NOEXIST)");
-	if (!exists && flags == KMS_EXIST)
-		return bpf_err(w, -ENOENT, "prefix absent (BPF_EXIST)");
+	if (err)
+		return err;
 	if (!exists && m->count >= m->max_entries)	/* trie_update_elem(): -ENOSPC */
 		return bpf_err(w, -ENOSPC, "lpm_trie full (%u entries)", m->max_entries);
 	if (exists)	/* the new leaf replaces the old one, freed after RCU */

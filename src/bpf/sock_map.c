@@ -55,17 +55,13 @@ static int sock_map_update(struct kms_bpf *w, struct bpf_map *m, const struct al
 			   uint64_t key, uint32_t flags, uint32_t obj_id)
 {
 	struct elem_alloc a = { .nr = 1 };
-	uint32_t g;
-	bool exists = keyset_find(&m->keys, key, &g);
+	bool exists = keyset_find(&m->keys, key, NULL);
 	int err;
 
 	(void)obj_id;
-	if (flags > KMS_EXIST)
-		return bpf_err(w, -EINVAL, "update flags 0x%x", flags);
-	if (exists && flags == KMS_NOEXIST)
-		return bpf_err(w, -EEXIST, "socket slot in use (BPF_NOEXIST)");
-	if (!exists && flags == KMS_EXIST)
-		return bpf_err(w, -ENOENT, "socket slot empty (BPF_EXIST)");
+	err = bpf_check_update_flags(w, flags, 0, exists, key);
+	if (err)
+		return err;
 	if (!is_hash(m)) {
 		if (key >= m->max_entries)
 			return bpf_err(w, -E2BIG, "index out of range");
@@ -81,29 +77,22 @@ static int sock_map_update(struct kms_bpf *w, struct bpf_map *m, const struct al
 	err = bpf_map_kmalloc_node(w, m, ac, m->elem_size, GFP_ATOMIC | __GFP_NOWARN, &a.c[0]);
 	if (err)
 		return bpf_err(w, err, "sockhash element allocation failed");
-	if (exists) {
-		keyset_del(&m->keys, key, NULL);
-		m->count--;
-		bpf_elem_release(w, m, ac, g, true);
-	}
-	err = bpf_elem_insert(w, m, key, &a);
-	if (err)
-		kfree(w->sim, ac, &a.c[0]);
-	return err;
+	if (exists)
+		bpf_elem_remove(w, m, ac, key);
+	return bpf_elem_insert_or_free(w, m, ac, key, &a);
 }
 
 static int sock_map_delete(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
 			   uint64_t key, bool pop)
 {
-	uint32_t g;
-
 	(void)pop;
-	if (!keyset_del(&m->keys, key, &g))
-		return -ENOENT;
-	m->count--;
-	if (is_hash(m))
-		bpf_elem_release(w, m, ac, g, true);
-	return 0;
+	if (!is_hash(m)) {
+		if (!keyset_del(&m->keys, key, NULL))
+			return -ENOENT;
+		m->count--;
+		return 0;
+	}
+	return bpf_elem_remove(w, m, ac, key) ? 0 : -ENOENT;
 }
 
 /* 6.4+ sock_map_mem_usage() / sock_hash_mem_usage() */

@@ -563,6 +563,49 @@ int bpf_elem_insert(struct kms_bpf *w, struct bpf_map *map, uint64_t key,
 	return 0;
 }
 
+int bpf_check_update_flags(struct kms_bpf *w, uint32_t flags, uint32_t extra, bool exists,
+			   uint64_t key)
+{
+	if ((flags & ~extra) > KMS_EXIST)
+		return bpf_err(w, -EINVAL, "update flags 0x%x", flags);
+	if (exists && (flags & 3) == KMS_NOEXIST)
+		return bpf_err(w, -EEXIST, "key %llu exists (BPF_NOEXIST)",
+			       (unsigned long long)key);
+	if (!exists && (flags & 3) == KMS_EXIST)
+		return bpf_err(w, -ENOENT, "key %llu absent (BPF_EXIST)",
+			       (unsigned long long)key);
+	return 0;
+}
+
+void bpf_elem_alloc_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct elem_alloc *a)
+{
+	for (uint8_t k = a->nr; k-- > 0;)
+		free_one(w, ac, &a->c[k]);
+	a->nr = 0;
+}
+
+int bpf_elem_insert_or_free(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			    uint64_t key, struct elem_alloc *a)
+{
+	int err = bpf_elem_insert(w, map, key, a);
+
+	if (err)
+		bpf_elem_alloc_free(w, ac, a);
+	return err;
+}
+
+bool bpf_elem_remove(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+		     uint64_t key)
+{
+	uint32_t g;
+
+	if (!keyset_del(&map->keys, key, &g))
+		return false;
+	map->count--;
+	bpf_elem_release(w, map, ac, g, true);
+	return true;
+}
+
 void bpf_elem_release(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
 		      uint32_t group, bool rcu)
 {

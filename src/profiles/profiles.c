@@ -70,6 +70,25 @@
 	.bpf_mem_cache = { 0, "absent before 6.1" }, \
 	.bpf_bloom_filter = { 0, "absent before 5.16" }
 
+/* linux-5.11 and its v7 what-if: everything but the helpers' target */
+#define PROFILE_5_11 \
+	.version = 5 << 16 | 11 << 8, \
+	.cfg = { .page_size = 4096, .nr_cpus = 2, .memcg = true, .kmem = true, \
+		 .bpf_memcg = true }, \
+	.rlimit_memlock = 64 * 1024, \
+	.memcg_charge_batch = 32, .stock_slots = 1, \
+	.scheme = ACCT_MEMCG, .unsaved = UNSAVED_CURRENT, \
+	.fdinfo = FDINFO_FOOTPRINT, .map_objcg = false, \
+	.elem_gfp = GFP_ATOMIC | __GFP_NOWARN, \
+	.stack_trace_cost_fixed = true, \
+	.htab_map_locked = true, \
+	/* 5.11.14 local_storage.c bpf_cgroup_storage_alloc(): bpf_map_kmalloc_node() */ \
+	.cgroup_storage_map_helpers = true, \
+	.insn_limit_priv = 1000000, \
+	.map_types = MAP_TYPES_UPTO(29),	/* .. TASK_STORAGE */ \
+	.map_flags = 0x1fff, \
+	.sz = { SIZES_5_1X(EST511) }
+
 static const struct kms_profile builtin[] = {
 	{
 		.name = "linux-5.10",
@@ -100,44 +119,15 @@ static const struct kms_profile builtin[] = {
 		.name = "linux-5.11",
 		.description = "Linux 5.11: memcg scheme as merged (series v9), map memcg saved "
 			       "after map_alloc, GFP_ATOMIC elements force-charged",
-		.version = 5 << 16 | 11 << 8,
-		.cfg = { .page_size = 4096, .nr_cpus = 2, .memcg = true, .kmem = true,
-			 .bpf_memcg = true },
-		.rlimit_memlock = 64 * 1024,
-		.memcg_charge_batch = 32, .stock_slots = 1,
-		.scheme = ACCT_MEMCG, .helper = HELPER_MAP, .unsaved = UNSAVED_CURRENT,
-		.fdinfo = FDINFO_FOOTPRINT, .map_objcg = false,
-		.elem_gfp = GFP_ATOMIC | __GFP_NOWARN,
-		.stack_trace_cost_fixed = true,
-		.htab_map_locked = true,
-		/* 5.11.14 local_storage.c bpf_cgroup_storage_alloc(): bpf_map_kmalloc_node() */
-		.cgroup_storage_map_helpers = true,
-		.insn_limit_priv = 1000000,
-		.map_types = MAP_TYPES_UPTO(29),	/* .. TASK_STORAGE */
-		.map_flags = 0x1fff,
-		.sz = { SIZES_5_1X(EST511) },
+		.helper = HELPER_MAP,
+		PROFILE_5_11,
 	},
 	{
 		.name = "linux-5.11-v7",
 		.description = "what-if: the memcg series as posted in v7, helpers charge the "
 			       "current task in process context, the map only in interrupts",
-		.version = 5 << 16 | 11 << 8,
-		.cfg = { .page_size = 4096, .nr_cpus = 2, .memcg = true, .kmem = true,
-			 .bpf_memcg = true },
-		.rlimit_memlock = 64 * 1024,
-		.memcg_charge_batch = 32, .stock_slots = 1,
-		.scheme = ACCT_MEMCG, .helper = HELPER_MAP_IN_INTERRUPT,
-		.unsaved = UNSAVED_CURRENT,
-		.fdinfo = FDINFO_FOOTPRINT, .map_objcg = false,
-		.elem_gfp = GFP_ATOMIC | __GFP_NOWARN,
-		.stack_trace_cost_fixed = true,
-		.htab_map_locked = true,
-		/* 5.11.14 local_storage.c bpf_cgroup_storage_alloc(): bpf_map_kmalloc_node() */
-		.cgroup_storage_map_helpers = true,
-		.insn_limit_priv = 1000000,
-		.map_types = MAP_TYPES_UPTO(29),
-		.map_flags = 0x1fff,
-		.sz = { SIZES_5_1X(EST511) },
+		.helper = HELPER_MAP_IN_INTERRUPT,
+		PROFILE_5_11,
 	},
 	{
 		.name = "linux-6.18",

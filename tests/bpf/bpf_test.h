@@ -107,4 +107,38 @@ static inline uint64_t tw_kmem(struct tw *t, const char *cg)
 	return s.kmem;
 }
 
+/* One map configuration and the fdinfo memlock the profile must show for it. */
+struct mvec {
+	const char *profile;
+	enum kms_map_type type;
+	uint32_t k, v, n, flags;
+	uint64_t memlock;
+};
+
+/* Create each map (map-in-map with an inner array) by root in /a and compare memlock. */
+static inline void tw_check_vectors(const struct mvec *vecs, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		const struct mvec *v = &vecs[i];
+		struct kms_bpf_ctx c = task_ctx(1);
+		struct kms_map_attr a = { .type = v->type, .key_size = v->k, .value_size = v->v,
+					  .max_entries = v->n, .map_flags = v->flags };
+		struct tw t;
+		int id;
+
+		tw_setup(&t, v->profile, KMS_UNLIMITED);
+		if (v->type == KMS_MAP_HASH_OF_MAPS || v->type == KMS_MAP_ARRAY_OF_MAPS)
+			a.inner_map_id = (uint32_t)tw_map(&t, 1, KMS_MAP_ARRAY, 4, 4, 1, 0);
+		id = kms_bpf_map_create(t.w, &c, &a);
+		if (id <= 0)
+			fail_msg("vec %zu: %d %s", i, id, kms_bpf_strerror(t.w));
+		if (tw_memlock(&t, id) != v->memlock)
+			fail_msg("vec %zu (%s %s n=%u): memlock %llu, want %llu", i, v->profile,
+				 kms_map_type_name(v->type), v->n,
+				 (unsigned long long)tw_memlock(&t, id),
+				 (unsigned long long)v->memlock);
+		tw_teardown(&t);
+	}
+}
+
 #endif

@@ -9,14 +9,7 @@
 
 enum { BPF_ARRAY_510 = 320, BPF_ARRAY_618 = 312 };
 
-struct vec {
-	const char *profile;
-	enum kms_map_type type;
-	uint32_t k, v, n, flags;
-	uint64_t memlock;
-};
-
-static const struct vec vecs[] = {
+static const struct mvec vecs[] = {
 	/* 5.10 cost = sizeof(bpf_array) + N * round_up(V, 8), charged in pages (csv) */
 	{ "linux-5.10", KMS_MAP_ARRAY, 4, 8, 1, 0, PAGE },		/* 320 + 8 */
 	{ "linux-5.10", KMS_MAP_ARRAY, 4, 8, 1024, 0, 3 * PAGE },	/* 320 + 8192 */
@@ -47,21 +40,7 @@ static const struct vec vecs[] = {
 static void test_memlock_vectors(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
-		struct tw t;
-		int id;
-
-		tw_setup(&t, vecs[i].profile, KMS_UNLIMITED);
-		id = tw_map(&t, 1, vecs[i].type, vecs[i].k, vecs[i].v, vecs[i].n, vecs[i].flags);
-		if (id <= 0)
-			fail_msg("vec %zu: %d %s", i, id, kms_bpf_strerror(t.w));
-		if (tw_memlock(&t, id) != vecs[i].memlock)
-			fail_msg("vec %zu (%s %s n=%u): memlock %llu, want %llu", i,
-				 vecs[i].profile, kms_map_type_name(vecs[i].type), vecs[i].n,
-				 (unsigned long long)tw_memlock(&t, id),
-				 (unsigned long long)vecs[i].memlock);
-		tw_teardown(&t);
-	}
+	tw_check_vectors(vecs, sizeof(vecs) / sizeof(vecs[0]));
 }
 
 /* 5.10: the charge is per uid and fails with EPERM past the soft limit (limits csv: 16 pages) */

@@ -10,17 +10,10 @@
 /* struct sizes: htab_elem 48 (all), bpf_htab 832 (6.18 BTF), bucket 16 */
 enum { HTAB_ELEM = 48, BPF_HTAB_618 = 832, BUCKET = 16, MAP_LOCKED = 4 * P * 8 };
 
-struct vec {
-	const char *profile;
-	enum kms_map_type type;
-	uint32_t k, v, n, flags;
-	uint64_t memlock;
-};
-
 #define ELEM(k, v) (HTAB_ELEM + (((k) + 7) & ~7u) + (((v) + 7) & ~7u))
 #define PAGES(b) (((uint64_t)(b) + PAGE - 1) / PAGE * PAGE)
 
-static const struct vec vecs[] = {
+static const struct mvec vecs[] = {
 	/* 5.10 cost = n_buckets * 16 + elem_size * N + elem_size * P (non-percpu) */
 	{ "linux-5.10", KMS_MAP_HASH, 4, 8, 1, 0, PAGES(16 + 64 + 64 * P) },
 	{ "linux-5.10", KMS_MAP_HASH, 4, 8, 1024, 0,
@@ -62,32 +55,7 @@ static const struct vec vecs[] = {
 static void test_memlock_vectors(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
-		struct tw t;
-		struct kms_bpf_ctx c = task_ctx(1);
-		int inner = 0, id;
-
-		tw_setup(&t, vecs[i].profile, KMS_UNLIMITED);
-		if (vecs[i].type == KMS_MAP_HASH_OF_MAPS)
-			inner = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 4, 1, 0);
-		{
-			struct kms_map_attr a = { .type = vecs[i].type, .key_size = vecs[i].k,
-						  .value_size = vecs[i].v,
-						  .max_entries = vecs[i].n,
-						  .map_flags = vecs[i].flags,
-						  .inner_map_id = (uint32_t)inner };
-
-			id = kms_bpf_map_create(t.w, &c, &a);
-		}
-		if (id <= 0)
-			fail_msg("vec %zu: %d %s", i, id, kms_bpf_strerror(t.w));
-		if (tw_memlock(&t, id) != vecs[i].memlock)
-			fail_msg("vec %zu (%s %s n=%u): memlock %llu, want %llu", i,
-				 vecs[i].profile, kms_map_type_name(vecs[i].type), vecs[i].n,
-				 (unsigned long long)tw_memlock(&t, id),
-				 (unsigned long long)vecs[i].memlock);
-		tw_teardown(&t);
-	}
+	tw_check_vectors(vecs, sizeof(vecs) / sizeof(vecs[0]));
 }
 
 static void insert_n(struct tw *t, struct kms_bpf_ctx *c, int id, uint64_t from, uint64_t n)

@@ -10,14 +10,7 @@
 
 #define PAGES(b) (((uint64_t)(b) + PAGE - 1) / PAGE * PAGE)
 
-struct vec {
-	const char *profile;
-	enum kms_map_type type;
-	uint32_t k, v, n, flags;
-	uint64_t memlock;
-};
-
-static const struct vec vecs[] = {
+static const struct mvec vecs[] = {
 	/* 5.10 lpm: sizeof(lpm_trie) 320 + N * (sizeof(node) 40 + V + key - 4) (csv) */
 	{ "linux-5.10", KMS_MAP_LPM_TRIE, 8, 8, 1024, KMS_F_NO_PREALLOC,
 	  PAGES(320 + 1024 * (40 + 8 + 4)) },				/* 57344 */
@@ -92,21 +85,7 @@ static const struct vec vecs[] = {
 static void test_memlock_vectors(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
-		struct tw t;
-		int id;
-
-		tw_setup(&t, vecs[i].profile, KMS_UNLIMITED);
-		id = tw_map(&t, 1, vecs[i].type, vecs[i].k, vecs[i].v, vecs[i].n, vecs[i].flags);
-		if (id <= 0)
-			fail_msg("vec %zu: %d %s", i, id, kms_bpf_strerror(t.w));
-		if (tw_memlock(&t, id) != vecs[i].memlock)
-			fail_msg("vec %zu (%s %s n=%u): memlock %llu, want %llu", i,
-				 vecs[i].profile, kms_map_type_name(vecs[i].type), vecs[i].n,
-				 (unsigned long long)tw_memlock(&t, id),
-				 (unsigned long long)vecs[i].memlock);
-		tw_teardown(&t);
-	}
+	tw_check_vectors(vecs, sizeof(vecs) / sizeof(vecs[0]));
 }
 
 struct errvec {
