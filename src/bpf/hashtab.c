@@ -224,6 +224,9 @@ static int htab_map_update(struct kms_bpf *w, struct bpf_map *m, const struct al
 	err = bpf_check_update_flags(w, flags, 4 /* BPF_F_LOCK */, exists, key);
 	if (err)
 		return err;
+	if (ac->ctx == CTX_NMI && !is_prealloc(m) && !w->p->nmi_noprealloc_ok)
+		return bpf_err(w, -EINVAL, "%s: an NMI (perf_event) program cannot use a "
+			       "non-preallocated hash map (the verifier rejects it)", w->p->name);
 	if (m->type == KMS_MAP_HASH_OF_MAPS && !bpf_map_find(w, obj_id))
 		return bpf_err(w, -EBADF, "inner map %u is not live", obj_id);
 

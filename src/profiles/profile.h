@@ -124,6 +124,12 @@ struct kms_profile {
 	bool stack_trace_cost_fixed;
 	/* cgroup storage at attach goes through the map helpers (5.11+: the map's memcg). */
 	bool cgroup_storage_map_helpers;
+	/*
+	 * NMI (perf_event) programs may update non-preallocated hash maps: 6.1+
+	 * (bpf_mem_alloc, 34dd3bad1a6f); before, the verifier rejects the program
+	 * ("perf_event programs can only use preallocated hash map").
+	 */
+	bool nmi_noprealloc_ok;
 	/* Programs: extra per-cpu `active` int (6.x) besides the stats. */
 	bool prog_active_percpu;
 	/* Max instructions of a privileged program (BPF_COMPLEXITY_LIMIT_INSNS). */

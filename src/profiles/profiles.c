@@ -144,6 +144,7 @@ static const struct kms_profile builtin[] = {
 		.fdinfo = FDINFO_MEM_USAGE, .map_objcg = true,
 		.elem_gfp = GFP_NOWAIT | __GFP_NOWARN,
 		.hash_mem_alloc = true, .lpm_mem_alloc = true,
+		.nmi_noprealloc_ok = true,
 		.htab_map_locked = false,
 		.stack_trace_cost_fixed = true,
 		.cgroup_storage_map_helpers = true,

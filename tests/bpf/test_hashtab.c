@@ -179,7 +179,13 @@ static void test_618_mem_alloc(void **state)
 	i0 = info_of(&t, id);
 	/* prefill: 4 objects per CPU */
 	assert_true(i0.charged[KMS_MEM_SLAB] >= 4 * P * 104);
-	insert_n(&t, &b, id, 0, 50000);
+	insert_n(&t, &b, id, 0, 40000);
+	{	/* softirq on CPU 1, interrupting a task of /b: still the creator's cgroup */
+		struct kms_bpf_ctx irq = { .cpu = 1, .ctx = KMS_CTX_SOFTIRQ,
+					   .interrupted_pid = 2 };
+
+		insert_n(&t, &irq, id, 40000, 10000);
+	}
 	i1 = info_of(&t, id);
 	assert_int_equal(i1.memlock, i0.memlock + 50000 * 72);	/* 2,098,048 -> 5,698,048 */
 	/* 50000 elements + a few cached objects (measured +5,206,016) */
@@ -305,6 +311,53 @@ static void test_creator_cgroup_removed(void **state)
 	}
 }
 
+/* The creator moves to another cgroup: its map keeps charging the old one. */
+static void test_creator_moved(void **state)
+{
+	static const char *const profiles[] = { "linux-5.11", "linux-6.18" };
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		struct tw t;
+		struct kms_bpf_ctx c = task_ctx(1);
+		struct kms_bpf_obj_info i0, i1;
+		int id;
+
+		tw_setup(&t, profiles[i], KMS_UNLIMITED);
+		id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 10000, KMS_F_NO_PREALLOC);
+		assert_int_equal(kms_task_move(t.sim, 1, "/b"), 0);
+		i0 = info_of(&t, id);
+		kms_sim_drain_stock(t.sim);
+		insert_n(&t, &c, id, 0, 1000);
+		i1 = info_of(&t, id);
+		assert_string_equal(i1.memcg_path, "/a");
+		assert_true(i1.charged[KMS_MEM_SLAB] - i0.charged[KMS_MEM_SLAB] >= 1000 * 72);
+		kms_sim_drain_stock(t.sim);
+		assert_int_equal(tw_kmem(&t, "/b"), 0);
+		tw_teardown(&t);
+	}
+}
+
+/* NMI updates of non-preallocated hash maps: rejected before 6.1, fine in 6.18. */
+static void test_nmi_noprealloc(void **state)
+{
+	struct kms_bpf_ctx nmi = { .cpu = 0, .ctx = KMS_CTX_NMI, .interrupted_pid = 2 };
+	struct tw t;
+	int id;
+
+	(void)state;
+	tw_setup(&t, "linux-5.11", KMS_UNLIMITED);
+	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100, KMS_F_NO_PREALLOC);
+	assert_int_equal(kms_bpf_map_update(t.w, &nmi, (uint32_t)id, 1, 0), -EINVAL);
+	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100, 0);
+	assert_int_equal(kms_bpf_map_update(t.w, &nmi, (uint32_t)id, 1, 0), 0);
+	tw_teardown(&t);
+	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100, KMS_F_NO_PREALLOC);
+	assert_int_equal(kms_bpf_map_update(t.w, &nmi, (uint32_t)id, 1, 0), 0);
+	tw_teardown(&t);
+}
+
 /* Map-in-map: the outer map holds references on its inner maps. */
 static void test_hash_of_maps_refs(void **state)
 {
@@ -342,6 +395,8 @@ int main(void)
 		cmocka_unit_test(test_v7_and_helper_none),
 		cmocka_unit_test(test_creator_cgroup_removed),
 		cmocka_unit_test(test_hash_of_maps_refs),
+		cmocka_unit_test(test_creator_moved),
+		cmocka_unit_test(test_nmi_noprealloc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
