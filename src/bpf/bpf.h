@@ -156,6 +156,9 @@ struct kms_bpf {
 int bpf_err(struct kms_bpf *w, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* -ENOMEM with the memcg level that refused: "/a memory.max 1M exceeded at /a, failcnt 3". */
+int bpf_err_enomem(struct kms_bpf *w, struct mem_cgroup *memcg, const char *what);
+
 static inline uint32_t page_size(const struct kms_bpf *w)
 {
 	return w->sim->cfg.page_size;
@@ -208,6 +211,10 @@ int bpf_map_percpu_rec(struct kms_bpf *w, struct bpf_map *map, const struct allo
 /* The memcg a helper would set active for @map in @ac (NULL: leave current). */
 struct mem_cgroup *bpf_map_helper_memcg(struct kms_bpf *w, const struct bpf_map *map,
 					const struct alloc_ctx *ac, bool *set);
+
+/* The memcg a helper allocation for @map in @ac charges (for failure reasons). */
+struct mem_cgroup *bpf_map_charged_memcg(struct kms_bpf *w, const struct bpf_map *map,
+					 const struct alloc_ctx *ac);
 
 /* Ledger: an allocation charged or freed for object @o. */
 void bpf_ledger_add(struct kms_bpf *w, struct bpf_obj *o, const struct kmem_charge *c,

@@ -73,7 +73,7 @@ int bpf_prog_load(struct kms_bpf *w, const struct alloc_ctx *ac, struct task *t,
 	if (!err)
 		err = bpf_obj_alloc_percpu(w, &prog->obj, ac, w->p->sz.bpf_prog_stats.bytes, gfp, 1);
 	if (err)
-		return bpf_err(w, -ENOMEM, "program allocation failed (memcg limit)");
+		return bpf_err_enomem(w, t->memcg, "prog load");
 	err = prog_charge(w, prog, t, prog->pages, -EPERM);
 	if (err)
 		return err;
@@ -89,7 +89,7 @@ int bpf_prog_load(struct kms_bpf *w, const struct alloc_ctx *ac, struct task *t,
 			return err;
 		err = bpf_obj_vmalloc(w, &prog->obj, ac, (uint64_t)new_pages * page_size(w), gfp);
 		if (err)
-			return bpf_err(w, -ENOMEM, "verifier realloc failed (memcg limit)");
+			return bpf_err_enomem(w, t->memcg, "verifier realloc");
 		/* the old image (the first allocation) is freed */
 		bpf_obj_free_alloc(w, &prog->obj, ac, 0);
 		prog->pages = new_pages;

@@ -169,9 +169,9 @@ static int htab_alloc_elem(struct kms_bpf *w, struct bpf_map *m, const struct al
 			if (err)
 				bpf_mem_cache_free(w, m, ac, m->ma, g);
 		}
-		if (err)
-			return bpf_err(w, err, "bpf_mem_alloc cache of CPU %u empty "
-				       "(GFP_NOWAIT refill failed at the memcg limit)", ac->cpu);
+		if (err)	/* the cache of this CPU ran dry: its GFP_NOWAIT refill failed */
+			return bpf_err_enomem(w, m->ma->objcg ? m->ma->objcg->memcg : NULL,
+					      "hash element (bpf_mem_alloc)");
 		/* the keyset value holds both caches' charge groups */
 		err = keyset_put(&m->keys, key, (uint32_t)g | (uint32_t)pg << 16);
 		if (!err)
@@ -181,14 +181,15 @@ static int htab_alloc_elem(struct kms_bpf *w, struct bpf_map *m, const struct al
 	/* 5.11 .. 6.0: bpf_map_kmalloc_node(elem_size, GFP_ATOMIC | __GFP_NOWARN) */
 	err = bpf_map_kmalloc_node(w, m, ac, m->elem_size, w->p->elem_gfp, &a.c[0]);
 	if (err)
-		return bpf_err(w, err, "element allocation failed at the memcg limit");
+		return bpf_err_enomem(w, bpf_map_charged_memcg(w, m, ac), "hash element");
 	a.nr = 1;
 	if (is_percpu(m)) {
 		err = bpf_map_alloc_percpu(w, m, ac, round_up_u64(m->value_size, 8),
 					   w->p->elem_gfp, &a.c[1]);
 		if (err) {
 			kfree(w->sim, ac, &a.c[0]);
-			return bpf_err(w, err, "per-cpu value allocation failed");
+			return bpf_err_enomem(w, bpf_map_charged_memcg(w, m, ac),
+					      "hash per-cpu value");
 		}
 		a.nr = 2;
 	}

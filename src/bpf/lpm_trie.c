@@ -54,7 +54,8 @@ static int trie_new_node(struct kms_bpf *w, struct bpf_map *m, const struct allo
 
 		err = bpf_mem_cache_alloc(w, m, ac, m->ma, &g);
 		if (err)
-			return bpf_err(w, err, "lpm node cache of CPU %u empty", ac->cpu);
+			return bpf_err_enomem(w, m->ma->objcg ? m->ma->objcg->memcg : NULL,
+					      "lpm node (bpf_mem_alloc)");
 		err = keyset_put(&m->keys, key, g);
 		if (!err)
 			m->count++;
@@ -62,7 +63,7 @@ static int trie_new_node(struct kms_bpf *w, struct bpf_map *m, const struct allo
 	}
 	err = bpf_map_kmalloc_node(w, m, ac, node_size(w, m), w->p->elem_gfp, &a.c[0]);
 	if (err)
-		return bpf_err(w, err, "lpm node allocation failed");
+		return bpf_err_enomem(w, bpf_map_charged_memcg(w, m, ac), "lpm node");
 	return bpf_elem_insert_or_free(w, m, ac, key, &a);
 }
 

@@ -147,6 +147,46 @@ int bpf_err(struct kms_bpf *w, int err, const char *fmt, ...)
 	return err;
 }
 
+static void fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	if (b && !(b & ((1ull << 30) - 1)))
+		snprintf(buf, len, "%lluG", (unsigned long long)(b >> 30));
+	else if (b && !(b & ((1ull << 20) - 1)))
+		snprintf(buf, len, "%lluM", (unsigned long long)(b >> 20));
+	else if (b && !(b & 1023))
+		snprintf(buf, len, "%lluK", (unsigned long long)(b >> 10));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)b);
+}
+
+int bpf_err_enomem(struct kms_bpf *w, struct mem_cgroup *memcg, const char *what)
+{
+	struct mem_cgroup *m, *at = NULL;
+	char max[32];
+
+	/*
+	 * Where try_charge failed: the lowest limited level that has refused
+	 * charges (failcnt), else the lowest limited level (the allocation
+	 * would not fit, but the failed charge is already rolled back).
+	 */
+	for (m = memcg; m && !mem_cgroup_is_root(m); m = m->parent) {
+		if (m->memory.max >= PAGE_COUNTER_MAX)
+			continue;
+		if (!at)
+			at = m;
+		if (m->memory.failcnt) {
+			at = m;
+			break;
+		}
+	}
+	if (!at)
+		return bpf_err(w, -ENOMEM, "%s: out of memory%s%s", what,
+			       memcg ? " charging " : "", memcg ? memcg->path : "");
+	fmt_bytes(max, sizeof(max), (uint64_t)at->memory.max << w->sim->page_shift);
+	return bpf_err(w, -ENOMEM, "%s: %s memory.max %s exceeded at %s, failcnt %llu", what,
+		       memcg->path, max, at->path, (unsigned long long)at->memory.failcnt);
+}
+
 const char *kms_bpf_strerror(const struct kms_bpf *w)
 {
 	return w->err;
@@ -393,6 +433,17 @@ struct mem_cgroup *bpf_map_helper_memcg(struct kms_bpf *w, const struct bpf_map 
 	if (p->map_objcg)	/* 6.x bpf_map_get_memcg(): NULL objcg -> root */
 		return map->objcg ? map->objcg->memcg : w->sim->memcgs.root;
 	return map->memcg;	/* 5.11: the saved memcg, possibly dying */
+}
+
+struct mem_cgroup *bpf_map_charged_memcg(struct kms_bpf *w, const struct bpf_map *map,
+					 const struct alloc_ctx *ac)
+{
+	bool set;
+	struct mem_cgroup *memcg = bpf_map_helper_memcg(w, map, ac, &set);
+
+	if (set && memcg)
+		return memcg;
+	return ac->task && ac->ctx == CTX_TASK ? ac->task->memcg : NULL;
 }
 
 typedef int (*alloc_fn)(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size,
@@ -905,9 +956,10 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 
 	err = map->ops->map_alloc(w, map, &ac);
 	if (err) {
-		if (!w->err[0])
-			bpf_err(w, err, "%s map_alloc failed (%s)", kms_map_type_name(type),
-				err == -ENOMEM ? "memory cgroup limit or allocator" : "invalid");
+		if (err == -ENOMEM && !w->err[0])
+			bpf_err_enomem(w, ac.task->memcg, kms_map_type_name(type));
+		else if (!w->err[0])
+			bpf_err(w, err, "%s map_alloc failed", kms_map_type_name(type));
 		map_free(w, map, &ac);
 		free(map);
 		return err;

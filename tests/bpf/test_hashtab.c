@@ -151,6 +151,12 @@ static void test_limit_511_force_618_enomem(void **state)
 		err = kms_bpf_map_update(t.w, &c, (uint32_t)id, k, KMS_ANY);
 	assert_int_equal(err, -ENOMEM);
 	assert_true(k > 1000 && k < 50000);
+	assert_non_null(strstr(kms_bpf_strerror(t.w), "/a memory.max"));
+	assert_non_null(strstr(kms_bpf_strerror(t.w), "exceeded at /a, failcnt"));
+	/* measured on 6.18.44: an 8.5 MB prealloc hash under a 4 MiB limit -> ENOMEM, no OOM */
+	assert_int_equal(kms_cgroup_set_max(t.sim, "/b", 4 * 1024 * 1024), 0);
+	assert_int_equal(tw_map(&t, 2, KMS_MAP_HASH, 4, 8, 100000, 0), -ENOMEM);
+	assert_non_null(strstr(kms_bpf_strerror(t.w), "/b memory.max 4M exceeded at /b"));
 	{
 		struct kms_cgroup_stats s;
 
