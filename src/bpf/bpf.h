@@ -110,6 +110,7 @@ struct bpf_map {
 	/* cgroup storage: live storages (key = cgroup id << 32 | attach type) */
 	struct keyset storages;
 	uint32_t evict_cursor;		/* LRU eviction position */
+	uint64_t seq;			/* lpm: names of intermediate nodes */
 };
 
 struct bpf_prog {

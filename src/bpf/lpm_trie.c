@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * kernel/bpf/lpm_trie.c: nodes allocated per update (5.11: bpf_map_kmalloc_node,
- * GFP_ATOMIC; 6.13+: bpf_mem_alloc). The model allocates one leaf node per new
- * key; intermediate nodes (a key id carries no prefix) are not modelled.
+ * GFP_ATOMIC; 6.13+: bpf_mem_alloc). A key id carries no prefix, so the model
+ * assumes distinct full-length prefixes: a leaf per key plus one intermediate
+ * node per key after the first (see trie_new_key()).
  */
 #include <errno.h>
 
@@ -43,42 +44,95 @@ static int trie_alloc(struct kms_bpf *w, struct bpf_map *m, const struct alloc_c
 	return err;
 }
 
-static int trie_new_node(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
-			 uint64_t key)
+/*
+ * One node: a leaf (sizeof(node) + data_size + value_size) or an
+ * intermediate node (no value; 6.13+ bpf_mem_alloc has one unit size for
+ * both). Its charge group goes to *@g.
+ */
+static int node_alloc(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+		      bool leaf, uint32_t *g)
 {
 	struct elem_alloc a = { .nr = 1 };
+	uint16_t mg;
 	int err;
 
 	if (m->ma) {
-		uint16_t g;
-
-		err = bpf_mem_cache_alloc(w, m, ac, m->ma, &g);
+		err = bpf_mem_cache_alloc(w, m, ac, m->ma, &mg);
 		if (err)
 			return bpf_err_enomem(w, m->ma->objcg ? m->ma->objcg->memcg : NULL,
 					      "lpm node (bpf_mem_alloc)");
-		err = keyset_put(&m->keys, key, g);
-		if (!err)
-			m->count++;
-		return err;
+		*g = mg;
+		return 0;
 	}
-	err = bpf_map_kmalloc_node(w, m, ac, node_size(w, m), w->p->elem_gfp, &a.c[0]);
+	/* 5.11 lpm_trie_node_alloc(): bpf_map_kmalloc_node(.., GFP_ATOMIC | __GFP_NOWARN) */
+	err = bpf_map_kmalloc_node(w, m, ac, node_size(w, m) - (leaf ? 0 : m->value_size),
+				   w->p->elem_gfp, &a.c[0]);
 	if (err)
 		return bpf_err_enomem(w, bpf_map_charged_memcg(w, m, ac), "lpm node");
-	return bpf_elem_insert_or_free(w, m, ac, key, &a);
+	err = bpf_elem_group(m, &a, g);
+	if (err) {
+		bpf_elem_alloc_free(w, ac, &a);
+		return err;
+	}
+	m->groups[*g].n++;
+	bpf_ledger_add(w, &m->obj, &a.c[0], 1);
+	return 0;
 }
 
-static void trie_free_node(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
-			   uint64_t key)
+static void node_free(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+		      uint32_t g)
 {
+	if (m->ma)
+		bpf_mem_cache_free(w, m, ac, m->ma, (uint16_t)g);
+	else
+		bpf_elem_release(w, m, ac, g, true);	/* kfree_rcu() */
+}
+
+/*
+ * A new key. The model's trie holds distinct full-length prefixes: n leaves
+ * need n - 1 intermediate nodes, so every key after the first brings one
+ * (the 5.11 and 6.18 reference fills measure two nodes per insert).
+ */
+static int trie_new_key(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+			uint64_t key)
+{
+	uint32_t leaf, inner = 0;
+	int err;
+
+	if (m->count) {
+		err = node_alloc(w, m, ac, false, &inner);
+		if (err)
+			return err;
+	}
+	err = node_alloc(w, m, ac, true, &leaf);
+	if (!err)
+		err = keyset_put(&m->keys, key, leaf);
+	if (!err && m->count)
+		err = keyset_put(&m->storages, ++m->seq, inner);
+	if (err) {
+		if (m->count)
+			node_free(w, m, ac, inner);
+		if (keyset_del(&m->keys, key, NULL))
+			node_free(w, m, ac, leaf);
+		return err;
+	}
+	m->count++;
+	return 0;
+}
+
+/* Delete a key: its leaf and, while others remain, one intermediate node. */
+static void trie_del_key(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+			 uint64_t key)
+{
+	uint64_t name;
 	uint32_t g;
 
 	if (!keyset_del(&m->keys, key, &g))
 		return;
 	m->count--;
-	if (m->ma)
-		bpf_mem_cache_free(w, m, ac, m->ma, (uint16_t)g);
-	else
-		bpf_elem_release(w, m, ac, g, true);	/* kfree_rcu() */
+	node_free(w, m, ac, g);
+	if (m->count && keyset_evict(&m->storages, &m->evict_cursor, &name, &g))
+		node_free(w, m, ac, g);
 }
 
 static int trie_update_elem(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
@@ -92,9 +146,18 @@ static int trie_update_elem(struct kms_bpf *w, struct bpf_map *m, const struct a
 		return err;
 	if (!exists && m->count >= m->max_entries)	/* trie_update_elem(): -ENOSPC */
 		return bpf_err(w, -ENOSPC, "lpm_trie full (%u entries)", m->max_entries);
-	if (exists)	/* the new leaf replaces the old one, freed after RCU */
-		trie_free_node(w, m, ac, key);
-	return trie_new_node(w, m, ac, key);
+	if (exists) {	/* a new leaf replaces the old one, which is freed after RCU */
+		uint32_t old, leaf;
+
+		keyset_find(&m->keys, key, &old);
+		err = node_alloc(w, m, ac, true, &leaf);
+		if (err)
+			return err;
+		keyset_put(&m->keys, key, leaf);
+		node_free(w, m, ac, old);
+		return 0;
+	}
+	return trie_new_key(w, m, ac, key);
 }
 
 static int trie_delete_elem(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
@@ -103,7 +166,7 @@ static int trie_delete_elem(struct kms_bpf *w, struct bpf_map *m, const struct a
 	(void)pop;
 	if (!keyset_find(&m->keys, key, NULL))
 		return -ENOENT;
-	trie_free_node(w, m, ac, key);
+	trie_del_key(w, m, ac, key);
 	return 0;
 }
 
@@ -112,14 +175,17 @@ static int free_cb(uint64_t key, uint32_t val, void *arg)
 	void **a = arg;
 
 	(void)key;
-	bpf_mem_cache_free(a[0], a[2], a[1], ((struct bpf_map *)a[2])->ma, (uint16_t)val);
+	node_free(a[0], a[2], a[1], val);
 	return 0;
 }
 
+/* trie_free(): every node; elements of the keyset too when they came from the cache */
 static void trie_free(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac)
 {
 	void *a[3] = { w, (void *)ac, m };
 
+	keyset_each(&m->storages, free_cb, a);
+	keyset_destroy(&m->storages);
 	if (!m->ma)
 		return;
 	keyset_each(&m->keys, free_cb, a);
