@@ -6,7 +6,8 @@
  * A child joins a fresh memory cgroup and creates K identical maps; the
  * parent reads memory.kmem.usage_in_bytes before and after (the child reads
  * nothing, so only its bpf(2) calls are charged) and prints one CSV line:
- *   type,key,value,entries,flags,errno,memlock,kmem_per_map
+ *   type,key,value,entries,flags,K,errno,memlock,kmem_per_map
+ * (type as enum bpf_map_type, flags in hex)
  * memlock is the first map's fdinfo "memlock:". Everything is removed after.
  * Build: cc -O2 -o measure-map scripts/measure-map.c
  */
@@ -123,7 +124,7 @@ int main(int argc, char **argv)
 	waitpid(child, &status, 0);
 	drain();
 	rmdir(CG);
-	printf("%s,%s,%s,%s,%s,%lld,%lld,%lld\n", argv[1], argv[2], argv[3], argv[4], argv[5],
-	       res[0], res[1], res[0] ? 0 : (after - before) / k);
+	printf("%s,%s,%s,%s,0x%x,%d,%lld,%lld,%lld\n", argv[1], argv[2], argv[3], argv[4],
+	       attr.map_flags, k, res[0], res[1], res[0] ? 0 : (after - before) / k);
 	return 0;
 }

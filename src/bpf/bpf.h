@@ -149,6 +149,8 @@ struct kms_bpf {
 	struct bpf_attach *attach;
 	uint32_t nr_attach, cap_attach;
 	uint64_t next_owner;
+	/* local storage owners (socket, inode, task, cgroup): live elements per owner */
+	struct keyset ls_owners;
 	char err[256];
 };
 

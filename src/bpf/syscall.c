@@ -859,6 +859,7 @@ void kms_bpf_free(struct kms_bpf *w)
 		free(w->objs[i]);
 	for (uint32_t i = 0; i < w->nr_pins; i++)
 		free(w->pins[i].path);
+	keyset_destroy(&w->ls_owners);
 	free(w->objs);
 	free(w->pins);
 	free(w->attach);

@@ -120,7 +120,7 @@ struct kms_profile {
 	bool lpm_mem_alloc;
 	/* htab->map_locked: HASHTAB_MAP_LOCK_COUNT per-cpu ints allocated (5.9..6.14). */
 	bool htab_map_locked;
-	/* 5.10.y stack_trace cost uses max_entries (fixed) instead of n_buckets. */
+	/* stack_map_alloc() fix (upstream b45043192b3e, 2022): cost and smap area without the elements. */
 	bool stack_trace_cost_fixed;
 	/* cgroup storage at attach goes through the map helpers (5.11+: the map's memcg). */
 	bool cgroup_storage_map_helpers;

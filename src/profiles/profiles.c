@@ -61,7 +61,8 @@
 	.bpf_local_storage_map = { 320, SRC }, \
 	.bpf_local_storage_map_bucket = { 16, SRC }, \
 	.bpf_local_storage = { 168, SRC }, \
-	.bpf_local_storage_elem = { 96, SRC }, \
+	/* sdata is ____cacheline_aligned: 64 + 8 rounds to 128 (as 6.18 BTF) */ \
+	.bpf_local_storage_elem = { 128, SRC }, \
 	.bpf_cgroup_storage_map = { 320, SRC }, \
 	.bpf_cgroup_storage = { 104, SAME618 }, \
 	.bpf_storage_buffer = { 16, SAME618 }, \
@@ -80,7 +81,8 @@
 	.scheme = ACCT_MEMCG, .unsaved = UNSAVED_CURRENT, \
 	.fdinfo = FDINFO_FOOTPRINT, .map_objcg = false, \
 	.elem_gfp = GFP_ATOMIC | __GFP_NOWARN, \
-	.stack_trace_cost_fixed = true, \
+	/* the 2022 stack_map_alloc() fix came after 5.11's last stable release */ \
+	.stack_trace_cost_fixed = false, \
 	.htab_map_locked = true, \
 	/* 5.11.14 local_storage.c bpf_cgroup_storage_alloc(): bpf_map_kmalloc_node() */ \
 	.cgroup_storage_map_helpers = true, \
