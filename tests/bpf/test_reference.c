@@ -236,6 +236,55 @@ static void test_linux_6_18_measure_map(void **state)
 	assert_true(rows > 20);
 }
 
+/*
+ * 6.18 charged_fill: one map filled on one CPU (preallocated maps with
+ * max_entries keys, which charge nothing, others with up to 1024 keys): the
+ * bpf_mem_alloc model (prefill, low/high watermarks, batch refills) gives the
+ * measured charge to the page (1024 hash / percpu hash / lpm keys: exact).
+ */
+static void test_linux_6_18_fill(void **state)
+{
+	FILE *f = open_ref("kernel-6.18-maps-v8.csv");
+	char line[512];
+	int rows = 0;
+
+	(void)state;
+	assert_non_null(fgets(line, sizeof(line), f));
+	while (fgets(line, sizeof(line), f)) {
+		struct kms_bpf_ctx c = task_ctx(1);
+		char type[64], res[16];
+		uint32_t k, v, n, flags;
+		long long create, memlock, fill;
+		uint64_t before, nk;
+		int64_t model;
+		struct tw t;
+		int id;
+
+		if (sscanf(line, "%63[^,],%u,%u,%u,%u,%15[^,],%lld,%lld,%lld", type, &flags, &k,
+			   &v, &n, res, &create, &memlock, &fill) != 9 || fill == 0)
+			continue;
+		tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+		id = tw_map(&t, 1, row_type(type), k, v, n, flags);
+		assert_true(id > 0);
+		nk = n > 1024 ? 1024 : n;
+		kms_sim_drain_stock(t.sim);
+		before = tw_kmem(&t, "/a");
+		for (uint64_t key = 0; key < nk; key++)
+			assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)id, key, 0), 0);
+		model = kmem_delta(&t, before);
+		if (model - fill > PAGE || fill - model > PAGE)
+			fail_msg("fill %s n=%u: model %lld, measured %lld", type, n,
+				 (long long)model, fill);
+		if (nk == 1024 && model != fill)
+			fail_msg("fill %s n=%u: model %lld, measured %lld", type, n,
+				 (long long)model, fill);
+		tw_teardown(&t);
+		rows++;
+	}
+	fclose(f);
+	assert_int_equal(rows, 15);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_linux_5_11),
 		cmocka_unit_test(test_linux_6_18),
 		cmocka_unit_test(test_linux_6_18_measure_map),
+		cmocka_unit_test(test_linux_6_18_fill),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
