@@ -186,6 +186,7 @@ struct kms_bpf_obj_info {
 	char name[16];
 	int32_t creator_pid;
 	uint32_t creator_uid;
+	const char *creator_cgroup;	/* the creator's cgroup at creation ("/" for root) */
 	const char *memcg_path;		/* cgroup charged now (follows reparenting), or NULL */
 	uint32_t max_entries;
 	uint64_t nr_elems;		/* live elements (maps) */

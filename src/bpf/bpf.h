@@ -44,6 +44,7 @@ struct bpf_obj {
 	bool freed;
 	int32_t creator_pid;
 	uint32_t creator_uid;
+	char *creator_cgroup;		/* path at creation, owned */
 	char name[16];
 	struct bpf_ledger led;
 	struct bpf_charges allocs;	/* everything allocated outside elements */

@@ -139,12 +139,23 @@ static int trie_update_elem(struct kms_bpf *w, struct bpf_map *m, const struct a
 			    uint64_t key, uint32_t flags, uint32_t obj_id)
 {
 	bool exists = keyset_find(&m->keys, key, NULL);
-	int err = bpf_check_update_flags(w, flags, 0, exists, key);
+	int err;
 
 	(void)obj_id;
+	if (!w->p->lpm_mem_alloc) {
+		/*
+		 * Before the 6.13 LPM series (Hou Tao): BPF_NOEXIST/BPF_EXIST are not
+		 * honoured and a full trie refuses even a replacement (-ENOSPC).
+		 */
+		if (flags > KMS_EXIST)
+			return bpf_err(w, -EINVAL, "update flags 0x%x", flags);
+		if (m->count >= m->max_entries)
+			return bpf_err(w, -ENOSPC, "lpm_trie full (%u entries)", m->max_entries);
+	}
+	err = bpf_check_update_flags(w, w->p->lpm_mem_alloc ? flags : 0, 0, exists, key);
 	if (err)
 		return err;
-	if (!exists && m->count >= m->max_entries)	/* trie_update_elem(): -ENOSPC */
+	if (!exists && m->count >= m->max_entries)	/* trie_check_add_elem(): -ENOSPC */
 		return bpf_err(w, -ENOSPC, "lpm_trie full (%u entries)", m->max_entries);
 	if (exists) {	/* a new leaf replaces the old one, which is freed after RCU */
 		uint32_t old, leaf;

@@ -855,8 +855,10 @@ void kms_bpf_free(struct kms_bpf *w)
 			bpf_obj_unref(w, &ac, o);
 		}
 	}
-	for (uint32_t i = 0; i < w->nr_objs; i++)
+	for (uint32_t i = 0; i < w->nr_objs; i++) {
+		free(w->objs[i]->creator_cgroup);
 		free(w->objs[i]);
+	}
 	for (uint32_t i = 0; i < w->nr_pins; i++)
 		free(w->pins[i].path);
 	keyset_destroy(&w->ls_owners);
@@ -875,6 +877,7 @@ static void obj_init(struct kms_bpf *w, struct bpf_obj *o, enum kms_bpf_obj_kind
 	o->kind = kind;
 	o->creator_pid = t->pid;
 	o->creator_uid = t->uid;
+	o->creator_cgroup = t->memcg ? strdup(t->memcg->path) : NULL;
 	if (name)
 		snprintf(o->name, sizeof(o->name), "%s", name);
 }
@@ -962,6 +965,7 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 		else if (!w->err[0])
 			bpf_err(w, err, "%s map_alloc failed", kms_map_type_name(type));
 		map_free(w, map, &ac);
+		free(map->obj.creator_cgroup);
 		free(map);
 		return err;
 	}
@@ -969,6 +973,7 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 	id = obj_register(w, &map->obj);
 	if (id < 0) {
 		map_free(w, map, &ac);
+		free(map->obj.creator_cgroup);
 		free(map);
 		return bpf_err(w, id, "out of memory");
 	}
@@ -1225,12 +1230,14 @@ int kms_bpf_prog_load(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 		obj_uncharge_memlock(&prog->obj);
 		if (prog->obj.owner_memcg)
 			mem_cgroup_put(&w->sim->memcgs, prog->obj.owner_memcg);
+		free(prog->obj.creator_cgroup);
 		free(prog);
 		return err;
 	}
 	id = obj_register(w, &prog->obj);
 	if (id < 0) {
 		obj_free(w, &ac, &prog->obj);
+		free(prog->obj.creator_cgroup);
 		free(prog);
 		return bpf_err(w, id, "out of memory");
 	}
@@ -1259,6 +1266,7 @@ int kms_bpf_btf_load(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t si
 		err = bpf_obj_vmalloc(w, &btf->obj, &ac, size, GFP_KERNEL | __GFP_NOWARN);
 	if (err || (id = obj_register(w, &btf->obj)) < 0) {
 		obj_free_allocs(w, &btf->obj, &ac);
+		free(btf->obj.creator_cgroup);
 		free(btf);
 		return bpf_err(w, err ? err : -ENOMEM, "btf allocation failed");
 	}
@@ -1426,6 +1434,7 @@ int kms_bpf_obj_info(const struct kms_bpf *w, uint32_t id, struct kms_bpf_obj_in
 	memcpy(out->name, o->name, sizeof(out->name));
 	out->creator_pid = o->creator_pid;
 	out->creator_uid = o->creator_uid;
+	out->creator_cgroup = o->creator_cgroup;
 	out->refcnt = o->refcnt;
 	out->freed = o->freed;
 	for (int k = 0; k < KMS_MEM_NR; k++) {

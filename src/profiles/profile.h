@@ -115,7 +115,11 @@ struct kms_profile {
 	bool map_objcg;
 	/* gfp of element allocations on update (GFP_ATOMIC 5.11..5.19, GFP_NOWAIT 6.0+). */
 	gfp_t elem_gfp;
-	/* Non-prealloc hash elements from bpf_mem_alloc (6.1+), LPM nodes too (6.13+?). */
+	/*
+	 * Non-prealloc hash elements from bpf_mem_alloc (6.1+); LPM nodes too with
+	 * the 6.13 LPM series, which also made it honour BPF_NOEXIST/BPF_EXIST
+	 * and accept replacements in a full trie.
+	 */
 	bool hash_mem_alloc;
 	bool lpm_mem_alloc;
 	/* htab->map_locked: HASHTAB_MAP_LOCK_COUNT per-cpu ints allocated (5.9..6.14). */

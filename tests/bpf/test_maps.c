@@ -168,6 +168,9 @@ static void test_element_errnos(void **state)
 	lpm = tw_map(&t, 1, KMS_MAP_LPM_TRIE, 8, 8, 1, KMS_F_NO_PREALLOC);
 	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)lpm, 1, 0), 0);
 	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)lpm, 2, 0), -ENOSPC);
+	/* 6.13+: a replacement fits in a full trie; BPF_NOEXIST is honoured */
+	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)lpm, 1, 0), 0);
+	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)lpm, 1, KMS_NOEXIST), -EEXIST);
 	/* 6.18 trie_mem_usage: one node of 24 + 4 + 8 */
 	assert_int_equal(tw_memlock(&t, lpm), 24 + 4 + 8);
 	dev = tw_map(&t, 1, KMS_MAP_DEVMAP, 4, 4, 4, 0);
@@ -201,6 +204,13 @@ static void test_511_lpm_nodes(void **state)
 	assert_int_equal(kms_bpf_obj_info(t.w, (uint32_t)id, &i1), 0);
 	assert_int_equal(i1.charged[KMS_MEM_SLAB] - i0.charged[KMS_MEM_SLAB], 1999 * 72);
 	assert_string_equal(i1.memcg_path, "/a");
+	/* before 6.13: BPF_NOEXIST is ignored (a replacement) and a full trie refuses all */
+	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)id, 5, KMS_NOEXIST), 0);
+	for (uint64_t k = 1000; k < 1024; k++)
+		assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)id, k, 0), 0);
+	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)id, 5, 0), -ENOSPC);
+	for (uint64_t k = 1000; k < 1024; k++)
+		assert_int_equal(kms_bpf_map_delete(t.w, &c, (uint32_t)id, k), 0);
 	/* deleting all but one key frees 999 leaves and 999 intermediate nodes */
 	for (uint64_t k = 1; k < 1000; k++)
 		assert_int_equal(kms_bpf_map_delete(t.w, &c, (uint32_t)id, k), 0);

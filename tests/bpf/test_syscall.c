@@ -254,6 +254,7 @@ static void test_iteration(void **state)
 	assert_string_equal(info.type_name, "hash");
 	assert_int_equal(info.creator_uid, 1000);
 	assert_string_equal(info.memcg_path, "/b");
+	assert_string_equal(info.creator_cgroup, "/b");
 	assert_int_equal(kms_bpf_obj_info(t.w, 99, &info), -ENOENT);
 	assert_int_equal(kms_map_type_from_name("BPF_MAP_TYPE_LRU_PERCPU_HASH"),
 			 KMS_MAP_LRU_PERCPU_HASH);
