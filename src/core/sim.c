@@ -395,7 +395,7 @@ int kms_sim_set_ledger(struct kms_sim *sim, bool on)
 	if (on == sim->mm.ledger.enabled)
 		return 0;
 	if (!on) {
-		ledger_destroy(&sim->mm.ledger);
+		ledger_destroy(&sim->mm.ledger, &sim->memcgs);
 		ledger_init(&sim->mm.ledger);
 		sim->mm.ledger.enabled = false;
 		return 0;

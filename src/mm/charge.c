@@ -50,7 +50,7 @@ void mm_state_destroy(struct kms_sim *sim)
 	mm->cpus = NULL;
 	free(mm->rcu.heap);
 	mm->rcu.heap = NULL;
-	ledger_destroy(&mm->ledger);
+	ledger_destroy(&mm->ledger, NULL);
 }
 
 /* ---- who pays ---------------------------------------------------------- */
@@ -772,7 +772,7 @@ void kmem_account_free(struct kms_sim *sim, const struct alloc_ctx *ctx,
 		t->charged_bytes -= (int64_t)charged;
 	else
 		t->unpaid_bytes -= (int64_t)used;
-	ledger_uncharge(&sim->mm.ledger, ctx->owner, c, used, charged);
+	ledger_uncharge(&sim->mm.ledger, &sim->memcgs, ctx->owner, c, used, charged);
 }
 
 void kmem_account_failed(struct kms_sim *sim, enum kmem_kind kind)
