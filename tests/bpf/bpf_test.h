@@ -23,8 +23,6 @@ struct tw {
 	struct kms_sim *sim;
 	struct kms_bpf *w;
 	struct kms_profile *prof;
-	/* skip kms_sim_check_invariants() (a known allocator-model issue, see the test) */
-	bool no_invariants;
 };
 
 static inline struct kms_bpf_ctx task_ctx(int32_t pid)
@@ -39,7 +37,6 @@ static inline void tw_setup(struct tw *t, const char *profile, uint64_t rlimit)
 	const struct kms_profile *p = kms_profile_find(profile);
 
 	assert_non_null(p);
-	t->no_invariants = false;
 	assert_int_equal(kms_profile_copy(p, &t->prof), 0);
 	kms_profile_config(t->prof, &cfg);
 	assert_int_equal(kms_sim_new(&cfg, &t->sim), 0);
@@ -56,7 +53,7 @@ static inline void tw_check(struct tw *t)
 {
 	char why[256] = "";
 
-	if (!t->no_invariants && kms_sim_check_invariants(t->sim, why, sizeof(why)))
+	if (kms_sim_check_invariants(t->sim, why, sizeof(why)))
 		fail_msg("invariant: %s", why);
 	assert_int_equal(t->sim->mm.ledger.nr_orphans, 0);
 }

@@ -285,14 +285,6 @@ static void test_creator_cgroup_removed(void **state)
 		int id;
 
 		tw_setup(&t, profiles[i], KMS_UNLIMITED);
-		/*
-		 * Known issue of the memcg model (main 0887ec6): when the dying
-		 * memcg is finally freed (here: when the map drops its reference),
-		 * its local memory.stat is dropped instead of folded into the
-		 * parent, so "/" shows a negative "kernel" stat. Reported to the
-		 * lead; the page counters this test checks are right.
-		 */
-		t.no_invariants = true;
 		assert_int_equal(kms_cgroup_create(t.sim, "/a/c"), 0);
 		assert_int_equal(kms_task_create(t.sim, 9, 0, "/a/c", KMS_UNLIMITED), 0);
 		id = tw_map(&t, 9, KMS_MAP_HASH, 4, 8, 10000, KMS_F_NO_PREALLOC);
