@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Measure one map configuration on the running kernel (root, cgroup v1
- * memory controller at /sys/fs/cgroup/memory):
+ * Measure one map configuration (or program size) on the running kernel
+ * (root, cgroup v1 memory controller at /sys/fs/cgroup/memory):
  *   measure-map TYPE KEY VALUE ENTRIES FLAGS K
+ *   measure-map prog INSNS K      (socket filters of INSNS instructions)
  * A child joins a fresh memory cgroup and creates K identical maps; the
  * parent reads memory.kmem.usage_in_bytes before and after (the child reads
  * nothing, so only its bpf(2) calls are charged) and prints one CSV line:
@@ -12,6 +13,7 @@
  * Build: cc -O2 -o measure-map scripts/measure-map.c
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <stdio.h>
@@ -76,17 +78,36 @@ int main(int argc, char **argv)
 	char c, pid[32];
 	pid_t child;
 
-	if (argc != 7) {
-		fprintf(stderr, "usage: %s TYPE KEY VALUE ENTRIES FLAGS K\n", argv[0]);
+	bool prog = argc == 4 && !strcmp(argv[1], "prog");
+	struct bpf_insn *insns = NULL;
+
+	if (argc != 7 && !prog) {
+		fprintf(stderr, "usage: %s TYPE KEY VALUE ENTRIES FLAGS K | prog INSNS K\n", argv[0]);
 		return 2;
 	}
 	memset(&attr, 0, sizeof(attr));
+	if (prog) {
+		/* r0 = 0 repeated, then exit */
+		unsigned int n = (unsigned)atoi(argv[2]);
+
+		insns = calloc(n ? n : 1, sizeof(*insns));
+		for (unsigned int i = 0; i + 1 < n; i++)
+			insns[i] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K };
+		insns[n - 1] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
+		attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+		attr.insns = (unsigned long)insns;
+		attr.insn_cnt = n;
+		attr.license = (unsigned long)"GPL";
+		k = atoi(argv[3]);
+		goto run;
+	}
 	attr.map_type = (unsigned)atoi(argv[1]);
 	attr.key_size = (unsigned)atoi(argv[2]);
 	attr.value_size = (unsigned)atoi(argv[3]);
 	attr.max_entries = (unsigned)strtoul(argv[4], NULL, 0);
 	attr.map_flags = (unsigned)strtoul(argv[5], NULL, 0);
 	k = atoi(argv[6]);
+run:
 	if (mkdir(CG, 0755) && errno != EEXIST)
 		return perror("mkdir " CG), 1;
 	if (pipe(to_child) || pipe(to_parent))
@@ -101,7 +122,8 @@ int main(int argc, char **argv)
 		write(to_parent[1], "r", 1);
 		read(to_child[0], &c, 1);
 		for (int i = 0; i < k; i++) {
-			fds[i] = (int)syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+			fds[i] = (int)syscall(SYS_bpf, prog ? BPF_PROG_LOAD : BPF_MAP_CREATE, &attr,
+					      sizeof(attr));
 			if (fds[i] < 0) {
 				res[0] = errno;
 				break;
@@ -124,7 +146,12 @@ int main(int argc, char **argv)
 	waitpid(child, &status, 0);
 	drain();
 	rmdir(CG);
-	printf("%s,%s,%s,%s,0x%x,%d,%lld,%lld,%lld\n", argv[1], argv[2], argv[3], argv[4],
-	       attr.map_flags, k, res[0], res[1], res[0] ? 0 : (after - before) / k);
+	if (prog)
+		printf("prog,%s,%d,%lld,%lld,%lld\n", argv[2], k, res[0], res[1],
+		       res[0] ? 0 : (after - before) / k);
+	else
+		printf("%s,%s,%s,%s,0x%x,%d,%lld,%lld,%lld\n", argv[1], argv[2], argv[3], argv[4],
+		       attr.map_flags, k, res[0], res[1], res[0] ? 0 : (after - before) / k);
+	free(insns);
 	return 0;
 }

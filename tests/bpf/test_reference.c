@@ -207,6 +207,33 @@ static void test_linux_6_18(void **state)
 	assert_true(rows > 90);
 }
 
+/* "prog,insn_cnt,K,errno,memlock,kmem_per_prog": K socket filters loaded by root in /a */
+static void replay_prog(const char *line)
+{
+	struct kms_bpf_ctx c = task_ctx(1);
+	struct kms_prog_attr a = { .prog_type = 1 };
+	struct row r = { .ins = -1 };
+	uint64_t before;
+	struct tw t;
+	int id = 0;
+
+	if (sscanf(line, "prog,%u,%u,%d,%" SCNd64 ",%" SCNd64, &a.insn_cnt, &r.K, &r.err,
+		   &r.memlock, &r.create) != 5)
+		fail_msg("bad row %s", line);
+	snprintf(r.type, sizeof(r.type), "prog");
+	r.n = a.insn_cnt;
+	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+	kms_sim_drain_stock(t.sim);
+	before = tw_kmem(&t, "/a");
+	for (uint32_t i = 0; i < r.K; i++)
+		id = kms_bpf_prog_load(t.w, &c, &a);
+	assert_true(id > 0);
+	assert_int_equal(tw_memlock(&t, id), r.memlock);
+	check_charge("linux-6.18", &r, kmem_delta(&t, before) / r.K, r.create,
+		     BOOKKEEPING + PAGE / r.K);
+	tw_teardown(&t);
+}
+
 /*
  * kernel-6.18-measure-map.csv (scripts/measure-maps on this machine, 6.18.44,
  * P=2): type,key_size,value_size,max_entries,flags,K,errno,memlock,kmem_per_map
@@ -225,6 +252,11 @@ static void test_linux_6_18_measure_map(void **state)
 
 		if (line[0] == '#' || line[0] == 't')
 			continue;
+		if (!strncmp(line, "prog,", 5)) {
+			replay_prog(line);
+			rows++;
+			continue;
+		}
 		if (sscanf(line, "%u,%u,%u,%u,%x,%u,%d,%" SCNd64 ",%" SCNd64, &type, &r.k, &r.v,
 			   &r.n, &r.flags, &r.K, &r.err, &r.memlock, &r.create) != 9)
 			fail_msg("bad row %s", line);
