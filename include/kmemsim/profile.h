@@ -33,7 +33,7 @@ void kms_profile_free(struct kms_profile *p);
  * Override one knob of a copy. Keys: cpus, page_size, batch (MEMCG_CHARGE_BATCH),
  * stock_slots, memcg=on|off, kmem=on|off, nobpf (or bpf_memcg=on|off),
  * rlimit.memlock=<bytes>[K|M|G]|unlimited, helper=map|task|none,
- * elem_gfp=atomic|nowait|kernel. Returns 0, -EINVAL (unknown key or bad value)
+ * elem_gfp=atomic|nowait|kernel, unprivileged_bpf_disabled=0|1|2. Returns 0, -EINVAL (unknown key or bad value)
  * or -ERANGE (value out of range); the reason is in kms_profile_error().
  */
 int kms_profile_set(struct kms_profile *p, const char *key, const char *value);

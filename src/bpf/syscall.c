@@ -763,17 +763,25 @@ static struct task *ctx_task(struct kms_bpf *w, const struct kms_bpf_ctx *c)
 	return pid ? task_find(&w->sim->tasks, pid) : NULL;
 }
 
+#define NEED_TASK	1u	/* the call needs a live task (task context or interrupted one) */
+#define BPF_SYSCALL	2u	/* a bpf(2) command: subject to kernel.unprivileged_bpf_disabled */
+
 static int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc_ctx *ac,
-		    bool need_task)
+		    unsigned int flags)
 {
 	struct task *t = ctx_task(w, c);
 
 	w->err[0] = '\0';
 	if (c->cpu >= nr_cpus(w))
 		return bpf_err(w, -EINVAL, "cpu %u >= %u possible CPUs", c->cpu, nr_cpus(w));
-	if (!t && (need_task || c->ctx == KMS_CTX_TASK))
+	if (!t && ((flags & NEED_TASK) || c->ctx == KMS_CTX_TASK))
 		return bpf_err(w, -ESRCH, "no task with pid %d",
 			       c->ctx == KMS_CTX_TASK ? c->pid : c->interrupted_pid);
+	/* __sys_bpf(): sysctl_unprivileged_bpf_disabled && !bpf_capable() -> EPERM */
+	if ((flags & BPF_SYSCALL) && c->ctx == KMS_CTX_TASK && t->uid != 0 &&
+	    w->p->unprivileged_bpf_disabled)
+		return bpf_err(w, -EPERM, "kernel.unprivileged_bpf_disabled=%u: uid %u may not "
+			       "call bpf()", w->p->unprivileged_bpf_disabled, t->uid);
 	*ac = (struct alloc_ctx){
 		.task = t,
 		.ctx = (enum exec_ctx)c->ctx,
@@ -912,7 +920,7 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 	struct bpf_map *map;
 	int err, id;
 
-	err = make_ctx(w, c, &ac, true);
+	err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL);
 	if (err)
 		return err;
 	if (c->ctx != KMS_CTX_TASK)
@@ -987,7 +995,7 @@ static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 {
 	struct bpf_map *map;
 
-	*err = make_ctx(w, c, ac, false);
+	*err = make_ctx(w, c, ac, BPF_SYSCALL);
 	if (*err)
 		return NULL;
 	map = bpf_map_find(w, id);
@@ -1117,7 +1125,7 @@ int kms_bpf_obj_put(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t id)
 {
 	struct alloc_ctx ac;
 	struct bpf_obj *o;
-	int err = make_ctx(w, c, &ac, false);
+	int err = make_ctx(w, c, &ac, 0);
 
 	if (err)
 		return err;
@@ -1141,7 +1149,7 @@ int kms_bpf_obj_pin(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t id,
 {
 	struct alloc_ctx ac;
 	struct bpf_obj *o;
-	int err = make_ctx(w, c, &ac, true);
+	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL);
 
 	if (err)
 		return err;
@@ -1174,7 +1182,7 @@ int kms_bpf_obj_unpin(struct kms_bpf *w, const struct kms_bpf_ctx *c, const char
 	struct alloc_ctx ac;
 	struct bpf_pin *pin;
 	uint32_t id;
-	int err = make_ctx(w, c, &ac, false);
+	int err = make_ctx(w, c, &ac, 0);
 
 	if (err)
 		return err;
@@ -1192,7 +1200,7 @@ int kms_bpf_obj_get_pinned(struct kms_bpf *w, const struct kms_bpf_ctx *c, const
 {
 	struct alloc_ctx ac;
 	struct bpf_pin *pin;
-	int err = make_ctx(w, c, &ac, true);
+	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL);
 
 	if (err)
 		return err;
@@ -1210,7 +1218,7 @@ int kms_bpf_prog_load(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 {
 	struct alloc_ctx ac;
 	struct bpf_prog *prog;
-	int err = make_ctx(w, c, &ac, true), id;
+	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL), id;
 
 	if (err)
 		return err;
@@ -1248,7 +1256,7 @@ int kms_bpf_btf_load(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t si
 {
 	struct alloc_ctx ac;
 	struct bpf_btf *btf;
-	int err = make_ctx(w, c, &ac, true), id;
+	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL), id;
 
 	if (err)
 		return err;
@@ -1296,7 +1304,7 @@ int kms_bpf_prog_attach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t
 	struct bpf_prog *prog;
 	uint64_t cg;
 	uint32_t i;
-	int err = make_ctx(w, c, &ac, true);
+	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL);
 
 	if (err)
 		return err;
@@ -1348,7 +1356,7 @@ int kms_bpf_prog_detach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t
 	struct mem_cgroup *memcg;
 	struct bpf_prog *prog;
 	uint64_t cg;
-	int err = make_ctx(w, c, &ac, false);
+	int err = make_ctx(w, c, &ac, BPF_SYSCALL);
 
 	if (err)
 		return err;

@@ -136,6 +136,12 @@ struct kms_profile {
 	bool nmi_noprealloc_ok;
 	/* Programs: extra per-cpu `active` int (6.x) besides the stats. */
 	bool prog_active_percpu;
+	/*
+	 * sysctl kernel.unprivileged_bpf_disabled: 0 allows unprivileged bpf(),
+	 * 1 and 2 refuse it (EPERM). Default 2 since 5.16 (BPF_UNPRIV_DEFAULT_OFF=y;
+	 * this 6.18 machine has 2); 5.10/5.11 default 0.
+	 */
+	uint8_t unprivileged_bpf_disabled;
 	/* Max instructions of a privileged program (BPF_COMPLEXITY_LIMIT_INSNS). */
 	uint32_t insn_limit_priv;
 

@@ -145,6 +145,14 @@ int kms_profile_set(struct kms_profile *p, const char *key, const char *value)
 		p->rlimit_memlock = v;
 		return 0;
 	}
+	if (!strcmp(key, "unprivileged_bpf_disabled")) {
+		uint32_t v;
+		int err = set_u32(p, key, value, 0, 2, &v);
+
+		if (!err)
+			p->unprivileged_bpf_disabled = (uint8_t)v;
+		return err;
+	}
 	if (!strcmp(key, "helper")) {
 		if (!strcmp(value, "map"))
 			p->helper = HELPER_MAP;

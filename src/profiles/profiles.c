@@ -151,6 +151,7 @@ static const struct kms_profile builtin[] = {
 		.stack_trace_cost_fixed = true,
 		.cgroup_storage_map_helpers = true,
 		.prog_active_percpu = true,
+		.unprivileged_bpf_disabled = 2,
 		.insn_limit_priv = 1000000,
 		.map_types = MAP_TYPES_UPTO(33),	/* .. ARENA */
 		.map_flags = 0x7ffff,			/* .. BPF_F_NO_USER_CONV */

@@ -38,6 +38,8 @@ static inline void tw_setup(struct tw *t, const char *profile, uint64_t rlimit)
 
 	assert_non_null(p);
 	assert_int_equal(kms_profile_copy(p, &t->prof), 0);
+	/* uid 1000 exercises the unprivileged paths, which 6.18 refuses by default */
+	assert_int_equal(kms_profile_set(t->prof, "unprivileged_bpf_disabled", "0"), 0);
 	kms_profile_config(t->prof, &cfg);
 	assert_int_equal(kms_sim_new(&cfg, &t->sim), 0);
 	assert_int_equal(kms_bpf_new(t->sim, t->prof, &t->w), 0);

@@ -70,6 +70,33 @@ static void test_set(void **state)
 	kms_profile_free(p);
 }
 
+/* kernel.unprivileged_bpf_disabled=2 (6.18 default): uid 1000 gets EPERM from bpf() */
+static void test_unprivileged_disabled(void **state)
+{
+	struct kms_bpf_ctx u = { .pid = 3 }, root = { .pid = 1 };
+	struct kms_prog_attr prog = { .prog_type = 1, .insn_cnt = 2 };
+	struct tw t;
+	int id;
+
+	(void)state;
+	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+	assert_int_equal(kms_profile_set(t.prof, "unprivileged_bpf_disabled", "2"), 0);
+	assert_int_equal(tw_map(&t, 3, KMS_MAP_ARRAY, 4, 8, 1, 0), -EPERM);
+	assert_non_null(strstr(kms_bpf_strerror(t.w), "unprivileged_bpf_disabled=2"));
+	assert_int_equal(kms_bpf_prog_load(t.w, &u, &prog), -EPERM);
+	id = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, 1, 0);
+	assert_true(id > 0);
+	assert_int_equal(kms_bpf_map_update(t.w, &u, (uint32_t)id, 0, 0), -EPERM);
+	/* closing an inherited fd is close(2), not bpf(2) */
+	assert_int_equal(kms_bpf_obj_get(t.w, (uint32_t)id), 0);
+	assert_int_equal(kms_bpf_obj_put(t.w, &u, (uint32_t)id), 0);
+	assert_int_equal(kms_bpf_map_update(t.w, &root, (uint32_t)id, 0, 0), 0);
+	assert_int_equal(kms_profile_find("linux-6.18")->unprivileged_bpf_disabled, 2);
+	assert_int_equal(kms_profile_find("linux-5.10")->unprivileged_bpf_disabled, 0);
+	assert_int_equal(kms_profile_set(t.prof, "unprivileged_bpf_disabled", "3"), -ERANGE);
+	tw_teardown(&t);
+}
+
 /* nobpf (cgroup.memory=nobpf, 6.3+): nothing BPF allocates is charged */
 static void test_nobpf_charges_nothing(void **state)
 {
@@ -101,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_builtin),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_nobpf_charges_nothing),
+		cmocka_unit_test(test_unprivileged_disabled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
