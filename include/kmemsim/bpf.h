@@ -171,9 +171,21 @@ int kms_bpf_prog_attach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t
 int kms_bpf_prog_detach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
 			const char *cgroup, uint32_t attach_type);
 
+/*
+ * BPF_LINK_CREATE: a link (an object, id returned) holding the program; with
+ * @cgroup non-NULL a cgroup attachment (storages as for prog_attach) that
+ * ends when the link's last reference goes. @cgroup NULL: any other target
+ * (kprobe, tracepoint, ...), which only holds the program.
+ */
+int kms_bpf_link_create(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
+			const char *cgroup, uint32_t attach_type);
+/* BPF_PROG_BIND_MAP: the program holds @map_id until it is freed. */
+int kms_bpf_prog_bind_map(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
+			  uint32_t map_id);
+
 /* ---- reports ---- */
 
-enum kms_bpf_obj_kind { KMS_OBJ_MAP, KMS_OBJ_PROG, KMS_OBJ_BTF };
+enum kms_bpf_obj_kind { KMS_OBJ_MAP, KMS_OBJ_PROG, KMS_OBJ_BTF, KMS_OBJ_LINK };
 
 /* Where memory went, as the report splits it. */
 enum kms_mem_kind { KMS_MEM_SLAB, KMS_MEM_PERCPU, KMS_MEM_VMALLOC, KMS_MEM_PAGES, KMS_MEM_NR };
@@ -182,7 +194,7 @@ struct kms_bpf_obj_info {
 	uint32_t id;
 	uint64_t owner;			/* the allocator ledger's owner handle (kms_ledger_read) */
 	enum kms_bpf_obj_kind kind;
-	const char *type_name;		/* map type name, "prog", "btf" */
+	const char *type_name;		/* map type name, "prog", "btf", "link" */
 	char name[16];
 	int32_t creator_pid;
 	uint32_t creator_uid;
@@ -211,7 +223,7 @@ struct kms_bpf_totals {
 	uint64_t charged;		/* bytes charged to some memcg by BPF objects */
 	uint64_t unpaid;		/* bytes no cgroup pays for */
 	uint64_t btf_bytes;		/* live BTF, never charged */
-	uint32_t live_maps, live_progs, live_btfs;
+	uint32_t live_maps, live_progs, live_btfs, live_links;
 };
 void kms_bpf_totals(const struct kms_bpf *w, struct kms_bpf_totals *out);
 

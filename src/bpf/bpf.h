@@ -129,6 +129,11 @@ struct bpf_btf {
 	uint32_t size;
 };
 
+struct bpf_link {
+	struct bpf_obj obj;
+	uint32_t prog_id;
+};
+
 struct bpf_pin {
 	char *path;
 	uint32_t id;
@@ -138,6 +143,7 @@ struct bpf_attach {
 	uint32_t prog_id;
 	uint64_t cgroup_id;
 	uint32_t attach_type;
+	uint32_t link;			/* owning link id, 0 for BPF_PROG_ATTACH */
 };
 
 struct kms_bpf {

@@ -813,6 +813,8 @@ static void map_free(struct kms_bpf *w, struct bpf_map *map, const struct alloc_
 	map_release_memcg(w, map);
 }
 
+static void link_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_link *link);
+
 static void obj_free(struct kms_bpf *w, const struct alloc_ctx *caller, struct bpf_obj *o)
 {
 	struct alloc_ctx own = *caller, *ac = &own;
@@ -829,6 +831,9 @@ static void obj_free(struct kms_bpf *w, const struct alloc_ctx *caller, struct b
 		break;
 	case KMS_OBJ_BTF:
 		obj_free_allocs(w, o, ac);
+		break;
+	case KMS_OBJ_LINK:
+		link_free(w, ac, (struct bpf_link *)o);
 		break;
 	}
 	if (o->owner_memcg)
@@ -1296,45 +1301,43 @@ static bool storage_map(const struct bpf_map *m)
 	return m->type == KMS_MAP_CGROUP_STORAGE || m->type == KMS_MAP_PERCPU_CGROUP_STORAGE;
 }
 
-int kms_bpf_prog_attach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
-			const char *cgroup, uint32_t attach_type)
+/* Undo attachment @idx: its cgroup storages and its program reference. */
+static void detach_entry(struct kms_bpf *w, const struct alloc_ctx *ac, uint32_t idx)
 {
-	struct alloc_ctx ac;
-	struct mem_cgroup *memcg;
-	struct bpf_prog *prog;
-	uint64_t cg;
-	uint32_t i;
-	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL);
+	struct bpf_attach a = w->attach[idx];
+	struct bpf_prog *prog = (struct bpf_prog *)bpf_obj_find(w, a.prog_id);
 
-	if (err)
-		return err;
-	prog = (struct bpf_prog *)live_obj(w, prog_id);
-	if (!prog || prog->obj.kind != KMS_OBJ_PROG)
-		return bpf_err(w, -EBADF, "prog %u is not live", prog_id);
-	cg = cgroup_id(w, cgroup, &memcg);
+	for (uint32_t k = 0; k < prog->nr_map_ids; k++) {
+		struct bpf_map *m = bpf_map_find(w, prog->map_ids[k]);
+
+		if (m && storage_map(m))
+			bpf_cgroup_storage_detach(w, m, ac, a.cgroup_id, a.attach_type);
+	}
+	w->attach[idx] = w->attach[--w->nr_attach];
+	bpf_obj_unref(w, ac, &prog->obj);
+}
+
+/*
+ * kernel/bpf/cgroup.c __cgroup_bpf_attach() -> bpf_cgroup_storages_alloc():
+ * the program's cgroup storages for (cgroup, attach type), then the
+ * attachment holds the program. @link: the bpf_link owning it, 0 for
+ * BPF_PROG_ATTACH (one attachment per prog, cgroup and type).
+ */
+static int attach_prog(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_prog *prog,
+		       const char *cgroup, uint32_t attach_type, uint32_t link)
+{
+	struct mem_cgroup *memcg;
+	uint64_t cg = cgroup_id(w, cgroup, &memcg);
+	uint32_t i;
+	int err;
+
 	if (!cg)
 		return bpf_err(w, -EBADF, "cgroup %s does not exist", cgroup ? cgroup : "(null)");
-	for (i = 0; i < w->nr_attach; i++)
-		if (w->attach[i].prog_id == prog_id && w->attach[i].cgroup_id == cg &&
-		    w->attach[i].attach_type == attach_type)
-			return bpf_err(w, -EEXIST, "prog %u already attached to %s", prog_id,
+	for (i = 0; i < w->nr_attach && !link; i++)
+		if (w->attach[i].prog_id == prog->obj.id && w->attach[i].cgroup_id == cg &&
+		    w->attach[i].attach_type == attach_type && !w->attach[i].link)
+			return bpf_err(w, -EEXIST, "prog %u already attached to %s", prog->obj.id,
 				       cgroup);
-	/* kernel/bpf/cgroup.c __cgroup_bpf_attach() -> bpf_cgroup_storages_alloc() */
-	for (i = 0; i < prog->nr_map_ids; i++) {
-		struct bpf_map *m = bpf_map_find(w, prog->map_ids[i]);
-
-		if (!m || !storage_map(m))
-			continue;
-		err = bpf_cgroup_storage_attach(w, m, &ac, ac.task, cg, attach_type);
-		if (err) {
-			while (i-- > 0) {
-				m = bpf_map_find(w, prog->map_ids[i]);
-				if (m && storage_map(m))
-					bpf_cgroup_storage_detach(w, m, &ac, cg, attach_type);
-			}
-			return err;
-		}
-	}
 	if (w->nr_attach == w->cap_attach) {
 		uint32_t cap = w->cap_attach ? w->cap_attach * 2 : 8;
 		struct bpf_attach *v = realloc(w->attach, sizeof(*v) * cap);
@@ -1344,9 +1347,50 @@ int kms_bpf_prog_attach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t
 		w->attach = v;
 		w->cap_attach = cap;
 	}
-	w->attach[w->nr_attach++] = (struct bpf_attach){ prog_id, cg, attach_type };
-	bpf_obj_ref(&prog->obj);	/* the attachment holds the program */
+	for (i = 0; i < prog->nr_map_ids; i++) {
+		struct bpf_map *m = bpf_map_find(w, prog->map_ids[i]);
+
+		if (!m || !storage_map(m))
+			continue;
+		err = bpf_cgroup_storage_attach(w, m, ac, ac->task, cg, attach_type);
+		if (err) {
+			while (i-- > 0) {
+				m = bpf_map_find(w, prog->map_ids[i]);
+				if (m && storage_map(m))
+					bpf_cgroup_storage_detach(w, m, ac, cg, attach_type);
+			}
+			return err;
+		}
+	}
+	w->attach[w->nr_attach++] = (struct bpf_attach){ prog->obj.id, cg, attach_type, link };
+	bpf_obj_ref(&prog->obj);
 	return 0;
+}
+
+static struct bpf_prog *live_prog(struct kms_bpf *w, uint32_t id)
+{
+	struct bpf_obj *o = live_obj(w, id);
+
+	if (!o || o->kind != KMS_OBJ_PROG) {
+		bpf_err(w, -EBADF, "prog %u is not live", id);
+		return NULL;
+	}
+	return (struct bpf_prog *)o;
+}
+
+int kms_bpf_prog_attach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
+			const char *cgroup, uint32_t attach_type)
+{
+	struct alloc_ctx ac;
+	struct bpf_prog *prog;
+	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL);
+
+	if (err)
+		return err;
+	prog = live_prog(w, prog_id);
+	if (!prog)
+		return -EBADF;
+	return attach_prog(w, &ac, prog, cgroup, attach_type, 0);
 }
 
 int kms_bpf_prog_detach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
@@ -1354,7 +1398,6 @@ int kms_bpf_prog_detach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t
 {
 	struct alloc_ctx ac;
 	struct mem_cgroup *memcg;
-	struct bpf_prog *prog;
 	uint64_t cg;
 	int err = make_ctx(w, c, &ac, BPF_SYSCALL);
 
@@ -1364,21 +1407,95 @@ int kms_bpf_prog_detach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t
 	for (uint32_t i = 0; i < w->nr_attach; i++) {
 		struct bpf_attach *a = &w->attach[i];
 
-		if (a->prog_id != prog_id || a->cgroup_id != cg || a->attach_type != attach_type)
-			continue;
-		prog = (struct bpf_prog *)bpf_obj_find(w, prog_id);
-		for (uint32_t k = 0; k < prog->nr_map_ids; k++) {
-			struct bpf_map *m = bpf_map_find(w, prog->map_ids[k]);
-
-			if (m && storage_map(m))
-				bpf_cgroup_storage_detach(w, m, &ac, cg, attach_type);
+		if (a->prog_id == prog_id && a->cgroup_id == cg && a->attach_type == attach_type &&
+		    !a->link) {
+			detach_entry(w, &ac, i);
+			return 0;
 		}
-		*a = w->attach[--w->nr_attach];
-		bpf_obj_unref(w, &ac, &prog->obj);
-		return 0;
 	}
 	return bpf_err(w, -ENOENT, "prog %u not attached to %s", prog_id,
 		       cgroup ? cgroup : "(null)");
+}
+
+/*
+ * BPF_LINK_CREATE: a link object holding the program; with a cgroup it is
+ * a cgroup attachment (storages allocated as for BPF_PROG_ATTACH) that the
+ * link's release detaches. The bpf_link structs themselves are small
+ * GFP_USER allocations, not accounted and not modelled.
+ */
+int kms_bpf_link_create(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
+			const char *cgroup, uint32_t attach_type)
+{
+	struct alloc_ctx ac;
+	struct bpf_prog *prog;
+	struct bpf_link *link;
+	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL), id;
+
+	if (err)
+		return err;
+	prog = live_prog(w, prog_id);
+	if (!prog)
+		return -EBADF;
+	link = calloc(1, sizeof(*link));
+	if (!link)
+		return bpf_err(w, -ENOMEM, "out of memory");
+	obj_init(w, &link->obj, KMS_OBJ_LINK, ac.task, NULL);
+	link->prog_id = prog_id;
+	/* attach under the id the link is about to get, then register it */
+	if (cgroup)
+		err = attach_prog(w, &ac, prog, cgroup, attach_type, w->nr_objs + 1);
+	id = err ? err : obj_register(w, &link->obj);
+	if (id < 0) {
+		if (!err) {
+			if (cgroup)
+				detach_entry(w, &ac, w->nr_attach - 1);
+			bpf_err(w, id, "out of memory");
+		}
+		free(link->obj.creator_cgroup);
+		free(link);
+		return id;
+	}
+	bpf_obj_ref(&prog->obj);	/* link->prog */
+	return id;
+}
+
+/* bpf_link_free(): detach, then drop the program. */
+static void link_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_link *link)
+{
+	for (uint32_t i = 0; i < w->nr_attach; i++)
+		if (w->attach[i].link == link->obj.id) {
+			detach_entry(w, ac, i);
+			break;
+		}
+	bpf_obj_unref(w, ac, bpf_obj_find(w, link->prog_id));
+}
+
+/* BPF_PROG_BIND_MAP: the program holds one more map (until it is freed). */
+int kms_bpf_prog_bind_map(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
+			  uint32_t map_id)
+{
+	struct alloc_ctx ac;
+	struct bpf_prog *prog;
+	struct bpf_map *map;
+	uint32_t *v;
+	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL);
+
+	if (err)
+		return err;
+	prog = live_prog(w, prog_id);
+	map = bpf_map_find(w, map_id);
+	if (!prog || !map)
+		return bpf_err(w, -EBADF, "prog %u or map %u is not live", prog_id, map_id);
+	for (uint32_t i = 0; i < prog->nr_map_ids; i++)
+		if (prog->map_ids[i] == map_id)
+			return 0;	/* already used: nothing to do */
+	v = realloc(prog->map_ids, sizeof(*v) * (prog->nr_map_ids + 1));
+	if (!v)
+		return bpf_err(w, -ENOMEM, "out of memory");
+	prog->map_ids = v;
+	prog->map_ids[prog->nr_map_ids++] = map_id;
+	bpf_obj_ref(&map->obj);
+	return 0;
 }
 
 /* ---- fdinfo and reports ---- */
@@ -1414,7 +1531,7 @@ static uint64_t obj_memlock(const struct kms_bpf *w, const struct bpf_obj *o)
 {
 	const struct bpf_map *map = (const struct bpf_map *)o;
 
-	if (o->kind == KMS_OBJ_BTF)
+	if (o->kind == KMS_OBJ_BTF || o->kind == KMS_OBJ_LINK)
 		return 0;
 	if (o->kind == KMS_OBJ_PROG)	/* every era: prog->pages * PAGE_SIZE */
 		return (uint64_t)((const struct bpf_prog *)o)->pages * page_size(w);
@@ -1469,6 +1586,9 @@ int kms_bpf_obj_info(const struct kms_bpf *w, uint32_t id, struct kms_bpf_obj_in
 	case KMS_OBJ_BTF:
 		out->type_name = "btf";
 		break;
+	case KMS_OBJ_LINK:
+		out->type_name = "link";
+		break;
 	}
 	if (!o->freed)
 		out->memlock = obj_memlock(w, o);
@@ -1501,6 +1621,9 @@ void kms_bpf_totals(const struct kms_bpf *w, struct kms_bpf_totals *out)
 		case KMS_OBJ_BTF:
 			out->live_btfs++;
 			out->btf_bytes += ((const struct bpf_btf *)o)->size;
+			break;
+		case KMS_OBJ_LINK:
+			out->live_links++;
 			break;
 		}
 	}

@@ -231,6 +231,47 @@ static void test_cgroup_storage_attach(void **state)
 	}
 }
 
+/* Links: a cgroup link owns its attachment (and storages); a bound map is held by the prog. */
+static void test_links_and_bind_map(void **state)
+{
+	struct tw t;
+	struct kms_bpf_ctx c = task_ctx(1);
+	uint32_t maps[1];
+	struct kms_prog_attr a = { .prog_type = 8, .insn_cnt = 2, .map_ids = maps,
+				   .nr_map_ids = 1 };
+	struct kms_bpf_totals tot;
+	int prog, link, link2, bound;
+
+	(void)state;
+	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 16, 64, 0, 0);
+	prog = kms_bpf_prog_load(t.w, &c, &a);
+	link = kms_bpf_link_create(t.w, &c, (uint32_t)prog, "/b", 0);
+	assert_true(link > 0);
+	assert_int_equal(info_of(&t, (int)maps[0]).nr_elems, 1);	/* one storage */
+	link2 = kms_bpf_link_create(t.w, &c, (uint32_t)prog, NULL, 0);	/* e.g. a kprobe */
+	assert_true(link2 > 0);
+	assert_string_equal(info_of(&t, link).type_name, "link");
+	bound = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, 1, 0);
+	assert_int_equal(kms_bpf_prog_bind_map(t.w, &c, (uint32_t)prog, (uint32_t)bound), 0);
+	assert_int_equal(kms_bpf_obj_put(t.w, &c, (uint32_t)bound), 0);
+	assert_false(info_of(&t, bound).freed);
+	/* close the prog and map fds: the links keep everything */
+	assert_int_equal(kms_bpf_obj_put(t.w, &c, (uint32_t)prog), 0);
+	assert_int_equal(kms_bpf_obj_put(t.w, &c, maps[0]), 0);
+	assert_false(info_of(&t, prog).freed);
+	kms_bpf_totals(t.w, &tot);
+	assert_int_equal(tot.live_links, 2);
+	assert_int_equal(kms_bpf_obj_put(t.w, &c, (uint32_t)link), 0);	/* detaches */
+	assert_int_equal(info_of(&t, (int)maps[0]).nr_elems, 0);
+	assert_int_equal(kms_bpf_obj_put(t.w, &c, (uint32_t)link2), 0);
+	assert_true(info_of(&t, prog).freed);
+	assert_true(info_of(&t, (int)maps[0]).freed);
+	assert_true(info_of(&t, bound).freed);
+	assert_int_equal(kms_bpf_link_create(t.w, &c, 999, NULL, 0), -EBADF);
+	tw_teardown(&t);
+}
+
 /* Report iteration: ids in order, freed objects stay listed. */
 static void test_iteration(void **state)
 {
@@ -272,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_btf_unpaid),
 		cmocka_unit_test(test_cgroup_storage_attach),
 		cmocka_unit_test(test_iteration),
+		cmocka_unit_test(test_links_and_bind_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
