@@ -179,6 +179,8 @@ int kms_bpf_prog_detach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t
  */
 int kms_bpf_link_create(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
 			const char *cgroup, uint32_t attach_type);
+/* BPF_PROG_TEST_RUN: transient cgroup storages (5.10: can fail with ENOMEM on memlock). */
+int kms_bpf_prog_test_run(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id);
 /* BPF_PROG_BIND_MAP: the program holds @map_id until it is freed. */
 int kms_bpf_prog_bind_map(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
 			  uint32_t map_id);

@@ -1470,6 +1470,41 @@ static void link_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_
 	bpf_obj_unref(w, ac, bpf_obj_find(w, link->prog_id));
 }
 
+/*
+ * BPF_PROG_TEST_RUN: net/bpf/test_run.c bpf_test_run() allocates fresh cgroup
+ * storages for the run (bpf_cgroup_storages_alloc(), charged as at attach:
+ * 5.10 memlock of the map creator against the caller's limit, ENOMEM) and
+ * frees them after it. The model does both at once; the cgroup id 2^32 - 1
+ * names no real cgroup.
+ */
+int kms_bpf_prog_test_run(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id)
+{
+	const uint64_t run = 0xffffffffu;
+	struct alloc_ctx ac;
+	struct bpf_prog *prog;
+	uint32_t i;
+	int err = make_ctx(w, c, &ac, NEED_TASK | BPF_SYSCALL);
+
+	if (err)
+		return err;
+	prog = live_prog(w, prog_id);
+	if (!prog)
+		return -EBADF;
+	for (i = 0; i < prog->nr_map_ids && !err; i++) {
+		struct bpf_map *m = bpf_map_find(w, prog->map_ids[i]);
+
+		if (m && storage_map(m))
+			err = bpf_cgroup_storage_attach(w, m, &ac, ac.task, run, 0);
+	}
+	while (i-- > 0) {
+		struct bpf_map *m = bpf_map_find(w, prog->map_ids[i]);
+
+		if (m && storage_map(m))
+			bpf_cgroup_storage_detach(w, m, &ac, run, 0);
+	}
+	return err;
+}
+
 /* BPF_PROG_BIND_MAP: the program holds one more map (until it is freed). */
 int kms_bpf_prog_bind_map(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
 			  uint32_t map_id)

@@ -195,6 +195,10 @@ static void test_cgroup_storage_attach(void **state)
 	assert_int_equal(kms_task_set_rlimit_memlock(t.sim, 3, 4 * PAGE), 0);
 	assert_int_equal(kms_bpf_prog_attach(t.w, &u, (uint32_t)prog, "/a", 0), -ENOMEM);
 	assert_int_equal(tw_locked_vm(&t, 0), 4 * PAGE);
+	/* BPF_PROG_TEST_RUN charges a storage for the run: same limit, same ENOMEM */
+	assert_int_equal(kms_bpf_prog_test_run(t.w, &u, (uint32_t)prog), -ENOMEM);
+	assert_int_equal(kms_bpf_prog_test_run(t.w, &c, (uint32_t)prog), 0);
+	assert_int_equal(tw_locked_vm(&t, 0), 4 * PAGE);
 	assert_int_equal(kms_bpf_prog_detach(t.w, &c, (uint32_t)prog, "/b", 0), 0);
 	assert_int_equal(tw_locked_vm(&t, 0), 3 * PAGE);
 	tw_teardown(&t);
