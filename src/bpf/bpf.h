@@ -8,6 +8,7 @@
 #define KMS_BPF_BPF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kmemsim/bpf.h"
@@ -162,6 +163,9 @@ struct kms_bpf {
 };
 
 /* ---- syscall.c: the helpers every family uses ---- */
+
+/* Room for one more element in the growable array *@pv of @nr used, @cap allocated. */
+int bpf_array_reserve(void *pv, uint32_t nr, uint32_t *cap, size_t size);
 
 int bpf_err(struct kms_bpf *w, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -17,15 +17,8 @@ static void book(struct kms_bpf *w, struct bpf_map *map, const struct elem_alloc
 
 static int push(struct bpf_mem_cache *c, uint16_t group)
 {
-	if (c->free_cnt == c->cap) {
-		uint32_t cap = c->cap ? c->cap * 2 : 64;
-		uint16_t *v = realloc(c->stack, sizeof(*v) * cap);
-
-		if (!v)
-			return -ENOMEM;
-		c->stack = v;
-		c->cap = cap;
-	}
+	if (bpf_array_reserve(&c->stack, c->free_cnt, &c->cap, sizeof(*c->stack)))
+		return -ENOMEM;
 	c->stack[c->free_cnt++] = group;
 	return 0;
 }

@@ -211,6 +211,25 @@ gfp_t bpf_account(const struct kms_bpf *w, gfp_t gfp)
 	return gfp | __GFP_ACCOUNT;
 }
 
+/* Room for one more element in the growable array *@pv of @nr used, @cap allocated. */
+int bpf_array_reserve(void *pv, uint32_t nr, uint32_t *cap, size_t size)
+{
+	void **v = pv, *nv;
+	uint32_t ncap;
+
+	if (nr < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap < *cap)
+		return -ENOMEM;
+	nv = realloc(*v, size * ncap);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 /* ---- the ledger ---- */
 
 static enum kms_mem_kind mem_kind(const struct kmem_charge *c)
@@ -254,15 +273,8 @@ static int charges_push(struct bpf_charges *cs, const struct kmem_charge *c, uin
 		cs->v[cs->nr - 1].n += n;
 		return 0;
 	}
-	if (cs->nr == cs->cap) {
-		uint32_t cap = cs->cap ? cs->cap * 2 : 4;
-		struct bpf_charge_group *v = realloc(cs->v, sizeof(*v) * cap);
-
-		if (!v)
-			return -ENOMEM;
-		cs->v = v;
-		cs->cap = cap;
-	}
+	if (bpf_array_reserve(&cs->v, cs->nr, &cs->cap, sizeof(*cs->v)))
+		return -ENOMEM;
 	cs->v[cs->nr].c = *c;
 	cs->v[cs->nr].n = n;
 	cs->nr++;
@@ -340,58 +352,74 @@ static int record(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *
 	return 0;
 }
 
+typedef int (*alloc_fn)(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size,
+			gfp_t gfp, struct kmem_charge *out);
+
+static int do_kmalloc(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size, gfp_t gfp,
+		      struct kmem_charge *out)
+{
+	return kmalloc(w->sim, ac, size, gfp, out);
+}
+
+static int do_vmalloc(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size, gfp_t gfp,
+		      struct kmem_charge *out)
+{
+	return vmalloc(w->sim, ac, size, gfp, out);
+}
+
+static int do_percpu(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size, gfp_t gfp,
+		     struct kmem_charge *out)
+{
+	return alloc_percpu(w->sim, ac, size, 8, gfp, out);
+}
+
+/* @size is the order */
+static int do_pages(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size, gfp_t gfp,
+		    struct kmem_charge *out)
+{
+	return alloc_pages(w->sim, ac, (unsigned int)size, gfp, out);
+}
+
+/* @n allocations recorded on @o; stops at the first failure (the caller unwinds). */
+static int obj_alloc(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
+		     uint64_t size, gfp_t gfp, uint64_t n, alloc_fn fn)
+{
+	if (size > SIZE_MAX / 2)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < n; i++) {
+		struct kmem_charge c;
+		int err = fn(w, ac, size, gfp, &c);
+
+		if (!err)
+			err = record(w, o, ac, &c, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int bpf_obj_kmalloc(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
 		    uint64_t size, gfp_t gfp)
 {
-	struct kmem_charge c;
-	int err;
-
-	if (size > SIZE_MAX / 2)
-		return -ENOMEM;
-	err = kmalloc(w->sim, ac, size, gfp, &c);
-	return err ? err : record(w, o, ac, &c, 1);
+	return obj_alloc(w, o, ac, size, gfp, 1, do_kmalloc);
 }
 
 int bpf_obj_vmalloc(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
 		    uint64_t size, gfp_t gfp)
 {
-	struct kmem_charge c;
-	int err;
-
-	if (size > SIZE_MAX / 2)
-		return -ENOMEM;
-	err = vmalloc(w->sim, ac, size, gfp, &c);
-	return err ? err : record(w, o, ac, &c, 1);
+	return obj_alloc(w, o, ac, size, gfp, 1, do_vmalloc);
 }
 
 int bpf_obj_alloc_percpu(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
 			 uint64_t size, gfp_t gfp, uint64_t n)
 {
-	for (uint64_t i = 0; i < n; i++) {
-		struct kmem_charge c;
-		int err = alloc_percpu(w->sim, ac, size, 8, gfp, &c);
-
-		if (!err)
-			err = record(w, o, ac, &c, 1);
-		if (err)
-			return err;
-	}
-	return 0;
+	return obj_alloc(w, o, ac, size, gfp, n, do_percpu);
 }
 
 int bpf_obj_alloc_pages(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_ctx *ac,
 			unsigned int order, gfp_t gfp, uint64_t n)
 {
-	for (uint64_t i = 0; i < n; i++) {
-		struct kmem_charge c;
-		int err = alloc_pages(w->sim, ac, order, gfp, &c);
-
-		if (!err)
-			err = record(w, o, ac, &c, 1);
-		if (err)
-			return err;
-	}
-	return 0;
+	return obj_alloc(w, o, ac, order, gfp, n, do_pages);
 }
 
 /*
@@ -444,21 +472,6 @@ struct mem_cgroup *bpf_map_charged_memcg(struct kms_bpf *w, const struct bpf_map
 	if (set && memcg)
 		return memcg;
 	return ac->task && ac->ctx == CTX_TASK ? ac->task->memcg : NULL;
-}
-
-typedef int (*alloc_fn)(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size,
-			gfp_t gfp, struct kmem_charge *out);
-
-static int do_kmalloc(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size, gfp_t gfp,
-		      struct kmem_charge *out)
-{
-	return kmalloc(w->sim, ac, size, gfp, out);
-}
-
-static int do_percpu(struct kms_bpf *w, const struct alloc_ctx *ac, uint64_t size, gfp_t gfp,
-		     struct kmem_charge *out)
-{
-	return alloc_percpu(w->sim, ac, size, 8, gfp, out);
 }
 
 /* set_active_memcg() around one allocation, as the kernel helpers do */
@@ -578,15 +591,8 @@ int elem_group_find(struct elem_group **v, uint32_t *nr, uint32_t *cap,
 			return 0;
 		}
 	}
-	if (*nr == *cap) {
-		uint32_t ncap = *cap ? *cap * 2 : 2;
-		struct elem_group *nv = realloc(*v, sizeof(*nv) * ncap);
-
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = ncap;
-	}
+	if (bpf_array_reserve(v, *nr, cap, sizeof(**v)))
+		return -ENOMEM;
 	(*v)[*nr] = (struct elem_group){ .a = *a, .n = 0 };
 	*idx = (*nr)++;
 	return 0;
@@ -718,15 +724,8 @@ struct bpf_map *bpf_map_find(const struct kms_bpf *w, uint32_t id)
 
 static int obj_register(struct kms_bpf *w, struct bpf_obj *o)
 {
-	if (w->nr_objs == w->cap_objs) {
-		uint32_t cap = w->cap_objs ? w->cap_objs * 2 : 16;
-		struct bpf_obj **v = realloc(w->objs, sizeof(*v) * cap);
-
-		if (!v)
-			return -ENOMEM;
-		w->objs = v;
-		w->cap_objs = cap;
-	}
+	if (bpf_array_reserve(&w->objs, w->nr_objs, &w->cap_objs, sizeof(*w->objs)))
+		return -ENOMEM;
 	w->objs[w->nr_objs++] = o;
 	o->id = w->nr_objs;
 	o->refcnt = 1;
@@ -1165,15 +1164,8 @@ int kms_bpf_obj_pin(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t id,
 		return -EBADF;
 	if (pin_find(w, path))
 		return bpf_err(w, -EEXIST, "%s already exists", path);
-	if (w->nr_pins == w->cap_pins) {
-		uint32_t cap = w->cap_pins ? w->cap_pins * 2 : 8;
-		struct bpf_pin *v = realloc(w->pins, sizeof(*v) * cap);
-
-		if (!v)
-			return bpf_err(w, -ENOMEM, "out of memory");
-		w->pins = v;
-		w->cap_pins = cap;
-	}
+	if (bpf_array_reserve(&w->pins, w->nr_pins, &w->cap_pins, sizeof(*w->pins)))
+		return bpf_err(w, -ENOMEM, "out of memory");
 	w->pins[w->nr_pins].path = strdup(path);
 	if (!w->pins[w->nr_pins].path)
 		return bpf_err(w, -ENOMEM, "out of memory");
@@ -1338,15 +1330,8 @@ static int attach_prog(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf
 		    w->attach[i].attach_type == attach_type && !w->attach[i].link)
 			return bpf_err(w, -EEXIST, "prog %u already attached to %s", prog->obj.id,
 				       cgroup);
-	if (w->nr_attach == w->cap_attach) {
-		uint32_t cap = w->cap_attach ? w->cap_attach * 2 : 8;
-		struct bpf_attach *v = realloc(w->attach, sizeof(*v) * cap);
-
-		if (!v)
-			return bpf_err(w, -ENOMEM, "out of memory");
-		w->attach = v;
-		w->cap_attach = cap;
-	}
+	if (bpf_array_reserve(&w->attach, w->nr_attach, &w->cap_attach, sizeof(*w->attach)))
+		return bpf_err(w, -ENOMEM, "out of memory");
 	for (i = 0; i < prog->nr_map_ids; i++) {
 		struct bpf_map *m = bpf_map_find(w, prog->map_ids[i]);
 
