@@ -96,7 +96,9 @@ static void test_511_elements_charge_the_map(void **state)
 	assert_true(id > 0);
 	before = info_of(&t, id);
 	insert_n(&t, &b, id, 0, 500);
-	insert_n(&t, &irq, id, 500, 500);
+	insert_n(&t, &irq, id, 500, 400);
+	irq.interrupted_pid = 0;	/* a softirq on an idle CPU: no task at all */
+	insert_n(&t, &irq, id, 900, 100);
 	after = info_of(&t, id);
 	assert_int_equal(after.nr_elems, 1000);
 	assert_int_equal(after.charged[KMS_MEM_SLAB] - before.charged[KMS_MEM_SLAB], 1000 * 72);
