@@ -177,7 +177,7 @@ static void test_linux_5_11(void **state)
 /*
  * 6.18 columns: map,map_flags,key_size,value_size,max_entries,create_err,
  * charged_per_map,memlock,charged_fill,charged_after_close_max. Small maps
- * (<= 1024 entries) were created 16 times, large ones once.
+ * were created 16 times and averaged, large ones once (see K below).
  */
 static void test_linux_6_18(void **state)
 {
