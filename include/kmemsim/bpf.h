@@ -179,6 +179,12 @@ int kms_bpf_prog_detach(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t
  */
 int kms_bpf_link_create(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
 			const char *cgroup, uint32_t attach_type);
+/*
+ * The cgroup @cgroup is going away (call before kms_cgroup_remove()): its
+ * programs are detached and their cgroup storages freed, as the kernel's
+ * cgroup_bpf_release() does; links to it stay, defunct, until closed.
+ */
+int kms_bpf_cgroup_release(struct kms_bpf *w, const struct kms_bpf_ctx *c, const char *cgroup);
 /* BPF_PROG_TEST_RUN: transient cgroup storages (5.10: can fail with ENOMEM on memlock). */
 int kms_bpf_prog_test_run(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id);
 /* BPF_PROG_BIND_MAP: the program holds @map_id until it is freed. */

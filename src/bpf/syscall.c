@@ -1490,6 +1490,31 @@ int kms_bpf_prog_test_run(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32
 	return err;
 }
 
+/*
+ * kernel/bpf/cgroup.c cgroup_bpf_release(): when a cgroup goes away its
+ * programs are detached, their cgroup storages freed, and links to it left
+ * defunct (they keep their program until closed). Call before the rmdir.
+ */
+int kms_bpf_cgroup_release(struct kms_bpf *w, const struct kms_bpf_ctx *c, const char *cgroup)
+{
+	struct alloc_ctx ac;
+	struct mem_cgroup *memcg;
+	uint64_t cg;
+	int err = make_ctx(w, c, &ac, 0);
+
+	if (err)
+		return err;
+	cg = cgroup_id(w, cgroup, &memcg);
+	if (!cg)
+		return bpf_err(w, -ENOENT, "cgroup %s does not exist", cgroup ? cgroup : "(null)");
+	for (uint32_t i = w->nr_attach; i-- > 0;) {
+		/* a link keeps its own program reference (link->prog) */
+		if (w->attach[i].cgroup_id == cg)
+			detach_entry(w, &ac, i);
+	}
+	return 0;
+}
+
 /* BPF_PROG_BIND_MAP: the program holds one more map (until it is freed). */
 int kms_bpf_prog_bind_map(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t prog_id,
 			  uint32_t map_id)

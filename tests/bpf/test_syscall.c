@@ -274,6 +274,21 @@ static void test_links_and_bind_map(void **state)
 	assert_true(info_of(&t, bound).freed);
 	assert_int_equal(kms_bpf_link_create(t.w, &c, 999, NULL, 0), -EBADF);
 	tw_teardown(&t);
+
+	/* the cgroup goes away: its attachment and storage go, the link stays defunct */
+	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 16, 64, 0, 0);
+	prog = kms_bpf_prog_load(t.w, &c, &a);
+	link = kms_bpf_link_create(t.w, &c, (uint32_t)prog, "/b", 0);
+	assert_int_equal(kms_bpf_prog_attach(t.w, &c, (uint32_t)prog, "/b", 1), 0);
+	assert_int_equal(info_of(&t, (int)maps[0]).nr_elems, 2);
+	assert_int_equal(kms_bpf_cgroup_release(t.w, &c, "/b"), 0);
+	assert_int_equal(info_of(&t, (int)maps[0]).nr_elems, 0);
+	assert_int_equal(info_of(&t, prog).refcnt, 2);	/* its fd and the link */
+	assert_int_equal(kms_bpf_obj_put(t.w, &c, (uint32_t)link), 0);
+	assert_int_equal(info_of(&t, prog).refcnt, 1);
+	assert_int_equal(kms_bpf_cgroup_release(t.w, &c, "/nope"), -ENOENT);
+	tw_teardown(&t);
 }
 
 /* Report iteration: ids in order, freed objects stay listed. */
