@@ -43,7 +43,7 @@ bool keyset_find(const struct keyset *s, uint64_t key, uint32_t *val)
 			return false;
 		if (s->keys[i] == key) {
 			if (val)
-				*val = s->vals[i];
+				*val = s->vals ? s->vals[i] : 0;
 			return true;
 		}
 	}
@@ -58,7 +58,8 @@ static void raw_put(struct keyset *s, uint64_t key, uint32_t val)
 	if (s->keys[i] == EMPTY)
 		s->nr++;
 	s->keys[i] = key;
-	s->vals[i] = val;
+	if (s->vals)
+		s->vals[i] = val;
 }
 
 static int grow(struct keyset *s)
@@ -71,8 +72,8 @@ static int grow(struct keyset *s)
 	if (cap == 0)
 		return -ENOMEM;
 	s->keys = malloc(sizeof(*s->keys) * cap);
-	s->vals = malloc(sizeof(*s->vals) * cap);
-	if (!s->keys || !s->vals) {
+	s->vals = ovals ? malloc(sizeof(*s->vals) * cap) : NULL;
+	if (!s->keys || (ovals && !s->vals)) {
 		free(s->keys);
 		free(s->vals);
 		s->keys = okeys;
@@ -85,10 +86,19 @@ static int grow(struct keyset *s)
 	s->nr = 0;
 	for (uint32_t i = 0; i < ocap; i++)
 		if (okeys[i] != EMPTY)
-			raw_put(s, okeys[i], ovals[i]);
+			raw_put(s, okeys[i], ovals ? ovals[i] : 0);
 	free(okeys);
 	free(ovals);
 	return 0;
+}
+
+/* Values start out implicit (all 0): the array exists once one is not 0. */
+static int need_vals(struct keyset *s)
+{
+	if (s->vals || !s->keys)
+		return 0;
+	s->vals = calloc(s->mask + 1, sizeof(*s->vals));
+	return s->vals ? 0 : -ENOMEM;
 }
 
 int keyset_put(struct keyset *s, uint64_t key, uint32_t val)
@@ -104,6 +114,8 @@ int keyset_put(struct keyset *s, uint64_t key, uint32_t val)
 		if (err)
 			return err;
 	}
+	if (val && need_vals(s))
+		return -ENOMEM;
 	raw_put(s, key, val);
 	return 0;
 }
@@ -129,7 +141,7 @@ bool keyset_del(struct keyset *s, uint64_t key, uint32_t *val)
 			break;
 	}
 	if (val)
-		*val = s->vals[i];
+		*val = s->vals ? s->vals[i] : 0;
 	/* backward-shift: pull later members of the probe run into the hole */
 	for (j = (i + 1) & s->mask; s->keys[j] != EMPTY; j = (j + 1) & s->mask) {
 		uint32_t home = slot_of(s, s->keys[j]);
@@ -137,7 +149,8 @@ bool keyset_del(struct keyset *s, uint64_t key, uint32_t *val)
 		/* move j to i if its home is not cyclically in (i, j] */
 		if (((j - home) & s->mask) >= ((j - i) & s->mask)) {
 			s->keys[i] = s->keys[j];
-			s->vals[i] = s->vals[j];
+			if (s->vals)
+				s->vals[i] = s->vals[j];
 			i = j;
 		}
 	}
@@ -161,7 +174,7 @@ int keyset_each(const struct keyset *s, int (*fn)(uint64_t key, uint32_t val, vo
 	for (uint32_t i = 0; i <= s->mask; i++) {
 		if (s->keys[i] == EMPTY)
 			continue;
-		ret = fn(s->keys[i], s->vals[i], arg);
+		ret = fn(s->keys[i], s->vals ? s->vals[i] : 0, arg);
 		if (ret)
 			return ret;
 	}

@@ -2,8 +2,10 @@
 /*
  * The live keys of a map: 64-bit key ids with a 32-bit value each, open
  * addressing with linear probing and backward-shift deletion (no tombstones).
- * 12 bytes per slot, load factor <= 3/4: under 32 bytes per live key at the
- * worst point of a resize. Iteration order depends only on the operations.
+ * The value array exists only once a value is not 0 (a hash map whose
+ * elements share one charge group never needs it): 8 bytes per slot, load
+ * factor <= 3/4, so 11..21 bytes per live key, 32 at the peak of a resize.
+ * Iteration order depends only on the operations.
  */
 #ifndef KMS_BPF_KEYSET_H
 #define KMS_BPF_KEYSET_H
@@ -13,7 +15,7 @@
 
 struct keyset {
 	uint64_t *keys;
-	uint32_t *vals;
+	uint32_t *vals;		/* NULL: every value is 0 */
 	uint32_t mask;		/* capacity - 1, capacity a power of two */
 	uint32_t nr;
 	bool has_empty_key;	/* the key equal to the empty marker lives here */
