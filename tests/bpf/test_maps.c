@@ -177,6 +177,19 @@ static void test_element_errnos(void **state)
 	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)dev, 4, 0), -E2BIG);
 	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)dev, 3, 0), 0);
 	assert_int_equal(tw_memlock(&t, dev), 344 + 32 + 64);	/* + one bpf_dtab_netdev */
+	{	/* xskmap: one xsk_map_node (32 -> kmalloc-32, 40 charged) per socket */
+		struct kms_bpf_obj_info x0, x1;
+		int xsk = tw_map(&t, 1, KMS_MAP_XSKMAP, 4, 4, 4, 0);
+
+		assert_int_equal(kms_bpf_obj_info(t.w, (uint32_t)xsk, &x0), 0);
+		assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)xsk, 1, 0), 0);
+		assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)xsk, 4, 0), -E2BIG);
+		assert_int_equal(kms_bpf_obj_info(t.w, (uint32_t)xsk, &x1), 0);
+		assert_int_equal(x1.charged[KMS_MEM_SLAB] - x0.charged[KMS_MEM_SLAB], 40);
+		assert_int_equal(kms_bpf_map_delete(t.w, &c, (uint32_t)xsk, 1), 0);
+		assert_int_equal(kms_bpf_obj_info(t.w, (uint32_t)xsk, &x1), 0);
+		assert_int_equal(x1.charged[KMS_MEM_SLAB], x0.charged[KMS_MEM_SLAB]);
+	}
 	assert_int_equal(kms_bpf_map_freeze(t.w, &c, (uint32_t)dev), 0);
 	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)dev, 2, 0), -EPERM);
 	tw_teardown(&t);
