@@ -85,7 +85,12 @@ struct kms_bpf_ctx {
 	int32_t interrupted_pid;
 };
 
-/* A world bound to @sim and @profile (both must outlive it; the profile is not copied). */
+/*
+ * A world bound to @sim and @profile (both must outlive it; the profile is
+ * not copied). Loads the profile's allocator parameters into @sim, so create
+ * it before anything is allocated there (-EBUSY otherwise). Create @sim
+ * with kms_profile_config() and tasks with kms_profile_rlimit_memlock().
+ */
 int kms_bpf_new(struct kms_sim *sim, const struct kms_profile *profile, struct kms_bpf **out);
 /* Frees every live object (uncharging it) and the world. */
 void kms_bpf_free(struct kms_bpf *w);
