@@ -288,6 +288,7 @@ void bpf_cgroup_storage_detach(struct kms_bpf *w, struct bpf_map *map,
 			       uint32_t attach_type);
 
 /* core.c / btf.c */
+int btf_parse(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_btf *btf, uint32_t size);
 int bpf_prog_load(struct kms_bpf *w, const struct alloc_ctx *ac, struct task *t,
 		  const struct kms_prog_attr *attr, struct bpf_prog *prog);
 void bpf_prog_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_prog *prog);

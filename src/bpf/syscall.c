@@ -1257,23 +1257,17 @@ int kms_bpf_btf_load(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t si
 
 	if (err)
 		return err;
-	/* kernel/bpf/btf.c btf_parse(): BTF_MAX_SIZE 16 MiB; GFP_KERNEL | __GFP_NOWARN, never accounted */
-	if (size == 0 || size > 16u * 1024 * 1024)
-		return bpf_err(w, -E2BIG, "btf size %u not in 1..16 MiB", size);
 	btf = calloc(1, sizeof(*btf));
 	if (!btf)
 		return bpf_err(w, -ENOMEM, "out of memory");
 	obj_init(w, &btf->obj, KMS_OBJ_BTF, ac.task, NULL);
 	ac.owner = btf->obj.owner;
-	btf->size = size;
-	err = bpf_obj_kmalloc(w, &btf->obj, &ac, size, GFP_KERNEL | __GFP_NOWARN);
-	if (err == -ENOMEM && size > 8192)
-		err = bpf_obj_vmalloc(w, &btf->obj, &ac, size, GFP_KERNEL | __GFP_NOWARN);
+	err = btf_parse(w, &ac, btf, size);
 	if (err || (id = obj_register(w, &btf->obj)) < 0) {
 		obj_free_allocs(w, &btf->obj, &ac);
 		free(btf->obj.creator_cgroup);
 		free(btf);
-		return bpf_err(w, err ? err : -ENOMEM, "btf allocation failed");
+		return err ? err : bpf_err(w, -ENOMEM, "out of memory");
 	}
 	return id;
 }
