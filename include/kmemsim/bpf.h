@@ -21,25 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kmemsim/uapi.h"
+
 struct kms_sim;
 struct kms_profile;
 struct kms_bpf;
-
-/* enum bpf_map_type of uapi/linux/bpf.h */
-enum kms_map_type {
-	KMS_MAP_UNSPEC, KMS_MAP_HASH, KMS_MAP_ARRAY, KMS_MAP_PROG_ARRAY,
-	KMS_MAP_PERF_EVENT_ARRAY, KMS_MAP_PERCPU_HASH, KMS_MAP_PERCPU_ARRAY,
-	KMS_MAP_STACK_TRACE, KMS_MAP_CGROUP_ARRAY, KMS_MAP_LRU_HASH,
-	KMS_MAP_LRU_PERCPU_HASH, KMS_MAP_LPM_TRIE, KMS_MAP_ARRAY_OF_MAPS,
-	KMS_MAP_HASH_OF_MAPS, KMS_MAP_DEVMAP, KMS_MAP_SOCKMAP, KMS_MAP_CPUMAP,
-	KMS_MAP_XSKMAP, KMS_MAP_SOCKHASH, KMS_MAP_CGROUP_STORAGE,
-	KMS_MAP_REUSEPORT_SOCKARRAY, KMS_MAP_PERCPU_CGROUP_STORAGE, KMS_MAP_QUEUE,
-	KMS_MAP_STACK, KMS_MAP_SK_STORAGE, KMS_MAP_DEVMAP_HASH, KMS_MAP_STRUCT_OPS,
-	KMS_MAP_RINGBUF, KMS_MAP_INODE_STORAGE, KMS_MAP_TASK_STORAGE,
-	KMS_MAP_BLOOM_FILTER, KMS_MAP_USER_RINGBUF, KMS_MAP_CGRP_STORAGE,
-	KMS_MAP_ARENA,
-	KMS_MAP_TYPE_MAX,
-};
 
 /* map_flags bits (uapi BPF_F_*) that matter to memory */
 #define KMS_F_NO_PREALLOC	(1u << 0)
@@ -61,16 +47,11 @@ enum kms_map_type {
 #define KMS_NOEXIST	1u
 #define KMS_EXIST	2u
 
-/* "hash", "lru_percpu_hash", ... (bpftool's names); KMS_MAP_UNSPEC if unknown. */
-enum kms_map_type kms_map_type_from_name(const char *name);
-const char *kms_map_type_name(enum kms_map_type type);
-
-enum kms_exec_ctx {
-	KMS_CTX_TASK,
-	KMS_CTX_SOFTIRQ,
-	KMS_CTX_HARDIRQ,
-	KMS_CTX_NMI,
-};
+/*
+ * A map type from a user's spelling: "hash", "lru_percpu_hash" (bpftool's
+ * names), "BPF_MAP_TYPE_HASH", any case. KMS_MAP_TYPE_UNSPEC if unknown.
+ */
+enum kms_map_type kms_bpf_map_type_parse(const char *name);
 
 /*
  * Who makes a call, where and when. In task context @pid is the caller. In
@@ -99,7 +80,7 @@ void kms_bpf_free(struct kms_bpf *w);
 const char *kms_bpf_strerror(const struct kms_bpf *w);
 
 struct kms_map_attr {
-	enum kms_map_type type;	/* or KMS_MAP_UNSPEC and type_name */
+	enum kms_map_type type;	/* or KMS_MAP_TYPE_UNSPEC and type_name */
 	const char *type_name;
 	uint32_t key_size;
 	uint32_t value_size;

@@ -15,28 +15,28 @@
 
 static bool is_fd_array(const struct bpf_map *m)
 {
-	return m->type == KMS_MAP_PROG_ARRAY || m->type == KMS_MAP_PERF_EVENT_ARRAY ||
-	       m->type == KMS_MAP_CGROUP_ARRAY || m->type == KMS_MAP_ARRAY_OF_MAPS;
+	return m->type == KMS_MAP_TYPE_PROG_ARRAY || m->type == KMS_MAP_TYPE_PERF_EVENT_ARRAY ||
+	       m->type == KMS_MAP_TYPE_CGROUP_ARRAY || m->type == KMS_MAP_TYPE_ARRAY_OF_MAPS;
 }
 
 /* array_map_alloc_check() / fd_array_map_alloc_check() (5.10 .. 6.18) */
 static int array_alloc_check(struct kms_bpf *w, const struct bpf_map *m)
 {
-	bool percpu = m->type == KMS_MAP_PERCPU_ARRAY;
+	bool percpu = m->type == KMS_MAP_TYPE_PERCPU_ARRAY;
 	uint64_t kmalloc_max = UINT64_C(1) << (10 + w->sim->page_shift);
 
 	if (is_fd_array(m) && (m->value_size != 4 ||
 			       m->map_flags & (KMS_F_RDONLY_PROG | KMS_F_WRONLY_PROG)))
-		return bpf_err(w, -EINVAL, "%s needs value_size 4", kms_map_type_name(m->type));
+		return bpf_err(w, -EINVAL, "%s needs value_size 4", bpf_map_type_str(m->type));
 	if (m->max_entries == 0 || m->key_size != 4 || m->value_size == 0 ||
 	    m->map_flags & ~ARRAY_CREATE_FLAG_MASK ||
 	    (percpu && m->map_flags & KMS_F_NUMA_NODE))
 		return bpf_err(w, -EINVAL, "array needs key_size 4, value_size > 0, max_entries > 0 "
 			       "and array flags");
-	if (m->type != KMS_MAP_ARRAY && m->map_flags & (KMS_F_MMAPABLE | KMS_F_INNER_MAP) &&
+	if (m->type != KMS_MAP_TYPE_ARRAY && m->map_flags & (KMS_F_MMAPABLE | KMS_F_INNER_MAP) &&
 	    !(is_fd_array(m) && m->map_flags & KMS_F_INNER_MAP && !(m->map_flags & KMS_F_MMAPABLE)))
 		return bpf_err(w, -EINVAL, "BPF_F_MMAPABLE only for array");
-	if (m->type != KMS_MAP_PERF_EVENT_ARRAY && m->map_flags & KMS_F_PRESERVE_ELEMS)
+	if (m->type != KMS_MAP_TYPE_PERF_EVENT_ARRAY && m->map_flags & KMS_F_PRESERVE_ELEMS)
 		return bpf_err(w, -EINVAL, "BPF_F_PRESERVE_ELEMS only for perf_event_array");
 	if (m->value_size > kmalloc_max)
 		return bpf_err(w, -E2BIG, "value_size %u > KMALLOC_MAX_SIZE", m->value_size);
@@ -56,7 +56,7 @@ static int array_map_alloc(struct kms_bpf *w, struct bpf_map *m, const struct al
 {
 	uint64_t elem_size = round_up_u64(m->value_size, 8), n = m->max_entries;
 	uint64_t hdr = w->p->sz.bpf_array.bytes, array_size, cost, ps = page_size(w);
-	bool percpu = m->type == KMS_MAP_PERCPU_ARRAY, mmap = m->map_flags & KMS_F_MMAPABLE;
+	bool percpu = m->type == KMS_MAP_TYPE_PERCPU_ARRAY, mmap = m->map_flags & KMS_F_MMAPABLE;
 	int err = array_alloc_check(w, m);
 
 	if (err)
@@ -84,7 +84,7 @@ static int array_map_alloc(struct kms_bpf *w, struct bpf_map *m, const struct al
 	if (!err && percpu)	/* bpf_array_alloc_percpu(): one helper call per entry */
 		err = bpf_map_percpu_rec(w, m, ac, elem_size, GFP_USER | __GFP_NOWARN,
 					 m->max_entries);
-	if (!err && m->type == KMS_MAP_PROG_ARRAY)	/* prog_array_map_alloc(): bpf_array_aux */
+	if (!err && m->type == KMS_MAP_TYPE_PROG_ARRAY)	/* prog_array_map_alloc(): bpf_array_aux */
 		err = bpf_obj_kmalloc(w, &m->obj, ac, w->p->sz.bpf_array_aux.bytes,
 				      bpf_account(w, GFP_KERNEL | __GFP_ZERO));
 	return err;
@@ -102,9 +102,9 @@ static int array_map_update(struct kms_bpf *w, struct bpf_map *m, const struct a
 			       (unsigned long long)key, m->max_entries);
 	if ((flags & 3) == KMS_NOEXIST)	/* all array elements exist */
 		return bpf_err(w, -EEXIST, "array elements always exist (BPF_NOEXIST)");
-	if (m->type == KMS_MAP_PROG_ARRAY || m->type == KMS_MAP_ARRAY_OF_MAPS) {
+	if (m->type == KMS_MAP_TYPE_PROG_ARRAY || m->type == KMS_MAP_TYPE_ARRAY_OF_MAPS) {
 		struct bpf_obj *o = bpf_obj_find(w, obj_id);
-		enum kms_bpf_obj_kind want = m->type == KMS_MAP_PROG_ARRAY ? KMS_OBJ_PROG :
+		enum kms_bpf_obj_kind want = m->type == KMS_MAP_TYPE_PROG_ARRAY ? KMS_OBJ_PROG :
 									     KMS_OBJ_MAP;
 
 		if (!o || o->freed || o->kind != want)
@@ -173,7 +173,7 @@ static uint64_t array_map_mem_usage(const struct kms_bpf *w, const struct bpf_ma
 	uint64_t E = round_up_u64(m->value_size, 8), N = m->max_entries;
 	uint64_t usage = w->p->sz.bpf_array.bytes;
 
-	if (m->type == KMS_MAP_PERCPU_ARRAY)
+	if (m->type == KMS_MAP_TYPE_PERCPU_ARRAY)
 		return usage + 8 * N + E * nr_cpus(w) * N;
 	if (m->map_flags & KMS_F_MMAPABLE)
 		return round_up_u64(usage, page_size(w)) + round_up_u64(N * E, page_size(w));

@@ -293,4 +293,7 @@ int bpf_prog_load(struct kms_bpf *w, const struct alloc_ctx *ac, struct task *t,
 		  const struct kms_prog_attr *attr, struct bpf_prog *prog);
 void bpf_prog_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_prog *prog);
 
+/* The map type's name for messages ("unknown" for a value no kernel has). */
+const char *bpf_map_type_str(enum kms_map_type type);
+
 #endif

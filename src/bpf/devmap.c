@@ -14,7 +14,7 @@
 
 static bool is_hash(const struct bpf_map *m)
 {
-	return m->type == KMS_MAP_DEVMAP_HASH;
+	return m->type == KMS_MAP_TYPE_DEVMAP_HASH;
 }
 
 static int dev_map_alloc(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac)

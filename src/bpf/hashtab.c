@@ -19,12 +19,12 @@
 
 static bool is_lru(const struct bpf_map *m)
 {
-	return m->type == KMS_MAP_LRU_HASH || m->type == KMS_MAP_LRU_PERCPU_HASH;
+	return m->type == KMS_MAP_TYPE_LRU_HASH || m->type == KMS_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
 static bool is_percpu(const struct bpf_map *m)
 {
-	return m->type == KMS_MAP_PERCPU_HASH || m->type == KMS_MAP_LRU_PERCPU_HASH;
+	return m->type == KMS_MAP_TYPE_PERCPU_HASH || m->type == KMS_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
 static bool is_prealloc(const struct bpf_map *m)
@@ -60,7 +60,7 @@ static int htab_alloc_check(struct kms_bpf *w, struct bpf_map *m)
 		return bpf_err(w, -EINVAL, "map_flags 0x%x invalid for hash", m->map_flags);
 	if (m->max_entries == 0 || m->key_size == 0 || m->value_size == 0)
 		return bpf_err(w, -EINVAL, "zero max_entries, key_size or value_size");
-	if (m->type == KMS_MAP_HASH_OF_MAPS && m->value_size != 4)
+	if (m->type == KMS_MAP_TYPE_HASH_OF_MAPS && m->value_size != 4)
 		return bpf_err(w, -EINVAL, "hash_of_maps value_size %u != 4", m->value_size);
 	if (m->key_size > MAX_BPF_STACK)
 		return bpf_err(w, -E2BIG, "key_size %u > %u", m->key_size, MAX_BPF_STACK);
@@ -145,7 +145,7 @@ static void htab_drop_inner(struct kms_bpf *w, struct bpf_map *m, const struct a
 {
 	uint32_t inner;
 
-	if (m->type == KMS_MAP_HASH_OF_MAPS && keyset_del(&m->storages, key, &inner)) {
+	if (m->type == KMS_MAP_TYPE_HASH_OF_MAPS && keyset_del(&m->storages, key, &inner)) {
 		struct bpf_obj *o = bpf_obj_find(w, inner);
 
 		if (o && !o->freed)
@@ -228,7 +228,7 @@ static int htab_map_update(struct kms_bpf *w, struct bpf_map *m, const struct al
 	if (ac->ctx == CTX_NMI && !is_prealloc(m) && !w->p->nmi_noprealloc_ok)
 		return bpf_err(w, -EINVAL, "%s: an NMI (perf_event) program cannot use a "
 			       "non-preallocated hash map (the verifier rejects it)", w->p->name);
-	if (m->type == KMS_MAP_HASH_OF_MAPS && !bpf_map_find(w, obj_id))
+	if (m->type == KMS_MAP_TYPE_HASH_OF_MAPS && !bpf_map_find(w, obj_id))
 		return bpf_err(w, -EBADF, "inner map %u is not live", obj_id);
 
 	if (is_prealloc(m)) {
@@ -264,7 +264,7 @@ static int htab_map_update(struct kms_bpf *w, struct bpf_map *m, const struct al
 			return err;
 	}	/* percpu hash, existing key: values copied in place */
 
-	if (m->type == KMS_MAP_HASH_OF_MAPS) {
+	if (m->type == KMS_MAP_TYPE_HASH_OF_MAPS) {
 		htab_drop_inner(w, m, ac, key);
 		err = keyset_put(&m->storages, key, obj_id);
 		if (err)

@@ -18,7 +18,7 @@
 
 static bool is_percpu(const struct bpf_map *m)
 {
-	return m->type == KMS_MAP_PERCPU_CGROUP_STORAGE;
+	return m->type == KMS_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
 static int cgroup_storage_map_alloc(struct kms_bpf *w, struct bpf_map *m,

@@ -12,7 +12,7 @@
 
 static bool is_hash(const struct bpf_map *m)
 {
-	return m->type == KMS_MAP_SOCKHASH;
+	return m->type == KMS_MAP_TYPE_SOCKHASH;
 }
 
 static int sock_map_alloc(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac)

@@ -21,42 +21,6 @@
 #include "bpf/memalloc.h"
 #include "core/task.h"
 
-static const char *const map_type_names[KMS_MAP_TYPE_MAX] = {
-	[KMS_MAP_UNSPEC] = "unspec",
-	[KMS_MAP_HASH] = "hash",
-	[KMS_MAP_ARRAY] = "array",
-	[KMS_MAP_PROG_ARRAY] = "prog_array",
-	[KMS_MAP_PERF_EVENT_ARRAY] = "perf_event_array",
-	[KMS_MAP_PERCPU_HASH] = "percpu_hash",
-	[KMS_MAP_PERCPU_ARRAY] = "percpu_array",
-	[KMS_MAP_STACK_TRACE] = "stack_trace",
-	[KMS_MAP_CGROUP_ARRAY] = "cgroup_array",
-	[KMS_MAP_LRU_HASH] = "lru_hash",
-	[KMS_MAP_LRU_PERCPU_HASH] = "lru_percpu_hash",
-	[KMS_MAP_LPM_TRIE] = "lpm_trie",
-	[KMS_MAP_ARRAY_OF_MAPS] = "array_of_maps",
-	[KMS_MAP_HASH_OF_MAPS] = "hash_of_maps",
-	[KMS_MAP_DEVMAP] = "devmap",
-	[KMS_MAP_SOCKMAP] = "sockmap",
-	[KMS_MAP_CPUMAP] = "cpumap",
-	[KMS_MAP_XSKMAP] = "xskmap",
-	[KMS_MAP_SOCKHASH] = "sockhash",
-	[KMS_MAP_CGROUP_STORAGE] = "cgroup_storage",
-	[KMS_MAP_REUSEPORT_SOCKARRAY] = "reuseport_sockarray",
-	[KMS_MAP_PERCPU_CGROUP_STORAGE] = "percpu_cgroup_storage",
-	[KMS_MAP_QUEUE] = "queue",
-	[KMS_MAP_STACK] = "stack",
-	[KMS_MAP_SK_STORAGE] = "sk_storage",
-	[KMS_MAP_DEVMAP_HASH] = "devmap_hash",
-	[KMS_MAP_STRUCT_OPS] = "struct_ops",
-	[KMS_MAP_RINGBUF] = "ringbuf",
-	[KMS_MAP_INODE_STORAGE] = "inode_storage",
-	[KMS_MAP_TASK_STORAGE] = "task_storage",
-	[KMS_MAP_BLOOM_FILTER] = "bloom_filter",
-	[KMS_MAP_USER_RINGBUF] = "user_ringbuf",
-	[KMS_MAP_CGRP_STORAGE] = "cgrp_storage",
-	[KMS_MAP_ARENA] = "arena",
-};
 
 /*
  * Which capability a map type needs. The model's rule: uid 0 holds every
@@ -67,74 +31,76 @@ static const char *const map_type_names[KMS_MAP_TYPE_MAX] = {
 static bool map_type_unprivileged(enum kms_map_type t)
 {
 	switch (t) {
-	case KMS_MAP_ARRAY: case KMS_MAP_PERCPU_ARRAY: case KMS_MAP_PROG_ARRAY:
-	case KMS_MAP_PERF_EVENT_ARRAY: case KMS_MAP_CGROUP_ARRAY:
-	case KMS_MAP_ARRAY_OF_MAPS: case KMS_MAP_HASH: case KMS_MAP_PERCPU_HASH:
-	case KMS_MAP_HASH_OF_MAPS: case KMS_MAP_RINGBUF: case KMS_MAP_USER_RINGBUF:
-	case KMS_MAP_CGROUP_STORAGE: case KMS_MAP_PERCPU_CGROUP_STORAGE:
-	case KMS_MAP_LRU_HASH: case KMS_MAP_LRU_PERCPU_HASH:
+	case KMS_MAP_TYPE_ARRAY: case KMS_MAP_TYPE_PERCPU_ARRAY: case KMS_MAP_TYPE_PROG_ARRAY:
+	case KMS_MAP_TYPE_PERF_EVENT_ARRAY: case KMS_MAP_TYPE_CGROUP_ARRAY:
+	case KMS_MAP_TYPE_ARRAY_OF_MAPS: case KMS_MAP_TYPE_HASH: case KMS_MAP_TYPE_PERCPU_HASH:
+	case KMS_MAP_TYPE_HASH_OF_MAPS: case KMS_MAP_TYPE_RINGBUF: case KMS_MAP_TYPE_USER_RINGBUF:
+	case KMS_MAP_TYPE_CGROUP_STORAGE: case KMS_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+	case KMS_MAP_TYPE_LRU_HASH: case KMS_MAP_TYPE_LRU_PERCPU_HASH:
 		return true;
 	default:
 		return false;
 	}
 }
 
-static const struct bpf_map_ops *const map_ops[KMS_MAP_TYPE_MAX] = {
-	[KMS_MAP_HASH] = &htab_map_ops,
-	[KMS_MAP_PERCPU_HASH] = &htab_map_ops,
-	[KMS_MAP_LRU_HASH] = &htab_map_ops,
-	[KMS_MAP_LRU_PERCPU_HASH] = &htab_map_ops,
-	[KMS_MAP_HASH_OF_MAPS] = &htab_map_ops,
-	[KMS_MAP_ARRAY] = &array_map_ops,
-	[KMS_MAP_PERCPU_ARRAY] = &percpu_array_map_ops,
-	[KMS_MAP_PROG_ARRAY] = &fd_array_map_ops,
-	[KMS_MAP_PERF_EVENT_ARRAY] = &fd_array_map_ops,
-	[KMS_MAP_CGROUP_ARRAY] = &fd_array_map_ops,
-	[KMS_MAP_ARRAY_OF_MAPS] = &fd_array_map_ops,
-	[KMS_MAP_LPM_TRIE] = &trie_map_ops,
-	[KMS_MAP_QUEUE] = &queue_stack_map_ops,
-	[KMS_MAP_STACK] = &queue_stack_map_ops,
-	[KMS_MAP_RINGBUF] = &ringbuf_map_ops,
-	[KMS_MAP_STACK_TRACE] = &stack_trace_map_ops,
-	[KMS_MAP_DEVMAP] = &dev_map_ops,
-	[KMS_MAP_DEVMAP_HASH] = &dev_map_ops,
-	[KMS_MAP_CPUMAP] = &cpu_map_ops,
-	[KMS_MAP_XSKMAP] = &xsk_map_ops,
-	[KMS_MAP_SOCKMAP] = &sock_map_ops,
-	[KMS_MAP_SOCKHASH] = &sock_map_ops,
-	[KMS_MAP_REUSEPORT_SOCKARRAY] = &reuseport_array_ops,
-	[KMS_MAP_CGROUP_STORAGE] = &cgroup_storage_map_ops,
-	[KMS_MAP_PERCPU_CGROUP_STORAGE] = &cgroup_storage_map_ops,
-	[KMS_MAP_SK_STORAGE] = &local_storage_map_ops,
-	[KMS_MAP_INODE_STORAGE] = &local_storage_map_ops,
-	[KMS_MAP_TASK_STORAGE] = &local_storage_map_ops,
-	[KMS_MAP_CGRP_STORAGE] = &local_storage_map_ops,
-	[KMS_MAP_STRUCT_OPS] = &struct_ops_map_ops,
-	[KMS_MAP_BLOOM_FILTER] = &bloom_filter_map_ops,
+static const struct bpf_map_ops *const map_ops[KMS_NR_MAP_TYPES] = {
+	[KMS_MAP_TYPE_HASH] = &htab_map_ops,
+	[KMS_MAP_TYPE_PERCPU_HASH] = &htab_map_ops,
+	[KMS_MAP_TYPE_LRU_HASH] = &htab_map_ops,
+	[KMS_MAP_TYPE_LRU_PERCPU_HASH] = &htab_map_ops,
+	[KMS_MAP_TYPE_HASH_OF_MAPS] = &htab_map_ops,
+	[KMS_MAP_TYPE_ARRAY] = &array_map_ops,
+	[KMS_MAP_TYPE_PERCPU_ARRAY] = &percpu_array_map_ops,
+	[KMS_MAP_TYPE_PROG_ARRAY] = &fd_array_map_ops,
+	[KMS_MAP_TYPE_PERF_EVENT_ARRAY] = &fd_array_map_ops,
+	[KMS_MAP_TYPE_CGROUP_ARRAY] = &fd_array_map_ops,
+	[KMS_MAP_TYPE_ARRAY_OF_MAPS] = &fd_array_map_ops,
+	[KMS_MAP_TYPE_LPM_TRIE] = &trie_map_ops,
+	[KMS_MAP_TYPE_QUEUE] = &queue_stack_map_ops,
+	[KMS_MAP_TYPE_STACK] = &queue_stack_map_ops,
+	[KMS_MAP_TYPE_RINGBUF] = &ringbuf_map_ops,
+	[KMS_MAP_TYPE_STACK_TRACE] = &stack_trace_map_ops,
+	[KMS_MAP_TYPE_DEVMAP] = &dev_map_ops,
+	[KMS_MAP_TYPE_DEVMAP_HASH] = &dev_map_ops,
+	[KMS_MAP_TYPE_CPUMAP] = &cpu_map_ops,
+	[KMS_MAP_TYPE_XSKMAP] = &xsk_map_ops,
+	[KMS_MAP_TYPE_SOCKMAP] = &sock_map_ops,
+	[KMS_MAP_TYPE_SOCKHASH] = &sock_map_ops,
+	[KMS_MAP_TYPE_REUSEPORT_SOCKARRAY] = &reuseport_array_ops,
+	[KMS_MAP_TYPE_CGROUP_STORAGE] = &cgroup_storage_map_ops,
+	[KMS_MAP_TYPE_PERCPU_CGROUP_STORAGE] = &cgroup_storage_map_ops,
+	[KMS_MAP_TYPE_SK_STORAGE] = &local_storage_map_ops,
+	[KMS_MAP_TYPE_INODE_STORAGE] = &local_storage_map_ops,
+	[KMS_MAP_TYPE_TASK_STORAGE] = &local_storage_map_ops,
+	[KMS_MAP_TYPE_CGRP_STORAGE] = &local_storage_map_ops,
+	[KMS_MAP_TYPE_STRUCT_OPS] = &struct_ops_map_ops,
+	[KMS_MAP_TYPE_BLOOM_FILTER] = &bloom_filter_map_ops,
 };
 
-enum kms_map_type kms_map_type_from_name(const char *name)
+enum kms_map_type kms_bpf_map_type_parse(const char *name)
 {
-	if (!name)
-		return KMS_MAP_UNSPEC;
-	if (!strncmp(name, "BPF_MAP_TYPE_", 13)) {
-		char lower[40];
-		size_t i;
+	enum kms_map_type t;
+	char lower[40];
+	size_t i;
 
-		for (i = 0; name[13 + i] && i + 1 < sizeof(lower); i++)
-			lower[i] = (char)tolower((unsigned char)name[13 + i]);
-		lower[i] = '\0';
-		return kms_map_type_from_name(lower);
-	}
-	for (int t = 1; t < KMS_MAP_TYPE_MAX; t++)
-		if (!strcmp(map_type_names[t], name))
-			return (enum kms_map_type)t;
-	return KMS_MAP_UNSPEC;
+	if (!name)
+		return KMS_MAP_TYPE_UNSPEC;
+	/* "BPF_MAP_TYPE_LRU_HASH" and "LRU_HASH" read as the format's "lru_hash". */
+	if (!strncmp(name, "BPF_MAP_TYPE_", 13))
+		name += 13;
+	for (i = 0; name[i] && i + 1 < sizeof(lower); i++)
+		lower[i] = (char)tolower((unsigned char)name[i]);
+	lower[i] = '\0';
+	if (name[i] || kms_map_type_from_name(lower, &t))
+		return KMS_MAP_TYPE_UNSPEC;
+	return t;
 }
 
-const char *kms_map_type_name(enum kms_map_type type)
+const char *bpf_map_type_str(enum kms_map_type type)
 {
-	return (unsigned)type < KMS_MAP_TYPE_MAX ? map_type_names[type] : "unknown";
+	const char *n = kms_map_type_name(type);
+
+	return n ? n : "unknown";
 }
 
 int bpf_err(struct kms_bpf *w, int err, const char *fmt, ...)
@@ -929,24 +895,24 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 		return err;
 	if (c->ctx != KMS_CTX_TASK)
 		return bpf_err(w, -EINVAL, "BPF_MAP_CREATE outside task context");
-	type = attr->type ? attr->type : kms_map_type_from_name(attr->type_name);
-	if (type <= KMS_MAP_UNSPEC || type >= KMS_MAP_TYPE_MAX)
+	type = attr->type ? attr->type : kms_bpf_map_type_parse(attr->type_name);
+	if (type <= KMS_MAP_TYPE_UNSPEC || type >= KMS_NR_MAP_TYPES)
 		return bpf_err(w, -EINVAL, "unknown map type %s",
 			       attr->type_name ? attr->type_name : "(none)");
 	if (!profile_has_map_type(w->p, type))
 		return bpf_err(w, -EINVAL, "map type %s does not exist in %s",
-			       kms_map_type_name(type), w->p->name);
+			       bpf_map_type_str(type), w->p->name);
 	if (attr->map_flags & ~w->p->map_flags)
 		return bpf_err(w, -EINVAL, "map_flags 0x%x unknown to %s", attr->map_flags,
 			       w->p->name);
 	if (!map_ops[type])
 		return bpf_err(w, -EOPNOTSUPP, "map type %s is not modelled by kmemsim",
-			       kms_map_type_name(type));
+			       bpf_map_type_str(type));
 	if (ac.task->uid != 0 && !map_type_unprivileged(type))
 		return bpf_err(w, -EPERM, "map type %s needs CAP_BPF/CAP_NET_ADMIN (uid %u)",
-			       kms_map_type_name(type), ac.task->uid);
+			       bpf_map_type_str(type), ac.task->uid);
 	/* bpf_map_meta_alloc(): an fd that is not a map is EINVAL, a closed fd EBADF */
-	if ((type == KMS_MAP_ARRAY_OF_MAPS || type == KMS_MAP_HASH_OF_MAPS) &&
+	if ((type == KMS_MAP_TYPE_ARRAY_OF_MAPS || type == KMS_MAP_TYPE_HASH_OF_MAPS) &&
 	    !bpf_map_find(w, attr->inner_map_id))
 		return bpf_err(w, attr->inner_map_id ? -EBADF : -EINVAL,
 			       "inner map %u is not a live map", attr->inner_map_id);
@@ -973,9 +939,9 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 	err = map->ops->map_alloc(w, map, &ac);
 	if (err) {
 		if (err == -ENOMEM && !w->err[0])
-			bpf_err_enomem(w, ac.task->memcg, kms_map_type_name(type));
+			bpf_err_enomem(w, ac.task->memcg, bpf_map_type_str(type));
 		else if (!w->err[0])
-			bpf_err(w, err, "%s map_alloc failed", kms_map_type_name(type));
+			bpf_err(w, err, "%s map_alloc failed", bpf_map_type_str(type));
 		map_free(w, map, &ac);
 		free(map->obj.creator_cgroup);
 		free(map);
@@ -1025,7 +991,7 @@ static int map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t m
 		return bpf_err(w, -EPERM, "map %u is frozen", map_id);
 	if (!map->ops->map_update)
 		return bpf_err(w, -EOPNOTSUPP, "%s: update not modelled",
-			       kms_map_type_name(map->type));
+			       bpf_map_type_str(map->type));
 	return map->ops->map_update(w, map, &ac, key, flags, obj_id);
 }
 
@@ -1054,7 +1020,7 @@ static int map_delete(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t m
 		return bpf_err(w, -EPERM, "map %u is frozen", map_id);
 	if (!map->ops->map_delete)
 		return bpf_err(w, -EINVAL, "%s: delete not supported",
-			       kms_map_type_name(map->type));
+			       bpf_map_type_str(map->type));
 	err = map->ops->map_delete(w, map, &ac, key, pop);
 	if (err == -ENOENT && !w->err[0])
 		bpf_err(w, err, "key %llu not in map %u", (unsigned long long)key, map_id);
@@ -1284,7 +1250,7 @@ static uint64_t cgroup_id(struct kms_bpf *w, const char *path, struct mem_cgroup
 
 static bool storage_map(const struct bpf_map *m)
 {
-	return m->type == KMS_MAP_CGROUP_STORAGE || m->type == KMS_MAP_PERCPU_CGROUP_STORAGE;
+	return m->type == KMS_MAP_TYPE_CGROUP_STORAGE || m->type == KMS_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
 /* Undo attachment @idx: its cgroup storages and its program reference. */
@@ -1551,12 +1517,12 @@ uint64_t bpf_map_memory_footprint(const struct kms_bpf *w, const struct bpf_map 
 	uint64_t vsize;
 
 	switch (map->type) {
-	case KMS_MAP_PERCPU_HASH: case KMS_MAP_LRU_PERCPU_HASH: case KMS_MAP_PERCPU_ARRAY:
-	case KMS_MAP_PERCPU_CGROUP_STORAGE:
+	case KMS_MAP_TYPE_PERCPU_HASH: case KMS_MAP_TYPE_LRU_PERCPU_HASH: case KMS_MAP_TYPE_PERCPU_ARRAY:
+	case KMS_MAP_TYPE_PERCPU_CGROUP_STORAGE:
 		vsize = round_up_u64(map->value_size, 8) * nr_cpus(w);
 		break;
-	case KMS_MAP_PROG_ARRAY: case KMS_MAP_PERF_EVENT_ARRAY: case KMS_MAP_CGROUP_ARRAY:
-	case KMS_MAP_ARRAY_OF_MAPS: case KMS_MAP_HASH_OF_MAPS:
+	case KMS_MAP_TYPE_PROG_ARRAY: case KMS_MAP_TYPE_PERF_EVENT_ARRAY: case KMS_MAP_TYPE_CGROUP_ARRAY:
+	case KMS_MAP_TYPE_ARRAY_OF_MAPS: case KMS_MAP_TYPE_HASH_OF_MAPS:
 		vsize = 4;
 		break;
 	default:
@@ -1614,7 +1580,7 @@ int kms_bpf_obj_info(const struct kms_bpf *w, uint32_t id, struct kms_bpf_obj_in
 	case KMS_OBJ_MAP: {
 		const struct bpf_map *m = (const struct bpf_map *)o;
 
-		out->type_name = kms_map_type_name(m->type);
+		out->type_name = bpf_map_type_str(m->type);
 		out->max_entries = m->max_entries;
 		out->nr_elems = m->count;
 		break;

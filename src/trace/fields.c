@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "trace/fields.h"
-#include "trace/names.h"
+#include "core/uapi_names.h"
 
 #define EV(m) ((uint16_t)offsetof(struct kms_event, m))
 #define B(m) EV(u.bpf.m)

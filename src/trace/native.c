@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "trace/fields.h"
-#include "trace/names.h"
+#include "core/uapi_names.h"
 #include "trace/reader.h"
 
 #define INDEX_SLOTS 512u	/* power of two, > 2 * (fields + ops) */

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "trace/names.h"
+#include "core/uapi_names.h"
 #include "trace/reader.h"
 
 /* clone(2) flags, include/uapi/linux/sched.h */

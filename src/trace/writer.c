@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "trace/fields.h"
-#include "trace/names.h"
+#include "core/uapi_names.h"
 #include "trace/reader.h"
 
 struct out {

@@ -126,8 +126,8 @@ static inline void tw_check_vectors(const struct mvec *vecs, size_t nr)
 		int id;
 
 		tw_setup(&t, v->profile, KMS_UNLIMITED);
-		if (v->type == KMS_MAP_HASH_OF_MAPS || v->type == KMS_MAP_ARRAY_OF_MAPS)
-			a.inner_map_id = (uint32_t)tw_map(&t, 1, KMS_MAP_ARRAY, 4, 4, 1, 0);
+		if (v->type == KMS_MAP_TYPE_HASH_OF_MAPS || v->type == KMS_MAP_TYPE_ARRAY_OF_MAPS)
+			a.inner_map_id = (uint32_t)tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 4, 1, 0);
 		id = kms_bpf_map_create(t.w, &c, &a);
 		if (id <= 0)
 			fail_msg("vec %zu: %d %s", i, id, kms_bpf_strerror(t.w));

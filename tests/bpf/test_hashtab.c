@@ -15,41 +15,41 @@ enum { HTAB_ELEM = 48, BPF_HTAB_618 = 832, BUCKET = 16, MAP_LOCKED = 4 * P * 8 }
 
 static const struct mvec vecs[] = {
 	/* 5.10 cost = n_buckets * 16 + elem_size * N + elem_size * P (non-percpu) */
-	{ "linux-5.10", KMS_MAP_HASH, 4, 8, 1, 0, PAGES(16 + 64 + 64 * P) },
-	{ "linux-5.10", KMS_MAP_HASH, 4, 8, 1024, 0,
+	{ "linux-5.10", KMS_MAP_TYPE_HASH, 4, 8, 1, 0, PAGES(16 + 64 + 64 * P) },
+	{ "linux-5.10", KMS_MAP_TYPE_HASH, 4, 8, 1024, 0,
 	  PAGES(1024 * BUCKET + ELEM(4, 8) * 1024 + ELEM(4, 8) * P) },	/* csv 86016 */
-	{ "linux-5.10", KMS_MAP_HASH, 4, 8, 1024, KMS_F_NO_PREALLOC, 86016 },	/* same cost */
-	{ "linux-5.10", KMS_MAP_HASH, 4, 8, 65536, 0, 5246976 },	/* csv */
-	{ "linux-5.10", KMS_MAP_HASH, 64, 8, 1024, 0,
+	{ "linux-5.10", KMS_MAP_TYPE_HASH, 4, 8, 1024, KMS_F_NO_PREALLOC, 86016 },	/* same cost */
+	{ "linux-5.10", KMS_MAP_TYPE_HASH, 4, 8, 65536, 0, 5246976 },	/* csv */
+	{ "linux-5.10", KMS_MAP_TYPE_HASH, 64, 8, 1024, 0,
 	  PAGES(1024 * BUCKET + ELEM(64, 8) * (1024 + P)) },	/* csv 143360 */
-	{ "linux-5.10", KMS_MAP_LRU_HASH, 4, 8, 1024, 0, 86016 },	/* csv: elem*P still added */
-	{ "linux-5.10", KMS_MAP_HASH_OF_MAPS, 4, 4, 1024, 0, 86016 },	/* csv */
+	{ "linux-5.10", KMS_MAP_TYPE_LRU_HASH, 4, 8, 1024, 0, 86016 },	/* csv: elem*P still added */
+	{ "linux-5.10", KMS_MAP_TYPE_HASH_OF_MAPS, 4, 4, 1024, 0, 86016 },	/* csv */
 	/* percpu: elem_size = 48 + 8 + 8 (pointer) and + round_up(V, 8) * P * N, no elem*P */
-	{ "linux-5.10", KMS_MAP_PERCPU_HASH, 4, 8, 1024, 0,
+	{ "linux-5.10", KMS_MAP_TYPE_PERCPU_HASH, 4, 8, 1024, 0,
 	  PAGES(1024 * BUCKET + 64 * 1024 + 8 * P * 1024) },	/* csv 98304 */
-	{ "linux-5.10", KMS_MAP_LRU_PERCPU_HASH, 4, 8, 65536, 0, 6291456 },	/* csv */
+	{ "linux-5.10", KMS_MAP_TYPE_LRU_PERCPU_HASH, 4, 8, 65536, 0, 6291456 },	/* csv */
 	/* 5.11 footprint */
-	{ "linux-5.11", KMS_MAP_HASH, 4, 8, 1024, 0, 16384 },	/* 1024 * round_up(12, 8) */
-	{ "linux-5.11", KMS_MAP_HASH, 64, 8, 1024, 0, 73728 },	/* 1024 * 72 */
-	{ "linux-5.11", KMS_MAP_PERCPU_HASH, 4, 8, 1024, 0, 24576 },	/* 1024 * (4 + 16 -> 24) */
-	{ "linux-5.11", KMS_MAP_HASH_OF_MAPS, 4, 4, 65536, 0, 524288 },	/* 65536 * 8 */
+	{ "linux-5.11", KMS_MAP_TYPE_HASH, 4, 8, 1024, 0, 16384 },	/* 1024 * round_up(12, 8) */
+	{ "linux-5.11", KMS_MAP_TYPE_HASH, 64, 8, 1024, 0, 73728 },	/* 1024 * 72 */
+	{ "linux-5.11", KMS_MAP_TYPE_PERCPU_HASH, 4, 8, 1024, 0, 24576 },	/* 1024 * (4 + 16 -> 24) */
+	{ "linux-5.11", KMS_MAP_TYPE_HASH_OF_MAPS, 4, 4, 65536, 0, 524288 },	/* 65536 * 8 */
 	/* 6.18 htab_map_mem_usage(), k8 v8 (csv, 6.18.44 P=2) */
-	{ "linux-6.18", KMS_MAP_HASH, 8, 8, 1, 0,
+	{ "linux-6.18", KMS_MAP_TYPE_HASH, 8, 8, 1, 0,
 	  BPF_HTAB_618 + BUCKET + MAP_LOCKED + ELEM(8, 8) * (1 + P) + 8 * P },	/* 1120 */
-	{ "linux-6.18", KMS_MAP_HASH, 8, 8, 1048576, 0, 83887120 },
-	{ "linux-6.18", KMS_MAP_HASH, 8, 8, 1, KMS_F_NO_PREALLOC,
+	{ "linux-6.18", KMS_MAP_TYPE_HASH, 8, 8, 1048576, 0, 83887120 },
+	{ "linux-6.18", KMS_MAP_TYPE_HASH, 8, 8, 1, KMS_F_NO_PREALLOC,
 	  BPF_HTAB_618 + BUCKET + MAP_LOCKED },	/* 912, empty */
-	{ "linux-6.18", KMS_MAP_PERCPU_HASH, 8, 8, 1, 0,
+	{ "linux-6.18", KMS_MAP_TYPE_PERCPU_HASH, 8, 8, 1, 0,
 	  BPF_HTAB_618 + BUCKET + MAP_LOCKED + 64 + 8 * P },	/* 992 */
-	{ "linux-6.18", KMS_MAP_PERCPU_HASH, 8, 8, 1048576, 0, 100664192 },
-	{ "linux-6.18", KMS_MAP_LRU_HASH, 8, 8, 1, 0,
+	{ "linux-6.18", KMS_MAP_TYPE_PERCPU_HASH, 8, 8, 1048576, 0, 100664192 },
+	{ "linux-6.18", KMS_MAP_TYPE_LRU_HASH, 8, 8, 1, 0,
 	  BPF_HTAB_618 + BUCKET + MAP_LOCKED + 64 },	/* 976 */
-	{ "linux-6.18", KMS_MAP_LRU_HASH, 8, 8, 65536, 0, 5243776 },
+	{ "linux-6.18", KMS_MAP_TYPE_LRU_HASH, 8, 8, 65536, 0, 5243776 },
 	/* NO_COMMON_LRU: N rounded up to a multiple of P: 2 entries, 2 buckets */
-	{ "linux-6.18", KMS_MAP_LRU_HASH, 8, 8, 1, KMS_F_NO_COMMON_LRU,
+	{ "linux-6.18", KMS_MAP_TYPE_LRU_HASH, 8, 8, 1, KMS_F_NO_COMMON_LRU,
 	  BPF_HTAB_618 + 2 * BUCKET + MAP_LOCKED + 2 * 64 },	/* 1056 */
 	/* the 6.4 map_mem_usage series: 1,048,576-entry hash maps */
-	{ "linux-6.18", KMS_MAP_LRU_PERCPU_HASH, 8, 8, 1048576, 0, 100664192 },
+	{ "linux-6.18", KMS_MAP_TYPE_LRU_PERCPU_HASH, 8, 8, 1048576, 0, 100664192 },
 };
 
 static void test_memlock_vectors(void **state)
@@ -92,7 +92,7 @@ static void test_511_elements_charge_the_map(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-5.11", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100000, KMS_F_NO_PREALLOC);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 100000, KMS_F_NO_PREALLOC);
 	assert_true(id > 0);
 	before = info_of(&t, id);
 	insert_n(&t, &b, id, 0, 500);
@@ -135,7 +135,7 @@ static void test_limit_511_force_618_enomem(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-5.11", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100000, KMS_F_NO_PREALLOC);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 100000, KMS_F_NO_PREALLOC);
 	limit_a(&t, 1024 * 1024);
 	insert_n(&t, &c, id, 0, 50000);	/* 50000 * 72 = 3.6 MB > 1 MiB: forced */
 	{
@@ -147,7 +147,7 @@ static void test_limit_511_force_618_enomem(void **state)
 	tw_teardown(&t);
 
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100000, KMS_F_NO_PREALLOC);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 100000, KMS_F_NO_PREALLOC);
 	limit_a(&t, 1024 * 1024);
 	for (k = 0; k < 50000 && !err; k++)
 		err = kms_bpf_map_update(t.w, &c, (uint32_t)id, k, KMS_ANY);
@@ -157,7 +157,7 @@ static void test_limit_511_force_618_enomem(void **state)
 	assert_non_null(strstr(kms_bpf_strerror(t.w), "exceeded at /a, failcnt"));
 	/* measured on 6.18.44: an 8.5 MB prealloc hash under a 4 MiB limit -> ENOMEM, no OOM */
 	assert_int_equal(kms_cgroup_set_max(t.sim, "/b", 4 * 1024 * 1024), 0);
-	assert_int_equal(tw_map(&t, 2, KMS_MAP_HASH, 4, 8, 100000, 0), -ENOMEM);
+	assert_int_equal(tw_map(&t, 2, KMS_MAP_TYPE_HASH, 4, 8, 100000, 0), -ENOMEM);
 	assert_non_null(strstr(kms_bpf_strerror(t.w), "/b memory.max 4M exceeded at /b"));
 	{
 		struct kms_cgroup_stats s;
@@ -183,7 +183,7 @@ static void test_618_mem_alloc(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100000, KMS_F_NO_PREALLOC);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 100000, KMS_F_NO_PREALLOC);
 	i0 = info_of(&t, id);
 	/* prefill: 4 objects per CPU */
 	assert_true(i0.charged[KMS_MEM_SLAB] >= 4 * P * 104);
@@ -214,8 +214,8 @@ static void test_full_and_lru(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 10, 0);
-	lru = tw_map(&t, 1, KMS_MAP_LRU_HASH, 4, 8, 10, 0);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 10, 0);
+	lru = tw_map(&t, 1, KMS_MAP_TYPE_LRU_HASH, 4, 8, 10, 0);
 	i0 = info_of(&t, id);
 	insert_n(&t, &c, id, 0, 10);
 	assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)id, 10, KMS_ANY), -E2BIG);
@@ -226,11 +226,11 @@ static void test_full_and_lru(void **state)
 	insert_n(&t, &c, lru, 0, 25);
 	assert_int_equal(info_of(&t, lru).nr_elems, 10);
 	/* LRU needs prealloc: the kernel's ENOTSUPP (524) */
-	assert_int_equal(tw_map(&t, 1, KMS_MAP_LRU_HASH, 4, 8, 10, KMS_F_NO_PREALLOC), -524);
-	assert_int_equal(tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 10, KMS_F_NO_COMMON_LRU), -EINVAL);
-	assert_int_equal(tw_map(&t, 1, KMS_MAP_HASH, 4, 0, 10, 0), -EINVAL);
-	assert_int_equal(tw_map(&t, 1, KMS_MAP_HASH, 600, 8, 10, 0), -E2BIG);
-	assert_int_equal(tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 0x80000001u, 0), -E2BIG);
+	assert_int_equal(tw_map(&t, 1, KMS_MAP_TYPE_LRU_HASH, 4, 8, 10, KMS_F_NO_PREALLOC), -524);
+	assert_int_equal(tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 10, KMS_F_NO_COMMON_LRU), -EINVAL);
+	assert_int_equal(tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 0, 10, 0), -EINVAL);
+	assert_int_equal(tw_map(&t, 1, KMS_MAP_TYPE_HASH, 600, 8, 10, 0), -E2BIG);
+	assert_int_equal(tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 0x80000001u, 0), -E2BIG);
 	tw_teardown(&t);
 }
 
@@ -248,7 +248,7 @@ static void test_v7_and_helper_none(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-5.11-v7", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 1000, KMS_F_NO_PREALLOC);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 1000, KMS_F_NO_PREALLOC);
 	insert_n(&t, &b, id, 0, 100);
 	insert_n(&t, &irq, id, 100, 100);
 	kms_sim_drain_stock(t.sim);
@@ -259,7 +259,7 @@ static void test_v7_and_helper_none(void **state)
 
 	tw_setup(&t, "linux-5.11", KMS_UNLIMITED);
 	assert_int_equal(kms_profile_set(t.prof, "helper", "none"), 0);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 1000, KMS_F_NO_PREALLOC);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 1000, KMS_F_NO_PREALLOC);
 	i0 = info_of(&t, id);
 	insert_n(&t, &irq, id, 0, 100);
 	i1 = info_of(&t, id);
@@ -289,7 +289,7 @@ static void test_creator_cgroup_removed(void **state)
 		tw_setup(&t, profiles[i], KMS_UNLIMITED);
 		assert_int_equal(kms_cgroup_create(t.sim, "/a/c"), 0);
 		assert_int_equal(kms_task_create(t.sim, 9, 0, "/a/c", KMS_UNLIMITED), 0);
-		id = tw_map(&t, 9, KMS_MAP_HASH, 4, 8, 10000, KMS_F_NO_PREALLOC);
+		id = tw_map(&t, 9, KMS_MAP_TYPE_HASH, 4, 8, 10000, KMS_F_NO_PREALLOC);
 		assert_true(id > 0);
 		insert_n(&t, &x, id, 0, 100);
 		/* the creator moves away, then its cgroup is removed */
@@ -324,7 +324,7 @@ static void test_creator_moved(void **state)
 		int id;
 
 		tw_setup(&t, profiles[i], KMS_UNLIMITED);
-		id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 10000, KMS_F_NO_PREALLOC);
+		id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 10000, KMS_F_NO_PREALLOC);
 		assert_int_equal(kms_task_move(t.sim, 1, "/b"), 0);
 		i0 = info_of(&t, id);
 		kms_sim_drain_stock(t.sim);
@@ -347,13 +347,13 @@ static void test_nmi_noprealloc(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-5.11", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100, KMS_F_NO_PREALLOC);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 100, KMS_F_NO_PREALLOC);
 	assert_int_equal(kms_bpf_map_update(t.w, &nmi, (uint32_t)id, 1, 0), -EINVAL);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100, 0);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 100, 0);
 	assert_int_equal(kms_bpf_map_update(t.w, &nmi, (uint32_t)id, 1, 0), 0);
 	tw_teardown(&t);
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 100, KMS_F_NO_PREALLOC);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 100, KMS_F_NO_PREALLOC);
 	assert_int_equal(kms_bpf_map_update(t.w, &nmi, (uint32_t)id, 1, 0), 0);
 	tw_teardown(&t);
 }
@@ -364,13 +364,13 @@ static void test_hash_of_maps_refs(void **state)
 	struct tw t;
 	struct kms_bpf_ctx c = task_ctx(1);
 	struct kms_bpf_obj_info info;
-	struct kms_map_attr outer = { .type = KMS_MAP_HASH_OF_MAPS, .key_size = 4,
+	struct kms_map_attr outer = { .type = KMS_MAP_TYPE_HASH_OF_MAPS, .key_size = 4,
 				      .value_size = 4, .max_entries = 8 };
 	int inner, id;
 
 	(void)state;
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-	inner = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, 1, 0);
+	inner = tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 8, 1, 0);
 	outer.inner_map_id = (uint32_t)inner;
 	id = kms_bpf_map_create(t.w, &c, &outer);
 	assert_true(id > 0);

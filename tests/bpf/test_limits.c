@@ -16,7 +16,7 @@ static int one_page_maps(struct tw *t, int32_t pid, int max)
 	int n = 0;
 
 	/* array of 1 x 8 bytes: 320 + 8 -> 1 page */
-	while (n < max && tw_map(t, pid, KMS_MAP_ARRAY, 4, 8, 1, 0) > 0)
+	while (n < max && tw_map(t, pid, KMS_MAP_TYPE_ARRAY, 4, 8, 1, 0) > 0)
 		n++;
 	return n;
 }
@@ -36,7 +36,7 @@ static void test_510_r1_boundary(void **state)
 		int id;
 
 		tw_setup(&t, "linux-5.10", K64);
-		id = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, v[i].n, 0);
+		id = tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 8, v[i].n, 0);
 		if (v[i].memlock)
 			assert_int_equal(tw_memlock(&t, id), v[i].memlock);
 		else
@@ -54,12 +54,12 @@ static void test_510_r1_counts(void **state)
 	(void)state;
 	tw_setup(&t, "linux-5.10", K64);
 	assert_int_equal(one_page_maps(&t, 1, 256), 16);
-	assert_int_equal(tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, 1, 0), -EPERM);
+	assert_int_equal(tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 8, 1, 0), -EPERM);
 	for (uint32_t id = 1; id <= 16; id++)
 		assert_int_equal(kms_bpf_obj_put(t.w, &c, id), 0);
 	assert_int_equal(one_page_maps(&t, 1, 256), 16);	/* R1c: no deferred uncharge */
 	assert_int_equal(kms_task_set_rlimit_memlock(t.sim, 2, 0), 0);
-	assert_int_equal(tw_map(&t, 2, KMS_MAP_ARRAY, 4, 8, 1, 0), -EPERM);	/* R1e */
+	assert_int_equal(tw_map(&t, 2, KMS_MAP_TYPE_ARRAY, 4, 8, 1, 0), -EPERM);	/* R1e */
 	tw_teardown(&t);
 }
 
@@ -146,7 +146,7 @@ static void test_510_r4c_r5(void **state)
 	tw_teardown(&t);
 	tw_setup(&t, "linux-5.10", KMS_UNLIMITED);
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
-		assert_true(tw_map(&t, 3, KMS_MAP_ARRAY, 4, 8, entries[i], 0) > 0);
+		assert_true(tw_map(&t, 3, KMS_MAP_TYPE_ARRAY, 4, 8, entries[i], 0) > 0);
 	tw_teardown(&t);
 }
 
@@ -170,7 +170,7 @@ static void test_511_memory_max(void **state)
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		tw_setup(&t, "linux-5.11", KMS_UNLIMITED);
 		assert_int_equal(kms_cgroup_set_max(t.sim, "/a", 8u << 20), 0);
-		id = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, v[i].n, 0);
+		id = tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 8, v[i].n, 0);
 		if (v[i].err)
 			assert_int_equal(id, v[i].err);
 		else
@@ -179,7 +179,7 @@ static void test_511_memory_max(void **state)
 	}
 	tw_setup(&t, "linux-5.11", KMS_UNLIMITED);
 	assert_int_equal(kms_cgroup_set_max(t.sim, "/a", 8u << 20), 0);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 4096, 65536, KMS_F_NO_PREALLOC);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 4096, 65536, KMS_F_NO_PREALLOC);
 	assert_true(id > 0);
 	for (uint64_t k = 0; k < 65536; k++)
 		assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)id, k, 0), 0);

@@ -81,10 +81,10 @@ static void test_unprivileged_disabled(void **state)
 	(void)state;
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
 	assert_int_equal(kms_profile_set(t.prof, "unprivileged_bpf_disabled", "2"), 0);
-	assert_int_equal(tw_map(&t, 3, KMS_MAP_ARRAY, 4, 8, 1, 0), -EPERM);
+	assert_int_equal(tw_map(&t, 3, KMS_MAP_TYPE_ARRAY, 4, 8, 1, 0), -EPERM);
 	assert_non_null(strstr(kms_bpf_strerror(t.w), "unprivileged_bpf_disabled=2"));
 	assert_int_equal(kms_bpf_prog_load(t.w, &u, &prog), -EPERM);
-	id = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, 1, 0);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 8, 1, 0);
 	assert_true(id > 0);
 	assert_int_equal(kms_bpf_map_update(t.w, &u, (uint32_t)id, 0, 0), -EPERM);
 	/* closing an inherited fd is close(2), not bpf(2) */
@@ -113,7 +113,7 @@ static void test_nobpf_charges_nothing(void **state)
 	assert_int_equal(kms_bpf_new(t.sim, t.prof, &t.w), 0);
 	assert_int_equal(kms_cgroup_create(t.sim, "/a"), 0);
 	assert_int_equal(kms_task_create(t.sim, 1, 0, "/a", KMS_UNLIMITED), 0);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 1000, 0);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 1000, 0);
 	assert_int_equal(kms_bpf_obj_info(t.w, (uint32_t)id, &info), 0);
 	for (int k = 0; k < KMS_MEM_NR; k++)
 		assert_int_equal(info.charged[k], 0);

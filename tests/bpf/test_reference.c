@@ -51,7 +51,7 @@ static enum kms_map_type row_type(char *name)
 		if (s)
 			*s = '\0';
 	}
-	return kms_map_type_from_name(name);
+	return kms_bpf_map_type_parse(name);
 }
 
 static int64_t kmem_delta(struct tw *t, uint64_t before)
@@ -85,8 +85,8 @@ static int replay_row(const char *profile, struct row *r, bool charges)
 
 	tw_setup(&t, profile, KMS_UNLIMITED);
 	/* measured without an inner map fd (fd 0, not a map: EINVAL) when the row failed */
-	if ((type == KMS_MAP_HASH_OF_MAPS || type == KMS_MAP_ARRAY_OF_MAPS) && !r->err)
-		a.inner_map_id = (uint32_t)tw_map(&t, 2, KMS_MAP_ARRAY, 4, 4, 1, 0);
+	if ((type == KMS_MAP_TYPE_HASH_OF_MAPS || type == KMS_MAP_TYPE_ARRAY_OF_MAPS) && !r->err)
+		a.inner_map_id = (uint32_t)tw_map(&t, 2, KMS_MAP_TYPE_ARRAY, 4, 4, 1, 0);
 	kms_sim_drain_stock(t.sim);
 	before = tw_kmem(&t, "/a");
 	for (uint32_t i = 0; i < r->K && id >= 0; i++)

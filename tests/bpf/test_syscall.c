@@ -23,7 +23,7 @@ static void test_lifetime_close_pin(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-5.10", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, 1024, 0);	/* 3 pages */
+	id = tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 8, 1024, 0);	/* 3 pages */
 	assert_int_equal(kms_bpf_obj_pin(t.w, &c, (uint32_t)id, "/sys/fs/bpf/m"), 0);
 	assert_int_equal(kms_bpf_obj_pin(t.w, &c, (uint32_t)id, "/sys/fs/bpf/m"), -EEXIST);
 	assert_int_equal(kms_bpf_obj_put(t.w, &c, (uint32_t)id), 0);	/* close(fd) */
@@ -50,7 +50,7 @@ static void test_lifetime_dup(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-	id = tw_map(&t, 1, KMS_MAP_HASH, 4, 8, 1000, 0);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 4, 8, 1000, 0);
 	assert_int_equal(kms_bpf_obj_get(t.w, (uint32_t)id), 0);	/* fork inherits it */
 	assert_int_equal(info_of(&t, id).refcnt, 2);
 	assert_int_equal(kms_bpf_obj_put(t.w, &c, (uint32_t)id), 0);
@@ -101,7 +101,7 @@ static void test_prog_pages_and_map_refs(void **state)
 		int prog;
 
 		tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-		maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, 1, 0);
+		maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 8, 1, 0);
 		prog = kms_bpf_prog_load(t.w, &c, &a);
 		assert_true(prog > 0);
 		assert_int_equal(kms_bpf_obj_put(t.w, &c, maps[0]), 0);
@@ -181,7 +181,7 @@ static void test_cgroup_storage_attach(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-5.10", KMS_UNLIMITED);
-	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 16, 8, 0, 0);
+	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_TYPE_CGROUP_STORAGE, 16, 8, 0, 0);
 	prog = kms_bpf_prog_load(t.w, &c, &a);
 	assert_true(prog > 0);
 	assert_int_equal(tw_memlock(&t, (int)maps[0]), PAGE);	/* sizeof(map) < 1 page */
@@ -210,7 +210,7 @@ static void test_cgroup_storage_attach(void **state)
 		struct kms_bpf_obj_info m0, m1;
 
 		tw_setup(&t, prof, KMS_UNLIMITED);
-		maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 16, 2000, 0, 0);
+		maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_TYPE_CGROUP_STORAGE, 16, 2000, 0, 0);
 		prog = kms_bpf_prog_load(t.w, &c, &a);
 		m0 = info_of(&t, (int)maps[0]);
 		kms_sim_drain_stock(t.sim);
@@ -248,7 +248,7 @@ static void test_links_and_bind_map(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 16, 64, 0, 0);
+	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_TYPE_CGROUP_STORAGE, 16, 64, 0, 0);
 	prog = kms_bpf_prog_load(t.w, &c, &a);
 	link = kms_bpf_link_create(t.w, &c, (uint32_t)prog, "/b", 0);
 	assert_true(link > 0);
@@ -256,7 +256,7 @@ static void test_links_and_bind_map(void **state)
 	link2 = kms_bpf_link_create(t.w, &c, (uint32_t)prog, NULL, 0);	/* e.g. a kprobe */
 	assert_true(link2 > 0);
 	assert_string_equal(info_of(&t, link).type_name, "link");
-	bound = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, 1, 0);
+	bound = tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 8, 1, 0);
 	assert_int_equal(kms_bpf_prog_bind_map(t.w, &c, (uint32_t)prog, (uint32_t)bound), 0);
 	assert_int_equal(kms_bpf_obj_put(t.w, &c, (uint32_t)bound), 0);
 	assert_false(info_of(&t, bound).freed);
@@ -277,7 +277,7 @@ static void test_links_and_bind_map(void **state)
 
 	/* the cgroup goes away: its attachment and storage go, the link stays defunct */
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_CGROUP_STORAGE, 16, 64, 0, 0);
+	maps[0] = (uint32_t)tw_map(&t, 1, KMS_MAP_TYPE_CGROUP_STORAGE, 16, 64, 0, 0);
 	prog = kms_bpf_prog_load(t.w, &c, &a);
 	link = kms_bpf_link_create(t.w, &c, (uint32_t)prog, "/b", 0);
 	assert_int_equal(kms_bpf_prog_attach(t.w, &c, (uint32_t)prog, "/b", 1), 0);
@@ -302,8 +302,8 @@ static void test_iteration(void **state)
 
 	(void)state;
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-	a = tw_map(&t, 1, KMS_MAP_ARRAY, 4, 8, 1, 0);
-	b = tw_map(&t, 3, KMS_MAP_HASH, 4, 8, 1, 0);
+	a = tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 8, 1, 0);
+	b = tw_map(&t, 3, KMS_MAP_TYPE_HASH, 4, 8, 1, 0);
 	assert_int_equal(kms_bpf_obj_put(t.w, &c, (uint32_t)a), 0);
 	for (id = kms_bpf_obj_next(t.w, 0); id; id = kms_bpf_obj_next(t.w, id)) {
 		assert_int_equal(kms_bpf_obj_info(t.w, id, &info), 0);
@@ -316,9 +316,9 @@ static void test_iteration(void **state)
 	assert_string_equal(info.memcg_path, "/b");
 	assert_string_equal(info.creator_cgroup, "/b");
 	assert_int_equal(kms_bpf_obj_info(t.w, 99, &info), -ENOENT);
-	assert_int_equal(kms_map_type_from_name("BPF_MAP_TYPE_LRU_PERCPU_HASH"),
-			 KMS_MAP_LRU_PERCPU_HASH);
-	assert_int_equal(kms_map_type_from_name("nope"), KMS_MAP_UNSPEC);
+	assert_int_equal(kms_bpf_map_type_parse("BPF_MAP_TYPE_LRU_PERCPU_HASH"),
+			 KMS_MAP_TYPE_LRU_PERCPU_HASH);
+	assert_int_equal(kms_bpf_map_type_parse("nope"), KMS_MAP_TYPE_UNSPEC);
 	tw_teardown(&t);
 }
 

@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "trace/names.h"
+#include "kmemsim/uapi.h"
+#include "core/uapi_names.h"
 
 const struct kms_name_value kms_bpf_cmd_names[] = {
 	{ "map_create", 0 },
@@ -271,4 +272,56 @@ const char *kms_name_of(const struct kms_name_value *t, uint64_t val)
 		if (t->value == val)
 			return t->name;
 	return NULL;
+}
+
+const char *kms_bpf_cmd_name(enum kms_bpf_cmd cmd)
+{
+	return kms_name_of(kms_bpf_cmd_names, (uint64_t)cmd);
+}
+
+const char *kms_map_type_name(enum kms_map_type t)
+{
+	return kms_name_of(kms_map_type_names, (uint64_t)t);
+}
+
+const char *kms_prog_type_name(enum kms_prog_type t)
+{
+	return kms_name_of(kms_prog_type_names, (uint64_t)t);
+}
+
+const char *kms_attach_type_name(enum kms_attach_type t)
+{
+	return kms_name_of(kms_attach_type_names, (uint64_t)t);
+}
+
+const char *kms_exec_ctx_name(enum kms_exec_ctx c)
+{
+	static const char *const names[] = { "task", "softirq", "hardirq", "nmi" };
+
+	return (unsigned int)c < 4 ? names[c] : NULL;
+}
+
+int kms_map_type_from_name(const char *name, enum kms_map_type *out)
+{
+	uint64_t v;
+
+	if (kms_name_lookup(kms_map_type_names, name, strlen(name), &v))
+		return -EINVAL;
+	*out = (enum kms_map_type)v;
+	return 0;
+}
+
+int kms_prog_type_from_name(const char *name, enum kms_prog_type *out)
+{
+	uint64_t v;
+
+	if (kms_name_lookup(kms_prog_type_names, name, strlen(name), &v))
+		return -EINVAL;
+	*out = (enum kms_prog_type)v;
+	return 0;
+}
+
+const char *kms_errno_name(int err)
+{
+	return err > 0 ? kms_name_of(kms_errno_names, (uint64_t)err) : NULL;
 }
