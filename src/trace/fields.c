@@ -86,7 +86,9 @@ const struct kms_field kms_fields[] = {
 	/* element and batch commands */
 	{ "map_fd", FT_I32, FF_ALWAYS, B(map_fd), 0, OPS_MAP_FD },
 	{ "key", FT_KEY, 0, B(key), B(key_kind), OPS_ELEM },
-	{ "flags", FT_ELEM_FLAGS, 0, B(flags), 0, OPS_ELEM },
+	{ "flags", FT_ELEM_FLAGS, FF_ALWAYS, B(flags), 0, OPB(KMS_BPF_MAP_UPDATE_ELEM) },
+	{ "flags", FT_ELEM_FLAGS, 0, B(flags), 0,
+	  OPB(KMS_BPF_MAP_LOOKUP_ELEM) | OPB(KMS_BPF_MAP_LOOKUP_AND_DELETE_ELEM) },
 	{ "count", FT_U32, 0, B(count), 0, OPS_BATCH },
 	{ "count_out", FT_U32, 0, B(count_out), 0, OPS_BATCH },
 	{ "elem_flags", FT_ELEM_FLAGS, 0, B(elem_flags), 0, OPS_BATCH },

@@ -514,7 +514,7 @@ static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 	int err;
 
 	if (t->quoted && f->type != FT_STR && f->type != FT_PATH)
-		return kms_reader_fail(r, s, "%s takes no quoted string", t->key);
+		return kms_reader_fail(r, s - 1, "%s takes no quoted string", t->key);
 	switch (f->type) {
 	case FT_SEQ:
 	case FT_U64:
