@@ -85,7 +85,7 @@ const struct kms_field kms_fields[] = {
 
 	/* element and batch commands */
 	{ "map_fd", FT_I32, FF_ALWAYS, B(map_fd), 0, OPS_MAP_FD },
-	{ "key", FT_KEY, 0, B(key), B(key_kind), OPS_ELEM },
+	{ "key", FT_KEY, 0, B(key), B(key_kind), OPS_ELEM | OPS_BATCH },
 	{ "flags", FT_ELEM_FLAGS, FF_ALWAYS, B(flags), 0, OPB(KMS_BPF_MAP_UPDATE_ELEM) },
 	{ "flags", FT_ELEM_FLAGS, 0, B(flags), 0,
 	  OPB(KMS_BPF_MAP_LOOKUP_ELEM) | OPB(KMS_BPF_MAP_LOOKUP_AND_DELETE_ELEM) },

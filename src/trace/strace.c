@@ -366,6 +366,15 @@ static int flag_value(struct kms_trace_reader *r, const struct kv *kv, const cha
 	return 0;
 }
 
+/* BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK or their numbers; absent is 0. */
+static int elem_flags(struct kms_trace_reader *r, const struct kv *kv, uint64_t *out)
+{
+	*out = 0;
+	if (!kv || starts(kv->val, "BPF_ANY"))	/* 0: not in the OR-able table */
+		return 0;
+	return flag_value(r, kv, "BPF_", kms_elem_flag_names, out);
+}
+
 /* An fd, a count or an id; NULL is 0. */
 static int int_value(struct kms_trace_reader *r, const struct kv *kv, int64_t *out)
 {
@@ -376,15 +385,6 @@ static int int_value(struct kms_trace_reader *r, const struct kv *kv, int64_t *o
 	if (!parse_num(kv->val, out))
 		return fail_at(r, kv->val, "expected a number");
 	return 0;
-}
-
-/* The value after " => " (an output field), if any. */
-static const char *out_value(const struct kv *kv)
-{
-	for (const char *p = kv->val; p + 3 < kv->vend; p++)
-		if (p[0] == ' ' && p[1] == '=' && p[2] == '>' && p[3] == ' ')
-			return p + 4;
-	return NULL;
 }
 
 /* Decode a strace string into r->st->strs; truncated ones end in "...". */
@@ -566,6 +566,17 @@ static int key_kind_for(const struct kms_trace_reader *r, enum kms_bpf_cmd cmd,
 	if (!has_ret)
 		return KMS_KEY_NONE;
 	switch (cmd) {
+	case KMS_BPF_MAP_UPDATE_BATCH:
+		/* the elements done were all inserts or all overwrites only when
+		 * elem_flags says so; BPF_ANY follows the BPF_ANY rule */
+		if ((flags & 3) == KMS_BPF_EXIST)
+			return KMS_KEY_EXISTING;
+		if ((flags & 3) == KMS_BPF_NOEXIST || r->sopts.any_update_inserts)
+			return KMS_KEY_NEW;
+		return KMS_KEY_NONE;
+	case KMS_BPF_MAP_DELETE_BATCH:
+	case KMS_BPF_MAP_LOOKUP_AND_DELETE_BATCH:
+		return KMS_KEY_EXISTING;	/* count_out elements that were there */
 	case KMS_BPF_MAP_UPDATE_ELEM:
 		/* 6.18 kernel/bpf/hashtab.c check_flags(): NOEXIST on a present key
 		 * is -EEXIST, EXIST on an absent one -ENOENT; a full map -E2BIG. */
@@ -715,15 +726,8 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 	case KMS_BPF_MAP_LOOKUP_AND_DELETE_ELEM:
 		if ((err = get_i32(r, c, "map_fd", &b->map_fd)))
 			return err;
-		kv = find_kv(c, "flags");
-		if (kv && (err = flag_value(r, kv, "BPF_", kms_elem_flag_names, &u))) {
-			/* "BPF_ANY" is 0 and not in the OR-able table */
-			if (!starts(kv->val, "BPF_ANY"))
-				return err;
-			u = 0;
-			err = 0;
-		}
-		b->flags = kv ? u : 0;
+		if ((err = elem_flags(r, find_kv(c, "flags"), &b->flags)))
+			return err;
 		b->key_kind = (enum kms_key_kind)key_kind_for(r, b->cmd, b->flags, c->has_ret,
 							      c->ret);
 		break;
@@ -734,12 +738,21 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 		if ((err = get_i32(r, c, "map_fd", &b->map_fd)) ||
 		    (err = get_u32(r, c, "count", &b->count)))
 			return err;
-		kv = find_kv(c, "count");
-		if (kv && out_value(kv) && parse_num(out_value(kv), &n))
-			b->count_out = (uint32_t)n;
-		kv = find_kv(c, "elem_flags");
-		if (kv && parse_num(kv->val, &n))
-			b->elem_flags = (uint64_t)n;
+		/* the kernel writes the count done back: "{batch={...}} => {batch={count=1}}" */
+		if (c->nargs > 1) {
+			const char *o = strstr(c->args[1], "} => {");
+
+			o = o && o < c->args_end[1] ? strstr(o, "count=") : NULL;
+			/* strace prints "=> " only for a value that changed */
+			if (o && o < c->args_end[1] && parse_num(o + 6, &n))
+				b->count_out = (uint32_t)n;
+			else if (c->has_ret)
+				b->count_out = b->count;
+		}
+		b->key_kind = (enum kms_key_kind)key_kind_for(r, b->cmd, b->elem_flags,
+							      c->has_ret, 0);
+		if ((err = elem_flags(r, find_kv(c, "elem_flags"), &b->elem_flags)))
+			return err;
 		break;
 	case KMS_BPF_MAP_FREEZE:
 		err = get_i32(r, c, "map_fd", &b->map_fd);

@@ -237,6 +237,7 @@ static void fill_bpf(struct kms_event *ev, enum kms_bpf_cmd cmd)
 		b->count = 3;
 		b->count_out = 2;
 		b->elem_flags = KMS_BPF_NOEXIST;
+		b->key_kind = KMS_KEY_NEW;
 		b->keys = keys;
 		b->nr_keys = 3;
 		break;
