@@ -1188,8 +1188,15 @@ static int process_line(struct kms_trace_reader *r)
 			st->nr_pending_clones--;
 		return handle_call(r, t, st->join);
 	}
-	if (!((*body >= 'a' && *body <= 'z') || *body == '_'))
-		return fail_at(r, body, "expected an strace line: [PID] [TIME] call(...) = result");
+	{
+		const char *e = body;
+
+		while ((*e >= 'a' && *e <= 'z') || is_digit(*e) || *e == '_')
+			e++;
+		if (e == body || *e != '(')
+			return fail_at(r, body, "expected an strace line: [PID] [TIME] "
+				       "call(...) = result");
+	}
 	{
 		const char *u = strstr(body, " <unfinished ...>");
 
