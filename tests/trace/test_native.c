@@ -447,6 +447,48 @@ static void test_open_missing_file(void **state)
 	assert_non_null(strstr(err.msg, "cannot open"));
 }
 
+/* Every example line in docs/trace-format.md is a valid event. */
+static void test_doc_examples(void **state)
+{
+	const char *root = getenv("KMEMSIM_SOURCE_ROOT");
+	char path[4096], *line = NULL, *text;
+	size_t cap = 0, len, size = 1 << 20;
+	unsigned int nr_lines = 0, nr;
+	struct kms_trace_error err;
+	bool in_code = false;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/docs/trace-format.md", root ? root : ".");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	text = malloc(size);
+	assert_non_null(text);
+	len = (size_t)snprintf(text, size, HDR);
+	while (getline(&line, &cap, f) > 0) {
+		size_t w = strspn(line, "abcdefghijklmnopqrstuvwxyz_");
+
+		if (strncmp(line, "```", 3) == 0) {
+			in_code = !in_code;
+			continue;
+		}
+		/* event lines, not the grammar's "name = ..." nor the header */
+		if (!in_code || w == 0 || line[w] != ' ' || !strchr(line, '=') ||
+		    strstr(line, " = ") || strncmp(line, "trace ", 6) == 0)
+			continue;
+		assert_true(len + strlen(line) < size);
+		len += (size_t)snprintf(text + len, size - len, "%s", line);
+		nr_lines++;
+	}
+	free(line);
+	fclose(f);
+	assert_true(nr_lines >= 60);
+	if (read_all(text, &err, &nr))
+		fail_msg("docs example line %u: %s", err.line - 1, err.msg);
+	assert_int_equal(nr, nr_lines);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_open_missing_file),
+		cmocka_unit_test(test_doc_examples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
