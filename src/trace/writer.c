@@ -227,7 +227,7 @@ static bool at_default(const struct kms_event *ev, const struct kms_field *f)
 		return *FIELD(ev, f->off2, uint32_t) == 0;
 	case FT_STR:
 	case FT_PATH:
-		return *FIELD(ev, off, const char *) == NULL;
+		return *FIELD(ev, off, char *) == NULL;
 	case FT_UID:
 		return *FIELD(ev, off, uint32_t) == KMS_UID_UNSET;
 	case FT_SEQ:
