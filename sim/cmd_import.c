@@ -132,6 +132,8 @@ int cmd_import(int argc, char **argv)
 	}
 	if (ret < 0)
 		status = print_error(kms_trace_reader_error(r));
+	else
+		kms_trace_write_comment(out, kms_trace_reader_notes(r));
 	if (out != stdout && fclose(out)) {
 		fprintf(stderr, "kmemsim: cannot write %s\n", out_path);
 		status = KMS_EXIT_USAGE;

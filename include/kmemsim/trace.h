@@ -456,11 +456,11 @@ int kms_trace_read_next(struct kms_trace_reader *r, struct kms_event *ev);
 const struct kms_trace_header *kms_trace_reader_header(const struct kms_trace_reader *r);
 enum kms_trace_format kms_trace_reader_format(const struct kms_trace_reader *r);
 const struct kms_trace_error *kms_trace_reader_error(const struct kms_trace_reader *r);
-/*
- * What the strace importer assumed, as '#' comment lines ("" for native);
- * complete once the trace was read to the end.
- */
+/* What the strace importer assumes, one fact a line ("" for native). */
 const char *kms_trace_reader_assumptions(const struct kms_trace_reader *r);
+/* What it had to guess while reading (cut strings, ambiguous forks): set when
+ * the last event was read, "" if nothing. */
+const char *kms_trace_reader_notes(const struct kms_trace_reader *r);
 
 /* "file:line:column: message" into @buf; returns snprintf's value. */
 int kms_trace_error_format(const struct kms_trace_error *err, char *buf, size_t size);

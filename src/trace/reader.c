@@ -337,6 +337,7 @@ void kms_trace_reader_free(struct kms_trace_reader *r)
 	free(r->keys);
 	free(r->kernel);
 	free(r->assumptions);
+	free(r->notes);
 	free(r->buf);
 	free(r->name);
 	free(r);
@@ -376,6 +377,11 @@ const struct kms_trace_error *kms_trace_reader_error(const struct kms_trace_read
 const char *kms_trace_reader_assumptions(const struct kms_trace_reader *r)
 {
 	return r->assumptions ? r->assumptions : "";
+}
+
+const char *kms_trace_reader_notes(const struct kms_trace_reader *r)
+{
+	return r->notes ? r->notes : "";
 }
 
 int kms_trace_error_format(const struct kms_trace_error *e, char *buf, size_t size)

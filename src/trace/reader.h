@@ -51,6 +51,7 @@ struct kms_trace_reader {
 	/* strace */
 	struct kms_strace_state *st;
 	char *assumptions;
+	char *notes;
 };
 
 /* Next line: 1 and r->cur/cur_len, 0 at the end, -errno (r->err filled). */

@@ -50,6 +50,7 @@ struct kms_strace_state {
 	int32_t pid;
 	uint64_t time_ns;
 	uint32_t nr_truncated, nr_ambiguous_forks;
+	bool notes_done;
 };
 
 /* ---- small scanners ---- */
@@ -1019,6 +1020,10 @@ static int handle_exit(struct kms_trace_reader *r, struct st_task *t, const char
 	ev = push(r, KMS_EV_EXIT, t->pid);
 	ev->u.task.status = (int32_t)status;
 	ev->u.task.thread = t->thread;
+	/* forget the task: memory follows live tasks, and a reused pid is new */
+	HASH_DEL(r->st->tasks, t);
+	free(t->pending);
+	free(t);
 	return 0;
 }
 
@@ -1283,6 +1288,34 @@ void kms_strace_fini(struct kms_trace_reader *r)
 	r->st = NULL;
 }
 
+/* At the end: what the importer had to guess while reading. */
+static int add_notes(struct kms_trace_reader *r)
+{
+	struct kms_strace_state *st = r->st;
+	char buf[512];
+	size_t n = 0;
+
+	if (st->notes_done)
+		return 0;
+	st->notes_done = true;
+	if (st->nr_truncated)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "%u strings were cut by strace -s and end in '...'; "
+				      "record with a larger -s\n", st->nr_truncated);
+	if (st->nr_ambiguous_forks)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "%u new tasks appeared while several clones were "
+				      "unfinished; each was given to the lowest pid's\n",
+				      st->nr_ambiguous_forks);
+	if (n) {
+		free(r->notes);
+		r->notes = strdup(buf);
+		if (!r->notes)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int kms_strace_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 {
 	struct kms_strace_state *st = r->st;
@@ -1291,7 +1324,9 @@ int kms_strace_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 	while (st->qi == st->qn) {
 		st->qi = st->qn = 0;
 		ret = kms_reader_next_line(r);
-		if (ret <= 0)
+		if (ret == 0)
+			return add_notes(r);
+		if (ret < 0)
 			return ret;
 		ret = process_line(r);
 		if (ret < 0) {
