@@ -308,28 +308,40 @@ static int fail_at(struct kms_trace_reader *r, const char *at, const char *msg)
 	return kms_reader_fail(r, at, "%s", msg);
 }
 
+/*
+ * The kernel name at @v ("BPF_MAP_TYPE_HASH") in table @t, which holds it in
+ * lower case without @prefix ("hash"): past the name, or NULL if unknown.
+ */
+static const char *upper_name(const char *v, const char *prefix, const struct kms_name_value *t,
+			      uint64_t *out)
+{
+	char low[64];
+	size_t n = 0;
+
+	if (!starts(v, prefix))
+		return NULL;
+	for (v += strlen(prefix); (*v >= 'A' && *v <= 'Z') || is_digit(*v) || *v == '_'; v++) {
+		if (n == sizeof(low))
+			return NULL;
+		low[n++] = (char)(*v >= 'A' && *v <= 'Z' ? *v - 'A' + 'a' : *v);
+	}
+	return kms_name_lookup(t, low, n, out) ? NULL : v;
+}
+
 /* A symbolic or numeric value from one of the name tables: "0x2 /\* BPF_X *\/",
- * "BPF_MAP_TYPE_HASH" (prefix stripped, lowercased) or "2". */
+ * "BPF_MAP_TYPE_HASH" or "2". */
 static int sym_value(struct kms_trace_reader *r, const struct kv *kv, const char *prefix,
 		     const struct kms_name_value *t, uint64_t *out)
 {
-	const char *v = kv->val;
-	char low[64];
-	size_t pl = strlen(prefix), n = 0;
 	int64_t num;
 
-	if (parse_num(v, &num)) {
+	if (parse_num(kv->val, &num)) {
 		if (num < 0 || kms_name_of(t, (uint64_t)num) == NULL)
-			return fail_at(r, v, "unknown enum value");
+			return fail_at(r, kv->val, "unknown enum value");
 		*out = (uint64_t)num;
 		return 0;
 	}
-	if (!starts(v, prefix))
-		return fail_at(r, v, "unknown name");
-	for (v += pl; ((*v >= 'A' && *v <= 'Z') || is_digit(*v) || *v == '_') &&
-	     n < sizeof(low) - 1; v++)
-		low[n++] = (char)(*v >= 'A' && *v <= 'Z' ? *v - 'A' + 'a' : *v);
-	if (kms_name_lookup(t, low, n, out))
+	if (!upper_name(kv->val, prefix, t, out))
 		return fail_at(r, kv->val, "unknown name");
 	return 0;
 }
@@ -338,8 +350,7 @@ static int sym_value(struct kms_trace_reader *r, const struct kv *kv, const char
 static int flag_value(struct kms_trace_reader *r, const struct kv *kv, const char *prefix,
 		      const struct kms_name_value *t, uint64_t *out)
 {
-	const char *v = kv->val;
-	size_t pl = strlen(prefix);
+	const char *v = kv->val, *e;
 	uint64_t acc = 0, x;
 	int64_t num;
 
@@ -348,20 +359,13 @@ static int flag_value(struct kms_trace_reader *r, const struct kv *kv, const cha
 		return 0;
 	}
 	for (;;) {
-		char low[64];
-		size_t n = 0;
-
-		if (!starts(v, prefix))
-			return fail_at(r, v, "unknown flag");
-		for (v += pl; ((*v >= 'A' && *v <= 'Z') || is_digit(*v) || *v == '_') &&
-		     n < sizeof(low) - 1; v++)
-			low[n++] = (char)(*v >= 'A' && *v <= 'Z' ? *v - 'A' + 'a' : *v);
-		if (kms_name_lookup(t, low, n, &x))
+		e = upper_name(v, prefix, t, &x);
+		if (!e)
 			return fail_at(r, v, "unknown flag");
 		acc |= x;
-		if (*v != '|')
+		if (*e != '|')
 			break;
-		v++;
+		v = e + 1;
 	}
 	*out = acc;
 	return 0;
