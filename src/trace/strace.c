@@ -268,6 +268,11 @@ static bool split_call(const char *text, struct call *c, const char **bad)
 		return false;
 	}
 	c->has_ret = true;
+	if (c->ret < -1) {
+		/* strace prints every failure as -1 and the errno's name */
+		*bad = p;
+		return false;
+	}
 	if (c->ret == -1) {
 		/* "= -1 EPERM (Operation not permitted)" */
 		const char *en = skip_sp(p + 2), *ee = en;
@@ -853,11 +858,14 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 	return err;
 }
 
+/* Argument @i: an fd, a pid or a command, so an int. */
 static int arg_int(struct kms_trace_reader *r, const struct call *c, unsigned int i,
 		   int64_t *out)
 {
 	if (i >= c->nargs || !parse_num(c->args[i], out))
 		return fail_at(r, i < c->nargs ? c->args[i] : c->name, "expected a number");
+	if (*out < INT32_MIN || *out > INT32_MAX)
+		return fail_at(r, c->args[i], "number out of range");
 	return 0;
 }
 
@@ -984,6 +992,8 @@ static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char
 
 		if (!c.has_ret || c.ret <= 0)
 			return 0;
+		if (c.ret > INT32_MAX)
+			return fail_at(r, c.ret_text, "pid out of range");
 		clone_flags(&c, text, &files, &thread);
 		if (c.name[0] != 'c')
 			files = thread = false;

@@ -351,7 +351,8 @@ int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size)
 	unsigned int op = kms_event_op(ev);
 	const char *name = kms_op_name(op);
 
-	if (!name || (unsigned int)ev->ctx > KMS_CTX_NMI)
+	/* what the parser would refuse is refused here: -errno is 1..4095 */
+	if (!name || (unsigned int)ev->ctx > KMS_CTX_NMI || (ev->has_ret && ev->ret < -4095))
 		return -EINVAL;
 	put_str(&o, name);
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {

@@ -563,6 +563,10 @@ static void test_malformed(void **state)
 		{ "1 1.0 close(3) = 0\n1 1.1 +++ gone +++\n", 2, 7, "unknown '+++' line" },
 		{ "1 1.0 close(3) = 0\nhello\n", 2, 1, "expected an strace line" },
 		{ "1 1.0 close(3) = what\n", 1, 18, "malformed system call" },
+		/* found by the fuzzer: strace prints failures as -1 ERRNO only */
+		{ "1 1.0 close(3) = -16869\n", 1, 18, "malformed system call" },
+		{ "1 1.0 close(99999999999) = 0\n", 1, 13, "out of range" },
+		{ "1 1.0 vfork() = 99999999999\n", 1, 17, "pid out of range" },
 		{ "1 1.0 close(3) = 0\n1 1.0 CLOSE(3) = 0\n", 2, 7, "expected an strace line" },
 	};
 

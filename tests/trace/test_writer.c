@@ -497,6 +497,10 @@ static void test_format_bounds(void **state)
 	assert_int_equal(kms_trace_format_event(&ev, small, sizeof(small)), -ENOSPC);
 	ev.ctx = (enum kms_exec_ctx)9;
 	assert_int_equal(kms_trace_format_event(&ev, small, sizeof(small)), -EINVAL);
+	/* a result no kernel returns would not read back */
+	ev.ctx = KMS_CTX_TASK;
+	ev.ret = -4096;
+	assert_int_equal(kms_trace_format_event(&ev, small, sizeof(small)), -EINVAL);
 }
 
 int main(void)
