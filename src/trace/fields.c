@@ -189,3 +189,6 @@ unsigned int kms_event_op(const struct kms_event *ev)
 		return KMS_OP_BPF_BASE + (unsigned int)ev->u.bpf.cmd;
 	return (unsigned int)ev->kind;
 }
+
+/* native.c keeps a line's fields in a 128-bit mask and indexes them in bytes */
+_Static_assert(sizeof(kms_fields) / sizeof(kms_fields[0]) <= 128, "too many fields");

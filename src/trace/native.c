@@ -23,10 +23,13 @@ struct kms_field_index {
 	uint16_t field_next[256];		/* next field with the same name */
 	uint16_t op_slot[INDEX_SLOTS];
 	uint64_t required[KMS_NR_OPS][2];	/* FF_REQUIRED fields of each op */
+	/* names and their lengths, so a lookup is one memcmp */
+	const char *op_name[KMS_NR_OPS];
+	uint8_t op_len[KMS_NR_OPS];
+	uint8_t field_len[256];
 };
 
-_Static_assert(sizeof(((struct kms_field_index *)0)->field_next) / sizeof(uint16_t) >= 128,
-	       "field_next too small");
+
 
 static uint32_t name_hash(const char *s, size_t len)
 {
@@ -44,6 +47,12 @@ static bool name_eq(const char *name, const char *s, size_t len)
 	return strncmp(name, s, len) == 0 && name[len] == '\0';
 }
 
+/* @name is @nlen long. */
+static bool name_eq_len(const char *name, size_t nlen, const char *s, size_t len)
+{
+	return nlen == len && memcmp(name, s, len) == 0;
+}
+
 int kms_native_init(struct kms_trace_reader *r)
 {
 	struct kms_field_index *x = malloc(sizeof(*x));
@@ -57,6 +66,8 @@ int kms_native_init(struct kms_trace_reader *r)
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
 		const struct kms_field *f = &kms_fields[i];
 		uint32_t s = name_hash(f->name, strlen(f->name)) & (INDEX_SLOTS - 1);
+
+		x->field_len[i] = (uint8_t)strlen(f->name);
 
 		while (x->field_slot[s] != NO_ENTRY &&
 		       strcmp(kms_fields[x->field_slot[s]].name, f->name) != 0)
@@ -79,8 +90,10 @@ int kms_native_init(struct kms_trace_reader *r)
 		const char *n = kms_op_name(op);
 		uint32_t s;
 
+		x->op_name[op] = n;
 		if (!n)
 			continue;
+		x->op_len[op] = (uint8_t)strlen(n);
 		s = name_hash(n, strlen(n)) & (INDEX_SLOTS - 1);
 		while (x->op_slot[s] != NO_ENTRY)
 			s = (s + 1) & (INDEX_SLOTS - 1);
@@ -102,9 +115,12 @@ static int lookup_op(const struct kms_field_index *x, const char *s, size_t len)
 	uint32_t h = name_hash(s, len) & (INDEX_SLOTS - 1);
 	uint64_t v;
 
-	for (; x->op_slot[h] != NO_ENTRY; h = (h + 1) & (INDEX_SLOTS - 1))
-		if (name_eq(kms_op_name(x->op_slot[h]), s, len))
-			return x->op_slot[h];
+	for (; x->op_slot[h] != NO_ENTRY; h = (h + 1) & (INDEX_SLOTS - 1)) {
+		unsigned int op = x->op_slot[h];
+
+		if (name_eq_len(x->op_name[op], x->op_len[op], s, len))
+			return (int)op;
+	}
 	if (kms_name_lookup(kms_bpf_cmd_names, s, len, &v) == 0)
 		return (int)(KMS_OP_BPF_BASE + v);
 	return -1;
@@ -119,7 +135,7 @@ static int lookup_field(const struct kms_field_index *x, const char *s, size_t l
 	for (; x->field_slot[h] != NO_ENTRY; h = (h + 1) & (INDEX_SLOTS - 1)) {
 		unsigned int i = x->field_slot[h];
 
-		if (!name_eq(kms_fields[i].name, s, len))
+		if (!name_eq_len(kms_fields[i].name, x->field_len[i], s, len))
 			continue;
 		for (; i != NO_ENTRY; i = x->field_next[i])
 			if (kms_fields[i].ops & (1ull << op))
