@@ -965,6 +965,8 @@ static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char
 		bool cloexec = false;
 
 		if (fcntl) {
+			if (c.nargs < 2)
+				return fail_at(r, c.name, "fcntl() without a command");
 			if (arg_has(&c, 1, "F_DUPFD_CLOEXEC") ||
 			    (parse_num(c.args[1], &b) && b == 1030))
 				cloexec = true;

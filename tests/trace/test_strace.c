@@ -567,6 +567,7 @@ static void test_malformed(void **state)
 		{ "1 1.0 close(3) = -16869\n", 1, 18, "malformed system call" },
 		{ "1 1.0 close(99999999999) = 0\n", 1, 13, "out of range" },
 		{ "1 1.0 vfork() = 99999999999\n", 1, 17, "pid out of range" },
+		{ "1 1.0 fcntl(3) = 0\n", 1, 7, "fcntl() without a command" },
 		{ "1 1.0 close(3) = 0\n1 1.0 CLOSE(3) = 0\n", 2, 7, "expected an strace line" },
 	};
 
