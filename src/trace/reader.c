@@ -199,13 +199,13 @@ static int sniff(struct kms_trace_reader *r, bool native_only)
 	}
 	if (kms_native_is_header(p)) {
 		r->fmt = KMS_TRACE_NATIVE;
+		r->max_line = KMS_NATIVE_MAX_LINE;
+		if (r->cur_len > r->max_line)
+			return kms_reader_fail(r, NULL, "line longer than %u bytes", r->max_line);
 		return kms_native_parse_header(r);
 	}
 	if (!native_only && kms_strace_is_line(r->cur)) {
 		r->fmt = KMS_TRACE_STRACE;
-		err = set_max_line(r, KMS_STRACE_MAX_LINE);
-		if (err)
-			return err;
 		r->hdr.version = KMS_TRACE_FORMAT_VERSION;
 		r->hdr.kernel = r->sopts.kernel;
 		r->hdr.page_size = r->sopts.page_size;
@@ -235,7 +235,8 @@ static int open_common(struct kms_trace_reader *r, const char *name,
 	if (!r->sopts.kernel)
 		r->sopts.kernel = "unknown";
 	r->err.file = r->name;
-	if (!r->name || set_max_line(r, KMS_NATIVE_MAX_LINE))
+	/* the first line may be an strace line, up to strace's bound */
+	if (!r->name || set_max_line(r, native_only ? KMS_NATIVE_MAX_LINE : KMS_STRACE_MAX_LINE))
 		goto fail;
 	ret = kms_native_init(r);
 	if (!ret)

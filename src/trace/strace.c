@@ -180,7 +180,10 @@ struct call {
 	unsigned int nkv;
 };
 
-static void collect_kv(struct call *c, const char *p, const char *end)
+/* bpf_attr nests two deep ({link_create={kprobe_multi={...}}}); hostile input more */
+#define MAX_NESTING 4
+
+static void collect_kv(struct call *c, const char *p, const char *end, int depth)
 {
 	/* p is at '{' */
 	p++;
@@ -198,7 +201,8 @@ static void collect_kv(struct call *c, const char *p, const char *end)
 			const char *v = e + 1, *ve = value_end(v);
 
 			if (*v == '{') {
-				collect_kv(c, v, ve);
+				if (depth < MAX_NESTING)
+					collect_kv(c, v, ve, depth + 1);
 			} else if (c->nkv < MAX_KV) {
 				c->kv[c->nkv].key = k;
 				c->kv[c->nkv].klen = (size_t)(e - k);
@@ -245,7 +249,7 @@ static bool split_call(const char *text, struct call *c, const char **bad)
 			c->nargs++;
 		}
 		if (*p == '{')
-			collect_kv(c, p, e);
+			collect_kv(c, p, e, 0);
 		p = *e == ',' ? e + 1 : e;
 		if (*e == '}' || *e == ']') {
 			*bad = e;
@@ -916,7 +920,7 @@ static int rlimit_call(struct kms_trace_reader *r, int32_t tid, const struct cal
 		return err;
 	/* the new limit's fields: collect them from that argument alone */
 	memset(&sub, 0, sizeof(sub));
-	collect_kv(&sub, c->args[newi], c->args_end[newi]);
+	collect_kv(&sub, c->args[newi], c->args_end[newi], 0);
 	cur = find_kv(&sub, "rlim_cur");
 	max = find_kv(&sub, "rlim_max");
 	ev = push(r, KMS_EV_RLIMIT_MEMLOCK, tid);

@@ -548,6 +548,27 @@ struct bad {
 	const char *msg;
 };
 
+/* A line of a million '{' must not recurse a million times. */
+static void test_deep_nesting(void **state)
+{
+	size_t n = 1000000, len;
+	char *text = malloc(n + 64);
+	struct kms_trace_reader *r = NULL;
+	struct kms_trace_error err;
+	struct kms_event ev;
+
+	(void)state;
+	assert_non_null(text);
+	len = (size_t)sprintf(text, "1 1.0 bpf(BPF_MAP_CREATE, ");
+	memset(text + len, '{', n);
+	strcpy(text + len + n, "\n");
+	assert_int_equal(kms_trace_open_mem(text, strlen(text), "deep", NULL, &r, &err), 0);
+	assert_int_equal(kms_trace_read_next(r, &ev), -EINVAL);
+	assert_non_null(strstr(kms_trace_reader_error(r)->msg, "malformed"));
+	kms_trace_reader_free(r);
+	free(text);
+}
+
 static void test_malformed(void **state)
 {
 	static const struct bad bad[] = {
@@ -603,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_unfinished_and_early_child),
 		cmocka_unit_test(test_prefix_forms_and_options),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_deep_nesting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
