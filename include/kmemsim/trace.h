@@ -226,7 +226,9 @@ enum kms_event_kind {
 	KMS_EV_CGROUP_CREATE = 0,	/* cgroup_create path= */
 	KMS_EV_CGROUP_REMOVE,		/* cgroup_remove path= */
 	KMS_EV_CGROUP_SET,		/* cgroup_set path= memory.max=|memory.high= */
-	KMS_EV_TASK_NEW,		/* task_new: a task the trace did not see forked */
+	KMS_EV_TASK_NEW,		/* task_new: a task the trace did not see forked; its
+					 * uid and cgroup are the event's, its RLIMIT_MEMLOCK
+					 * u.task.cur/max when has_cur/has_max */
 	KMS_EV_FORK,			/* fork child= share_files= thread= */
 	KMS_EV_EXEC,			/* exec path=: closes close-on-exec fds (all bpf fds) */
 	KMS_EV_TASK_MOVE,		/* task_move to=: into another cgroup */
