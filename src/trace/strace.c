@@ -49,7 +49,7 @@ struct kms_strace_state {
 	/* the current line */
 	int32_t pid;
 	uint64_t time_ns;
-	uint32_t nr_truncated, nr_ambiguous_forks;
+	uint32_t nr_truncated, nr_ambiguous_forks, nr_detached;
 	bool notes_done;
 };
 
@@ -1224,6 +1224,13 @@ static int process_line(struct kms_trace_reader *r)
 	}
 	{
 		const char *u = strstr(body, " <unfinished ...>");
+		const char *d = strstr(body, " <detached ...>");
+
+		/* strace let go of the task mid-call: the result is not known */
+		if (d && d[15] == '\0') {
+			st->nr_detached++;
+			return 0;
+		}
 
 		if (u && u[17] == '\0') {
 			err = pending_set(t, body, (size_t)(u - body));
@@ -1327,6 +1334,10 @@ static int add_notes(struct kms_trace_reader *r)
 				      "%u new tasks appeared while several clones were "
 				      "unfinished; each was given to the lowest pid's\n",
 				      st->nr_ambiguous_forks);
+	if (st->nr_detached)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "%u calls were cut by strace detaching (<detached ...>) "
+				      "and left out\n", st->nr_detached);
 	if (n) {
 		free(r->notes);
 		r->notes = strdup(buf);

@@ -509,7 +509,8 @@ static void test_prefix_forms_and_options(void **state)
 		"NULL) = -1 EPERM (Operation not permitted)\n"
 		"[pid  7] 12:00:03 bpf(BPF_MAP_UPDATE_ELEM, {map_fd=3, key=0x1, value=0x2, "
 		"flags=BPF_ANY}, 32) = 0\n"
-		"[pid  7] 12:00:04 --- SIGCHLD {si_signo=SIGCHLD} ---\n";
+		"[pid  7] 12:00:04 --- SIGCHLD {si_signo=SIGCHLD} ---\n"
+		"[pid  7] 12:00:05 bpf(BPF_MAP_FREEZE, {map_fd=3} <detached ...>\n";
 	struct kms_strace_options o;
 	struct kms_trace_reader *r;
 	struct kms_event ev;
@@ -539,6 +540,7 @@ static void test_prefix_forms_and_options(void **state)
 	assert_int_equal(ev.u.bpf.key_kind, KMS_KEY_NONE);	/* --any-unknown */
 	assert_int_equal(kms_trace_read_next(r, &ev), 0);
 	assert_non_null(strstr(kms_trace_reader_assumptions(r), "uid=1000 in cgroup /app"));
+	assert_non_null(strstr(kms_trace_reader_notes(r), "1 calls were cut by strace detaching"));
 	kms_trace_reader_free(r);
 }
 
