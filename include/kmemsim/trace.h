@@ -410,6 +410,9 @@ enum kms_trace_format { KMS_TRACE_NATIVE = 1, KMS_TRACE_STRACE = 2 };
 /* Facts strace does not record: the importer assumes these (documented). */
 struct kms_strace_options {
 	const char *cgroup;	/* the cgroup the workload ran in, default "/" */
+	/* where cgroup v2 was mounted: an attach to an fd that -yy shows as
+	 * ROOT/a/b targets cgroup /a/b. Default "/sys/fs/cgroup". */
+	const char *cgroup_root;
 	uint32_t uid;		/* default 0 */
 	uint32_t cpu;		/* default 0 */
 	const char *kernel;	/* header kernel release, default "unknown" */

@@ -164,6 +164,7 @@ void kms_strace_options_init(struct kms_strace_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->cgroup = "/";
+	o->cgroup_root = "/sys/fs/cgroup";
 	o->kernel = "unknown";
 	o->page_size = 4096;
 	o->nr_cpus = 2;
@@ -234,6 +235,8 @@ static int open_common(struct kms_trace_reader *r, const char *name,
 		r->sopts.cgroup = "/";
 	if (!r->sopts.kernel)
 		r->sopts.kernel = "unknown";
+	if (!r->sopts.cgroup_root)
+		r->sopts.cgroup_root = "/sys/fs/cgroup";
 	r->err.file = r->name;
 	/* the first line may be an strace line, up to strace's bound */
 	if (!r->name || set_max_line(r, native_only ? KMS_NATIVE_MAX_LINE : KMS_STRACE_MAX_LINE))

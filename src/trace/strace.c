@@ -380,6 +380,22 @@ static int flag_value(struct kms_trace_reader *r, const struct kv *kv, const cha
 	return 0;
 }
 
+/* A flags field @key of table @t ("BPF_F_A|BPF_F_B" or a number); absent is 0. */
+static int get_flags(struct kms_trace_reader *r, const struct call *c, const char *key,
+		     const struct kms_name_value *t, uint32_t *out)
+{
+	const struct kv *kv = find_kv(c, key);
+	uint64_t v = 0;
+	int err;
+
+	if (kv && (err = flag_value(r, kv, "BPF_F_", t, &v)))
+		return err;
+	if (v > UINT32_MAX)
+		return fail_at(r, kv->val, "number out of range");
+	*out = (uint32_t)v;
+	return 0;
+}
+
 /* BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK or their numbers; absent is 0. */
 static int elem_flags(struct kms_trace_reader *r, const struct kv *kv, uint64_t *out)
 {
@@ -646,19 +662,20 @@ static int get_u32(struct kms_trace_reader *r, const struct call *c, const char 
 /* A -yy annotation naming a cgroup directory: "5</sys/fs/cgroup/a/b>" -> "/a/b". */
 static const char *annotated_cgroup(struct kms_trace_reader *r, const struct kv *kv)
 {
-	const char *p = kv->val, *lt = NULL;
-	static const char root[] = "/sys/fs/cgroup";
+	const char *root = r->sopts.cgroup_root, *p, *lt = NULL;
+	size_t rl = strlen(root), n;
 	char *dst;
-	size_t n;
 
-	for (; p < kv->vend; p++)
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	for (p = kv->val; p < kv->vend; p++)
 		if (*p == '<') {
 			lt = p + 1;
 			break;
 		}
-	if (!lt || !starts(lt, root))
+	if (!lt || strncmp(lt, root, rl) != 0 || (lt[rl] != '/' && lt[rl] != '>'))
 		return NULL;
-	lt += sizeof(root) - 1;
+	lt += rl;
 	for (p = lt; p < kv->vend && *p != '>'; p++)
 		;
 	n = (size_t)(p - lt);
@@ -782,10 +799,9 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 		b->expected_attach_type = kv ? (enum kms_attach_type)u : 0;
 		kv = find_kv(c, "prog_name");
 		b->prog_name = kv ? str_value(r, kv->val) : NULL;
-		kv = find_kv(c, "prog_flags");
-		if (kv && parse_num(kv->val, &n))
-			b->prog_flags = (uint32_t)n;
-		err = get_u32(r, c, "insn_cnt", &b->insn_cnt);
+		err = get_flags(r, c, "prog_flags", kms_prog_flag_names, &b->prog_flags);
+		if (!err)
+			err = get_u32(r, c, "insn_cnt", &b->insn_cnt);
 		if (!err)
 			err = get_u32(r, c, "func_info_cnt", &b->func_info_cnt);
 		if (!err)
@@ -807,7 +823,7 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 		if (b->cmd == KMS_BPF_OBJ_PIN)
 			err = get_i32(r, c, "bpf_fd", &b->bpf_fd);
 		if (!err)
-			err = get_u32(r, c, "file_flags", &b->file_flags);
+			err = get_flags(r, c, "file_flags", kms_map_flag_names, &b->file_flags);
 		break;
 	case KMS_BPF_OBJ_GET_INFO_BY_FD:
 		err = get_i32(r, c, "bpf_fd", &b->bpf_fd);
@@ -827,10 +843,14 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 		if (kv)
 			b->target = annotated_cgroup(r, kv);
 		if (!err && b->cmd != KMS_BPF_LINK_CREATE)
-			err = get_u32(r, c, "attach_flags", &b->attach_flags);
-		kv = b->cmd == KMS_BPF_LINK_CREATE ? find_kv(c, "flags") : NULL;
-		if (kv && parse_num(kv->val, &n))
-			b->flags = (uint64_t)n;
+			err = get_flags(r, c, "attach_flags", kms_attach_flag_names,
+					&b->attach_flags);
+		if (!err && b->cmd == KMS_BPF_LINK_CREATE) {
+			uint32_t f = 0;
+
+			err = get_flags(r, c, "flags", kms_attach_flag_names, &f);
+			b->flags = f;
+		}
 		break;
 	case KMS_BPF_PROG_GET_FD_BY_ID:
 		err = get_u32(r, c, "prog_id", &b->id);
@@ -858,7 +878,7 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 	}
 	if (!err && (b->cmd == KMS_BPF_PROG_GET_FD_BY_ID || b->cmd == KMS_BPF_MAP_GET_FD_BY_ID ||
 		     b->cmd == KMS_BPF_BTF_GET_FD_BY_ID || b->cmd == KMS_BPF_LINK_GET_FD_BY_ID))
-		err = get_u32(r, c, "open_flags", &b->open_flags);
+		err = get_flags(r, c, "open_flags", kms_map_flag_names, &b->open_flags);
 	return err;
 }
 

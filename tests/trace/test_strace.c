@@ -215,6 +215,8 @@ static const char *const logs[] = {
 	"traces/shared/xdp_filter.strace",
 	"traces/strace/batch_default.strace",
 	"traces/strace/batch_verbose.strace",
+	"traces/strace/attach_default.strace",
+	"traces/strace/attach_verbose.strace",
 };
 
 static char *source_path(const char *rel)
@@ -448,6 +450,47 @@ static void test_batch_and_dup(void **state)
 	}
 }
 
+/* traces/strace/attach.c: a cgroup_skb program attached to cgroup v2 mounted at
+ * /tmp/kms-cg2, directory app; the detach of an ALLOW_MULTI attach without the
+ * program's fd fails with -EINVAL. */
+static void test_attach(void **state)
+{
+	struct kms_strace_options o;
+	struct kms_trace_reader *r = NULL;
+	struct kms_trace_error err;
+	struct kms_event ev;
+
+	(void)state;
+	kms_strace_options_init(&o);
+	o.cgroup_root = "/tmp/kms-cg2/";
+	assert_int_equal(kms_trace_open(source_path("traces/strace/attach_verbose.strace"), &o,
+					&r, &err), 0);
+	nth(r, KMS_EV_BPF, KMS_BPF_PROG_LOAD, 0, &ev);
+	assert_int_equal(ev.u.bpf.prog_type, KMS_PROG_TYPE_CGROUP_SKB);
+	assert_string_equal(ev.u.bpf.prog_name, "kms_egress");
+	nth(r, KMS_EV_BPF, KMS_BPF_PROG_ATTACH, 0, &ev);
+	assert_int_equal(ev.u.bpf.prog_fd, 3);
+	assert_int_equal(ev.u.bpf.target_fd, 4);
+	assert_string_equal(ev.u.bpf.target, "/app");
+	assert_int_equal(ev.u.bpf.attach_type, KMS_ATTACH_CGROUP_INET_EGRESS);
+	assert_int_equal(ev.u.bpf.attach_flags, 2);	/* BPF_F_ALLOW_MULTI */
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(ev.u.bpf.cmd, KMS_BPF_PROG_DETACH);
+	assert_int_equal(ev.ret, -EINVAL);
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(ev.u.bpf.cmd, KMS_BPF_LINK_CREATE);
+	assert_string_equal(ev.u.bpf.target, "/app");
+	assert_int_equal(ev.ret, 5);
+	kms_trace_reader_free(r);
+
+	/* the default rendering: attach_flags=BPF_F_ALLOW_MULTI, no fd paths */
+	r = open_log("traces/strace/attach_default.strace");
+	nth(r, KMS_EV_BPF, KMS_BPF_PROG_ATTACH, 0, &ev);
+	assert_int_equal(ev.u.bpf.attach_flags, 2);
+	assert_null(ev.u.bpf.target);
+	kms_trace_reader_free(r);
+}
+
 /* ---- small logs for the -f forms ---- */
 
 static struct kms_trace_reader *open_strace(const char *text, const struct kms_strace_options *o)
@@ -623,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_default_rendering),
 		cmocka_unit_test(test_verbose_rendering),
 		cmocka_unit_test(test_batch_and_dup),
+		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_unfinished_and_early_child),
 		cmocka_unit_test(test_prefix_forms_and_options),
 		cmocka_unit_test(test_malformed),
