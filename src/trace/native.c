@@ -302,7 +302,7 @@ static int parse_flags(const struct kms_name_value *t, const char *s, size_t len
 	return 0;
 }
 
-static bool valid_cgroup_path(const char *s, size_t len)
+bool kms_valid_cgroup_path(const char *s, size_t len)
 {
 	if (len == 0 || s[0] != '/')
 		return false;
@@ -590,7 +590,7 @@ static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 		*FIELD(ev, f->off2, bool) = true;
 		return 0;
 	case FT_PATH:
-		if (!valid_cgroup_path(s, len))
+		if (!kms_valid_cgroup_path(s, len))
 			return bad_value(r, t, "expected an absolute cgroup path like /a/b", 0);
 		*FIELD(ev, f->off, const char *) = s;
 		return 0;
