@@ -238,6 +238,13 @@ static int open_common(struct kms_trace_reader *r, const char *name,
 	if (!r->sopts.cgroup_root)
 		r->sopts.cgroup_root = "/sys/fs/cgroup";
 	r->err.file = r->name;
+	if (!kms_valid_cgroup_path(r->sopts.cgroup, strlen(r->sopts.cgroup))) {
+		snprintf(r->err.msg, sizeof(r->err.msg),
+			 "the workload's cgroup '%.100s' is not an absolute cgroup path like /a/b",
+			 r->sopts.cgroup);
+		ret = -EINVAL;
+		goto fail;
+	}
 	/* the first line may be an strace line, up to strace's bound */
 	if (!r->name || set_max_line(r, native_only ? KMS_NATIVE_MAX_LINE : KMS_STRACE_MAX_LINE))
 		goto fail;

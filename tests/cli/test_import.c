@@ -85,6 +85,7 @@ static void test_import_usage(void **state)
 	const char *none[] = { "import", NULL };
 	const char *unknown[] = { "import", "--frob", "x", NULL };
 	const char *rel[] = { "import", "--cgroup", "app", "x", NULL };
+	const char *dots[] = { "import", "--cgroup", "/a/../b", "-", NULL };
 	struct run_result r;
 
 	(void)state;
@@ -96,6 +97,10 @@ static void test_import_usage(void **state)
 	run_result_free(&r);
 	assert_int_equal(run_kmemsim(rel, NULL, &r), 0);
 	assert_int_equal(r.status, 2);
+	run_result_free(&r);
+	assert_int_equal(run_kmemsim(dots, "1 1.0 close(3) = 0\n", &r), 0);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "not an absolute cgroup path"));
 	run_result_free(&r);
 }
 
