@@ -391,6 +391,14 @@ struct kms_event {
 	} u;
 };
 
+/*
+ * An event at every default of the text format: pid = tid = 1, uid unset,
+ * cgroup NULL (the task's), CPU 0, task context, no result, seq and time 0,
+ * dup's newfd and prog_*'s map_fd -1. Writers build events from here.
+ */
+void kms_event_init(struct kms_event *ev, enum kms_event_kind kind);
+void kms_event_init_bpf(struct kms_event *ev, enum kms_bpf_cmd cmd);
+
 struct kms_trace_header {
 	uint32_t version;
 	const char *kernel;	/* uname -r of the recording machine, "unknown" */
@@ -474,7 +482,9 @@ int kms_trace_error_format(const struct kms_trace_error *err, char *buf, size_t 
 int kms_trace_write_header(FILE *f, const struct kms_trace_header *h);
 int kms_trace_write_comment(FILE *f, const char *text);	/* each line gets "# " */
 int kms_trace_write_event(FILE *f, const struct kms_event *ev);
-/* Format one event line (with '\n') into @buf; returns its length, or -ENOSPC. */
+/* Format one event line (with '\n', NUL-terminated) into @buf; returns its
+ * length without the NUL, -ENOSPC, or -EINVAL for an event no reader would
+ * take back (an unknown kind or context, a result below -4095). */
 int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size);
 
 /* The key id of key bytes: FNV-1a 64 (offset basis 0xcbf29ce484222325,

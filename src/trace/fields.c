@@ -4,6 +4,7 @@
  * the names of the kernel's union bpf_attr members (include/uapi/linux/bpf.h).
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "trace/fields.h"
 #include "trace/names.h"
@@ -192,3 +193,23 @@ unsigned int kms_event_op(const struct kms_event *ev)
 
 /* native.c keeps a line's fields in a 128-bit mask and indexes them in bytes */
 _Static_assert(sizeof(kms_fields) / sizeof(kms_fields[0]) <= 128, "too many fields");
+
+void kms_event_init(struct kms_event *ev, enum kms_event_kind kind)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->pid = ev->tid = 1;
+	ev->uid = KMS_UID_UNSET;
+	if (kind == KMS_EV_DUP)
+		ev->u.fd.newfd = -1;
+	if (kind == KMS_EV_PROG_UPDATE || kind == KMS_EV_PROG_DELETE)
+		ev->u.prog.map_fd = -1;
+	if (kind == KMS_EV_EXPECT)
+		ev->u.expect.user = KMS_UID_UNSET;
+}
+
+void kms_event_init_bpf(struct kms_event *ev, enum kms_bpf_cmd cmd)
+{
+	kms_event_init(ev, KMS_EV_BPF);
+	ev->u.bpf.cmd = cmd;
+}

@@ -625,20 +625,23 @@ static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 				  FIELD(ev, f->off2, uint32_t));
 	case FT_MAP_TYPE:
 		if (kms_name_lookup(kms_map_type_names, s, len, &u))
-			return bad_value(r, t, "unknown map type (kernel names: hash, array, "
-					 "percpu_hash, lru_hash, ringbuf, ...)", 0);
+			return kms_reader_fail(r, t->val, "unknown map type '%.40s' (the kernel's "
+					       "names: hash, array, percpu_hash, lru_hash, "
+					       "ringbuf, ...)", t->val);
 		*FIELD(ev, f->off, enum kms_map_type) = (enum kms_map_type)u;
 		return 0;
 	case FT_PROG_TYPE:
 		if (kms_name_lookup(kms_prog_type_names, s, len, &u))
-			return bad_value(r, t, "unknown program type (kernel names: kprobe, "
-					 "tracepoint, xdp, ...)", 0);
+			return kms_reader_fail(r, t->val, "unknown program type '%.40s' (the "
+					       "kernel's names: kprobe, tracepoint, xdp, ...)",
+					       t->val);
 		*FIELD(ev, f->off, enum kms_prog_type) = (enum kms_prog_type)u;
 		return 0;
 	case FT_ATTACH_TYPE:
 		if (kms_name_lookup(kms_attach_type_names, s, len, &u))
-			return bad_value(r, t, "unknown attach type (kernel names: "
-					 "cgroup_inet_ingress, trace_raw_tp, ...)", 0);
+			return kms_reader_fail(r, t->val, "unknown attach type '%.40s' (the "
+					       "kernel's names: cgroup_inet_ingress, "
+					       "trace_raw_tp, ...)", t->val);
 		*FIELD(ev, f->off, enum kms_attach_type) = (enum kms_attach_type)u;
 		return 0;
 	case FT_ELEM_FLAGS:
@@ -832,22 +835,11 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 		return kms_reader_fail(r, word, "unknown event '%.*s'", (int)(p - word), word);
 	op = (unsigned int)op_i;
 
-	memset(ev, 0, sizeof(*ev));
-	if (op >= KMS_OP_BPF_BASE) {
-		ev->kind = KMS_EV_BPF;
-		ev->u.bpf.cmd = (enum kms_bpf_cmd)(op - KMS_OP_BPF_BASE);
-	} else {
-		ev->kind = (enum kms_event_kind)op;
-	}
+	if (op >= KMS_OP_BPF_BASE)
+		kms_event_init_bpf(ev, (enum kms_bpf_cmd)(op - KMS_OP_BPF_BASE));
+	else
+		kms_event_init(ev, (enum kms_event_kind)op);
 	ev->line = r->lineno;
-	ev->pid = 1;
-	ev->uid = KMS_UID_UNSET;
-	if (ev->kind == KMS_EV_DUP)
-		ev->u.fd.newfd = -1;
-	if (ev->kind == KMS_EV_PROG_UPDATE || ev->kind == KMS_EV_PROG_DELETE)
-		ev->u.prog.map_fd = -1;
-	if (ev->kind == KMS_EV_EXPECT)
-		ev->u.expect.user = KMS_UID_UNSET;
 
 	while ((ret = next_tok(r, &p, &t)) > 0) {
 		int fi = lookup_field(r->fx, t.key, t.klen, op);

@@ -471,15 +471,13 @@ static struct kms_event *push(struct kms_trace_reader *r, enum kms_event_kind ki
 	struct kms_event *ev = &st->q[st->qn++];
 	struct st_task *t;
 
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = kind;
+	kms_event_init(ev, kind);
 	ev->line = r->lineno;
 	ev->seq = ++st->seq;
 	ev->time_ns = st->time_ns;
 	HASH_FIND_INT(st->tasks, &tid, t);
 	ev->tid = tid;
 	ev->pid = t ? t->tgid : tid;
-	ev->uid = KMS_UID_UNSET;
 	ev->cpu = r->sopts.cpu;
 	return ev;
 }

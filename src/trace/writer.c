@@ -347,7 +347,8 @@ static void put_expect_value(struct out *o, const struct kms_event *ev)
 
 int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size)
 {
-	struct out o = { buf, buf + size, false };
+	/* room for the terminating NUL */
+	struct out o = { buf, buf + (size ? size - 1 : 0), false };
 	unsigned int op = kms_event_op(ev);
 	const char *name = kms_op_name(op);
 
@@ -368,14 +369,15 @@ int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size)
 	if (ev->kind == KMS_EV_EXPECT)
 		put_expect_value(&o, ev);
 	put_c(&o, '\n');
-	if (o.full)
+	if (o.full || !size)
 		return -ENOSPC;
+	*o.p = '\0';
 	return (int)(o.p - buf);
 }
 
 int kms_trace_write_event(FILE *f, const struct kms_event *ev)
 {
-	char buf[KMS_NATIVE_MAX_LINE + 1];
+	char buf[KMS_NATIVE_MAX_LINE + 2];	/* the longest line, its newline, a NUL */
 	int n = kms_trace_format_event(ev, buf, sizeof(buf));
 
 	if (n < 0)

@@ -487,6 +487,29 @@ static void test_canonical_text(void **state)
 	kms_trace_reader_free(r);
 }
 
+/* An event fresh from kms_event_init() is written as the defaults, i.e. short. */
+static void test_event_init(void **state)
+{
+	struct kms_event ev;
+	char buf[256];
+
+	(void)state;
+	kms_event_init(&ev, KMS_EV_DUP);
+	ev.u.fd.fd = 3;
+	assert_int_equal(kms_trace_format_event(&ev, buf, sizeof(buf)), 25);
+	assert_string_equal(buf, "dup seq=0 t=0 pid=1 fd=3\n");
+	roundtrip(&ev);
+	kms_event_init_bpf(&ev, KMS_BPF_MAP_FREEZE);
+	assert_true(kms_trace_format_event(&ev, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "map_freeze seq=0 t=0 pid=1 map_fd=0\n");
+	kms_event_init(&ev, KMS_EV_PROG_DELETE);
+	ev.u.prog.map_id = 4;
+	ev.u.prog.count = 2;
+	assert_true(kms_trace_format_event(&ev, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "prog_delete seq=0 t=0 pid=1 map_id=4 count=2\n");
+	roundtrip(&ev);
+}
+
 static void test_format_bounds(void **state)
 {
 	struct kms_event ev;
@@ -509,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_every_bpf_command),
 		cmocka_unit_test(test_every_event_kind),
 		cmocka_unit_test(test_canonical_text),
+		cmocka_unit_test(test_event_init),
 		cmocka_unit_test(test_format_bounds),
 	};
 
