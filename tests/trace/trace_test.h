@@ -3,7 +3,9 @@
 #ifndef KMS_TESTS_TRACE_TEST_H
 #define KMS_TESTS_TRACE_TEST_H
 
+#include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -47,6 +49,43 @@ static inline int read_all(const char *text, struct kms_trace_error *err, unsign
 	}
 	kms_trace_reader_free(r);
 	return ret;
+}
+
+/* A malformed input and where its error must point. */
+struct bad {
+	const char *text;
+	unsigned int line, column;
+	const char *msg;	/* a part of the message */
+};
+
+/*
+ * Open and read @b->text (named @name) to its end: the first error, at open
+ * or while reading, must be -EINVAL at @b's line and column with @b's message
+ * in it. Prints what differs; returns whether it matched.
+ */
+static inline bool expect_error(const char *name, const struct bad *b)
+{
+	struct kms_trace_reader *r = NULL;
+	struct kms_trace_error err;
+	struct kms_event ev;
+	int ret;
+
+	memset(&err, 0, sizeof(err));
+	ret = kms_trace_open_mem(b->text, strlen(b->text), name, NULL, &r, &err);
+	if (!ret) {
+		while ((ret = kms_trace_read_next(r, &ev)) == 1)
+			;
+		err = *kms_trace_reader_error(r);
+	}
+	if (ret == -EINVAL && err.line == b->line && err.column == b->column &&
+	    strstr(err.msg, b->msg) && err.file && strcmp(err.file, name) == 0) {
+		kms_trace_reader_free(r);
+		return true;
+	}
+	print_error("'%s': got %d at %u:%u '%s', want %u:%u '%s'\n", b->text, ret, err.line,
+		    err.column, err.msg, b->line, b->column, b->msg);
+	kms_trace_reader_free(r);
+	return false;
 }
 
 #endif
