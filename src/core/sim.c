@@ -44,6 +44,7 @@ void kms_sim_free(struct kms_sim *sim)
 	task_table_destroy(&sim->tasks);
 	user_table_destroy(&sim->users);
 	memcg_tree_destroy(&sim->memcgs);
+	explain_destroy(&sim->explain);
 	free(sim);
 }
 
@@ -395,7 +396,7 @@ int kms_sim_set_ledger(struct kms_sim *sim, bool on)
 	if (on == sim->mm.ledger.enabled)
 		return 0;
 	if (!on) {
-		ledger_destroy(&sim->mm.ledger);
+		ledger_destroy(&sim->mm.ledger, &sim->memcgs);
 		ledger_init(&sim->mm.ledger);
 		sim->mm.ledger.enabled = false;
 		return 0;

@@ -2,32 +2,44 @@
 #include <stdlib.h>
 
 #include "mm/ledger.h"
+#include "mm/memcontrol.h"
 
 void ledger_init(struct ledger *l)
 {
 	*l = (struct ledger){ .enabled = true };
 }
 
-static void ledger_owner_free(struct ledger_owner *o)
+static void entry_free(struct ledger_entry *e, struct memcg_tree *tree)
+{
+	if (tree && e->payer) {
+		if (e->payer_is_objcg)
+			obj_cgroup_put(tree, (struct obj_cgroup *)e->payer);
+		else
+			mem_cgroup_put(tree, (struct mem_cgroup *)e->payer);
+	}
+	free(e);
+}
+
+static void ledger_owner_free(struct ledger_owner *o, struct memcg_tree *tree)
 {
 	struct ledger_entry *e = o->entries;
 
 	while (e) {
 		struct ledger_entry *next = e->next;
 
-		free(e);
+		entry_free(e, tree);
 		e = next;
 	}
 	free(o);
 }
 
-void ledger_destroy(struct ledger *l)
+void ledger_destroy(struct ledger *l, struct memcg_tree *tree)
 {
 	struct ledger_owner *o, *tmp;
 
 	HASH_ITER(hh, l->owners, o, tmp) {
 		HASH_DEL(l->owners, o);
-		ledger_owner_free(o);
+		ledger_owner_free(o, tree);
 	}
 }
 
@@ -84,6 +96,10 @@ void ledger_charge(struct ledger *l, uint64_t owner, const struct kmem_charge *c
 		}
 		e->payer = payer;
 		e->payer_is_objcg = is_objcg;
+		if (is_objcg)
+			obj_cgroup_get(c->objcg);
+		else if (c->memcg)
+			mem_cgroup_get(c->memcg);
 		e->kind = c->kind;
 		/* Append: rows come out in first-charge order, the same every run. */
 		for (tail = &o->entries; *tail; tail = &(*tail)->next)
@@ -99,8 +115,8 @@ void ledger_charge(struct ledger *l, uint64_t owner, const struct kmem_charge *c
 	o->nr_live++;
 }
 
-void ledger_uncharge(struct ledger *l, uint64_t owner, const struct kmem_charge *c,
-		     uint64_t bytes, uint64_t charged)
+void ledger_uncharge(struct ledger *l, struct memcg_tree *tree, uint64_t owner,
+		     const struct kmem_charge *c, uint64_t bytes, uint64_t charged)
 {
 	struct ledger_owner *o;
 	struct ledger_entry *e, **pp;
@@ -124,10 +140,10 @@ void ledger_uncharge(struct ledger *l, uint64_t owner, const struct kmem_charge 
 		for (pp = &o->entries; *pp != e; pp = &(*pp)->next)
 			;
 		*pp = e->next;
-		free(e);
+		entry_free(e, tree);
 	}
 	if (o->nr_live == 0) {
 		HASH_DEL(l->owners, o);
-		ledger_owner_free(o);
+		ledger_owner_free(o, tree);
 	}
 }

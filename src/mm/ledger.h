@@ -46,13 +46,21 @@ struct ledger {
 	uint64_t nr_nomem;
 };
 
-void ledger_init(struct ledger *l);
-void ledger_destroy(struct ledger *l);
+struct memcg_tree;
 
+void ledger_init(struct ledger *l);
+/* @tree NULL: the memcg tree is being freed whole, drop no references. */
+void ledger_destroy(struct ledger *l, struct memcg_tree *tree);
+
+/*
+ * An entry holds a reference on its payer (objcg or memcg), so a query can
+ * always name who pays, even for an entry whose uncharge came under another
+ * owner handle and was counted as an orphan.
+ */
 void ledger_charge(struct ledger *l, uint64_t owner, const struct kmem_charge *c,
 		   enum exec_ctx ctx, uint64_t bytes, uint64_t charged);
-void ledger_uncharge(struct ledger *l, uint64_t owner, const struct kmem_charge *c,
-		     uint64_t bytes, uint64_t charged);
+void ledger_uncharge(struct ledger *l, struct memcg_tree *tree, uint64_t owner,
+		     const struct kmem_charge *c, uint64_t bytes, uint64_t charged);
 
 struct ledger_owner *ledger_find(const struct ledger *l, uint64_t owner);
 

@@ -244,6 +244,14 @@ static void mem_cgroup_release(struct memcg_tree *tree, struct mem_cgroup *memcg
 	while (memcg && !memcg->online && memcg->refcnt == 0 && !memcg->children) {
 		struct mem_cgroup *parent = memcg->parent;
 
+		/*
+		 * Its statistics are already part of the parent's hierarchical
+		 * numbers (rstat flushed them up); keep them there, or uncharges
+		 * that land on the parent after reparenting would drive the
+		 * parent's hierarchical stat negative.
+		 */
+		for (int i = 0; i < MEMCG_NR_STAT; i++)
+			parent->stat[i] += memcg->stat[i];
 		mem_cgroup_unlink(memcg);
 		mem_cgroup_free_one(memcg);
 		tree->nr_dying--;

@@ -41,7 +41,7 @@ void mm_params_init_5_11(struct mm_params *p)
 	p->nr_memcg_stock = 1;
 	/* 5.11 try_charge(): "if (gfp_mask & __GFP_ATOMIC) goto force" */
 	p->force_rule = MEMCG_FORCE_GFP_ATOMIC;
-	/* slab and percpu are not NMI-safe in 5.11: nobody allocates there */
+	/* the memcg charge path became NMI-safe only in 6.16 */
 	p->nmi_rule = MEMCG_NMI_FORBIDDEN;
 	p->separate_obj_stock = false;
 	/* 5.11 __memcg_kmem_charge_page(): page->memcg_data = memcg | MEMCG_DATA_KMEM */

@@ -25,25 +25,30 @@ enum memcg_force_rule {
 /* May "current" allocate (and be charged) in NMI context? */
 enum memcg_nmi_rule {
 	/*
-	 * Kernels whose slab/percpu/vmalloc may not be entered from NMI at all:
-	 * the model refuses the allocation with -EINVAL (a kernel bug, not an
+	 * Kernels before 6.16, whose memcg charge path is not NMI-safe: the
+	 * model refuses the allocation with -EINVAL (a kernel bug, not an
 	 * ENOMEM the caller could handle).
 	 */
 	MEMCG_NMI_FORBIDDEN,
-	/* Allowed, never charged: 6.18 current_obj_cgroup() with CONFIG_MEMCG_NMI_UNSAFE. */
+	/* Allowed, never charged: 6.16+ current_obj_cgroup() with CONFIG_MEMCG_NMI_UNSAFE. */
 	MEMCG_NMI_UNCHARGED,
 	/*
 	 * Allowed and charged like any interrupt context (int_active_memcg):
-	 * 6.18 on arches with ARCH_HAVE_NMI_SAFE_CMPXCHG (x86-64, arm64), where
-	 * init/Kconfig leaves MEMCG_NMI_UNSAFE off.
+	 * 6.16+ ("memcg: nmi-safe kmem charging", Shakeel Butt, merged for
+	 * 6.16-rc1) on arches with ARCH_HAVE_NMI_SAFE_CMPXCHG or NMI-safe
+	 * this_cpu ops (x86-64, arm64), where init/Kconfig leaves
+	 * MEMCG_NMI_UNSAFE off. Verified in 6.18 mm/memcontrol.c.
 	 */
 	MEMCG_NMI_CHARGED,
 };
 
 /*
- * Which of the 7 page-stock slots a refill evicts when all are taken. The
- * 6.16+ kernel uses get_random_u32_below(NR_MEMCG_STOCK); the model must be
- * deterministic and uses a per-CPU round-robin cursor instead.
+ * Which of the 7 page-stock slots a refill evicts when all are taken.
+ * 6.16..6.18 use get_random_u32_below(NR_MEMCG_STOCK); the model must be
+ * deterministic and uses a per-CPU round-robin cursor starting at slot 0,
+ * which is exactly what upstream switched to in May 2026 ("replace the
+ * random pick with a per-cpu round-robin counter", Fixes: f735eebe55f8,
+ * drain_idx) because the random pick is not NMI-safe.
  */
 enum memcg_stock_evict {
 	MEMCG_STOCK_EVICT_ROUND_ROBIN,
