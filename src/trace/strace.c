@@ -960,6 +960,20 @@ static int rlimit_call(struct kms_trace_reader *r, int32_t tid, const struct cal
 	return 0;
 }
 
+static bool wanted_call(const char *text)
+{
+	static const char *const names[] = {
+		"bpf", "close", "dup", "dup2", "dup3", "fcntl", "fcntl64", "clone", "clone3",
+		"fork", "vfork", "execve", "execveat", "prlimit64", "setrlimit",
+	};
+	size_t n = strcspn(text, "(");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && memcmp(names[i], text, n) == 0)
+			return true;
+	return false;
+}
+
 static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char *text)
 {
 	struct kms_event *ev;
@@ -968,6 +982,10 @@ static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char
 	int64_t a, b;
 	int err;
 
+	/* calls the model does not need are skipped unread: their many
+	 * renderings are no reason to refuse a log */
+	if (!wanted_call(text))
+		return 0;
 	if (!split_call(text, &c, &bad))
 		return fail_at(r, bad, "malformed system call (expected 'name(args) = result')");
 	if (name_is(&c, "bpf"))
@@ -1036,7 +1054,7 @@ static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char
 		return rlimit_call(r, t->pid, &c, true);
 	if (name_is(&c, "setrlimit"))
 		return rlimit_call(r, t->pid, &c, false);
-	return 0;	/* a call the model does not need */
+	return 0;
 }
 
 /* "+++ exited with 0 +++", "+++ killed by SIGKILL +++" */

@@ -553,7 +553,10 @@ static void test_prefix_forms_and_options(void **state)
 		"[pid  7] 12:00:03 bpf(BPF_MAP_UPDATE_ELEM, {map_fd=3, key=0x1, value=0x2, "
 		"flags=BPF_ANY}, 32) = 0\n"
 		"[pid  7] 12:00:04 --- SIGCHLD {si_signo=SIGCHLD} ---\n"
-		"[pid  7] 12:00:05 bpf(BPF_MAP_FREEZE, {map_fd=3} <detached ...>\n";
+		"[pid  7] 12:00:05 bpf(BPF_MAP_FREEZE, {map_fd=3} <detached ...>\n"
+		"[pid  7] 12:00:06 ioctl(3, TCGETS, {B38400 opost isig icanon echo ...}) = 0\n"
+		"[pid  7] 12:00:07 rt_sigreturn({mask=[]}) = 0\n"
+		"[pid  7] 12:00:08 weird(unbalanced {( = what\n";
 	struct kms_strace_options o;
 	struct kms_trace_reader *r;
 	struct kms_event ev;
