@@ -352,7 +352,7 @@ struct kms_event {
 		struct {
 			int32_t child;		/* FORK */
 			bool share_files;	/* FORK: CLONE_FILES */
-			bool thread;		/* FORK: CLONE_THREAD; EXIT: only a thread ended */
+			bool thread;		/* FORK: CLONE_THREAD; EXIT: a thread ended */
 			int32_t status;		/* EXIT */
 			const char *path;	/* EXEC: the program; TASK_MOVE: the cgroup */
 			int32_t target;		/* RLIMIT_MEMLOCK: pid whose limit (0: self) */

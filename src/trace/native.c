@@ -583,8 +583,8 @@ static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 		} else {
 			err = parse_size(s, len, &u);
 			if (err)
-				return bad_value(r, t, "expected bytes (suffix K, M, G, T) or 'max'",
-						 err);
+				return bad_value(r, t,
+						 "expected bytes (suffix K, M, G, T) or 'max'", err);
 		}
 		*FIELD(ev, f->off, uint64_t) = u;
 		*FIELD(ev, f->off2, bool) = true;

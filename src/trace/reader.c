@@ -301,7 +301,8 @@ static int open_path(const char *path, const struct kms_strace_options *opts, bo
 			if (err) {
 				memset(err, 0, sizeof(*err));
 				err->file = path;
-				snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(e));
+				snprintf(err->msg, sizeof(err->msg), "cannot open: %s",
+					 strerror(e));
 			}
 			free(r);
 			*out = NULL;

@@ -1010,7 +1010,8 @@ static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char
 			if (arg_has(&c, 1, "F_DUPFD_CLOEXEC") ||
 			    (parse_num(c.args[1], &b) && b == 1030))
 				cloexec = true;
-			else if (!(arg_has(&c, 1, "F_DUPFD") || (parse_num(c.args[1], &b) && b == 0)))
+			else if (!arg_has(&c, 1, "F_DUPFD") &&
+				 !(parse_num(c.args[1], &b) && b == 0))
 				return 0;	/* not a dup */
 		}
 		if ((err = arg_int(r, &c, 0, &a)))
