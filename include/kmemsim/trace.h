@@ -321,7 +321,7 @@ struct kms_ev_bpf {
 };
 
 enum kms_expect_what {
-	KMS_EXPECT_RESULT = 0,	/* ret: the result of event seq= (default: the previous) */
+	KMS_EXPECT_RESULT = 0,	/* ret: the result of event of= (default: the previous) */
 	KMS_EXPECT_CGROUP,	/* cgroup= counter: memory.current, memory.stat.slab, ... */
 	KMS_EXPECT_USER,	/* user= locked_vm */
 };
@@ -452,7 +452,8 @@ int kms_trace_open_file(FILE *f, const char *name, const struct kms_strace_optio
 /* Native only: anything else is an error. */
 int kms_trace_reader_open(const char *path, struct kms_trace_reader **out,
 			  struct kms_trace_error *err);
-/* Parse a native trace held in memory (@len bytes, need not be NUL-terminated). */
+/* A trace of either format held in memory (@len bytes, need not end in NUL);
+ * @buf must outlive the reader. */
 int kms_trace_open_mem(const char *buf, size_t len, const char *name,
 		       const struct kms_strace_options *opts,
 		       struct kms_trace_reader **out, struct kms_trace_error *err);
@@ -478,7 +479,7 @@ const char *kms_trace_reader_notes(const struct kms_trace_reader *r);
 /* "file:line:column: message" into @buf; returns snprintf's value. */
 int kms_trace_error_format(const struct kms_trace_error *err, char *buf, size_t size);
 
-/* The native writer. Each returns 0 or -EIO. */
+/* The native writer: 0, -EIO, or kms_trace_format_event()'s errors. */
 int kms_trace_write_header(FILE *f, const struct kms_trace_header *h);
 int kms_trace_write_comment(FILE *f, const char *text);	/* each line gets "# " */
 int kms_trace_write_event(FILE *f, const struct kms_event *ev);
