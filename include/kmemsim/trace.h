@@ -26,7 +26,9 @@ enum kms_event_kind {
 	KMS_EV_CGROUP_CREATE = 0,	/* cgroup_create path= */
 	KMS_EV_CGROUP_REMOVE,		/* cgroup_remove path= */
 	KMS_EV_CGROUP_SET,		/* cgroup_set path= memory.max=|memory.high= */
-	KMS_EV_TASK_NEW,		/* task_new: a task the trace did not see forked */
+	KMS_EV_TASK_NEW,		/* task_new: a task the trace did not see forked; its
+					 * uid and cgroup are the event's, its RLIMIT_MEMLOCK
+					 * u.task.cur/max when has_cur/has_max */
 	KMS_EV_FORK,			/* fork child= share_files= thread= */
 	KMS_EV_EXEC,			/* exec path=: closes close-on-exec fds (all bpf fds) */
 	KMS_EV_TASK_MOVE,		/* task_move to=: into another cgroup */
@@ -119,7 +121,7 @@ struct kms_ev_bpf {
 };
 
 enum kms_expect_what {
-	KMS_EXPECT_RESULT = 0,	/* ret: the result of event seq= (default: the previous) */
+	KMS_EXPECT_RESULT = 0,	/* ret: the result of event of= (default: the previous) */
 	KMS_EXPECT_CGROUP,	/* cgroup= counter: memory.current, memory.stat.slab, ... */
 	KMS_EXPECT_USER,	/* user= locked_vm */
 };
@@ -150,7 +152,7 @@ struct kms_event {
 		struct {
 			int32_t child;		/* FORK */
 			bool share_files;	/* FORK: CLONE_FILES */
-			bool thread;		/* FORK: CLONE_THREAD; EXIT: only a thread ended */
+			bool thread;		/* FORK: CLONE_THREAD; EXIT: a thread ended */
 			int32_t status;		/* EXIT */
 			const char *path;	/* EXEC: the program; TASK_MOVE: the cgroup */
 			int32_t target;		/* RLIMIT_MEMLOCK: pid whose limit (0: self) */
@@ -189,6 +191,14 @@ struct kms_event {
 	} u;
 };
 
+/*
+ * An event at every default of the text format: pid = tid = 1, uid unset,
+ * cgroup NULL (the task's), CPU 0, task context, no result, seq and time 0,
+ * dup's newfd and prog_*'s map_fd -1. Writers build events from here.
+ */
+void kms_event_init(struct kms_event *ev, enum kms_event_kind kind);
+void kms_event_init_bpf(struct kms_event *ev, enum kms_bpf_cmd cmd);
+
 struct kms_trace_header {
 	uint32_t version;
 	const char *kernel;	/* uname -r of the recording machine, "unknown" */
@@ -208,6 +218,9 @@ enum kms_trace_format { KMS_TRACE_NATIVE = 1, KMS_TRACE_STRACE = 2 };
 /* Facts strace does not record: the importer assumes these (documented). */
 struct kms_strace_options {
 	const char *cgroup;	/* the cgroup the workload ran in, default "/" */
+	/* where cgroup v2 was mounted: an attach to an fd that -yy shows as
+	 * ROOT/a/b targets cgroup /a/b. Default "/sys/fs/cgroup". */
+	const char *cgroup_root;
 	uint32_t uid;		/* default 0 */
 	uint32_t cpu;		/* default 0 */
 	const char *kernel;	/* header kernel release, default "unknown" */
@@ -239,7 +252,8 @@ int kms_trace_open_file(FILE *f, const char *name, const struct kms_strace_optio
 /* Native only: anything else is an error. */
 int kms_trace_reader_open(const char *path, struct kms_trace_reader **out,
 			  struct kms_trace_error *err);
-/* Parse a native trace held in memory (@len bytes, need not be NUL-terminated). */
+/* A trace of either format held in memory (@len bytes, need not end in NUL);
+ * @buf must outlive the reader. */
 int kms_trace_open_mem(const char *buf, size_t len, const char *name,
 		       const struct kms_strace_options *opts,
 		       struct kms_trace_reader **out, struct kms_trace_error *err);
@@ -256,20 +270,22 @@ int kms_trace_read_next(struct kms_trace_reader *r, struct kms_event *ev);
 const struct kms_trace_header *kms_trace_reader_header(const struct kms_trace_reader *r);
 enum kms_trace_format kms_trace_reader_format(const struct kms_trace_reader *r);
 const struct kms_trace_error *kms_trace_reader_error(const struct kms_trace_reader *r);
-/*
- * What the strace importer assumed, as '#' comment lines ("" for native);
- * complete once the trace was read to the end.
- */
+/* What the strace importer assumes, one fact a line ("" for native). */
 const char *kms_trace_reader_assumptions(const struct kms_trace_reader *r);
+/* What it had to guess while reading (cut strings, ambiguous forks): set when
+ * the last event was read, "" if nothing. */
+const char *kms_trace_reader_notes(const struct kms_trace_reader *r);
 
 /* "file:line:column: message" into @buf; returns snprintf's value. */
 int kms_trace_error_format(const struct kms_trace_error *err, char *buf, size_t size);
 
-/* The native writer. Each returns 0 or -EIO. */
+/* The native writer: 0, -EIO, or kms_trace_format_event()'s errors. */
 int kms_trace_write_header(FILE *f, const struct kms_trace_header *h);
 int kms_trace_write_comment(FILE *f, const char *text);	/* each line gets "# " */
 int kms_trace_write_event(FILE *f, const struct kms_event *ev);
-/* Format one event line (with '\n') into @buf; returns its length, or -ENOSPC. */
+/* Format one event line (with '\n', NUL-terminated) into @buf; returns its
+ * length without the NUL, -ENOSPC, or -EINVAL for an event no reader would
+ * take back (an unknown kind or context, a result below -4095). */
 int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size);
 
 /* The key id of key bytes: FNV-1a 64 (offset basis 0xcbf29ce484222325,

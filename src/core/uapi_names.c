@@ -223,6 +223,41 @@ const struct kms_name_value kms_map_flag_names[] = {
 	{ NULL, 0 },
 };
 
+/*
+ * BPF_F_* of BPF_PROG_LOAD prog_flags, uapi bpf.h #defines (not in BTF; read
+ * from include/uapi/linux/bpf.h): STRICT_ALIGNMENT 1 << 0 ... TEST_REG_INVARIANTS
+ * 1 << 7 (6.8+), TOKEN_FD 1 << 16 (6.9+).
+ */
+const struct kms_name_value kms_prog_flag_names[] = {
+	{ "strict_alignment", 1 << 0 },
+	{ "any_alignment", 1 << 1 },
+	{ "test_rnd_hi32", 1 << 2 },
+	{ "test_state_freq", 1 << 3 },
+	{ "sleepable", 1 << 4 },
+	{ "xdp_has_frags", 1 << 5 },
+	{ "xdp_dev_bound_only", 1 << 6 },
+	{ "test_reg_invariants", 1 << 7 },
+	{ "token_fd", 1 << 16 },
+	{ NULL, 0 },
+};
+
+/*
+ * BPF_F_* attach flags of BPF_PROG_ATTACH/DETACH and LINK_CREATE (uapi bpf.h
+ * #defines): ALLOW_OVERRIDE 1 << 0 ... ID 1 << 5 (6.6+), PREORDER 1 << 6
+ * (6.15+), LINK = 1 << 13.
+ */
+const struct kms_name_value kms_attach_flag_names[] = {
+	{ "allow_override", 1 << 0 },
+	{ "allow_multi", 1 << 1 },
+	{ "replace", 1 << 2 },
+	{ "before", 1 << 3 },
+	{ "after", 1 << 4 },
+	{ "id", 1 << 5 },
+	{ "preorder", 1 << 6 },
+	{ "link", 1 << 13 },
+	{ NULL, 0 },
+};
+
 /* BPF_MAP_UPDATE_ELEM flags; "any" is BPF_ANY = 0. */
 const struct kms_name_value kms_elem_flag_names[] = {
 	{ "noexist", 1 },
