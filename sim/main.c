@@ -8,6 +8,7 @@
 
 static const struct kms_command commands[] = {
 	{ "selfcheck", "run a built-in check of the accounting core", cmd_selfcheck },
+	{ "record", "run a command and record its bpf(2) calls as a trace", cmd_record },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
