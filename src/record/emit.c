@@ -5,8 +5,9 @@
  *
  *   SEQ TIME KIND pid=P tid=T uid=U cg=PATH cpu=C ctx=task FIELD=VALUE...
  *
- * TIME is seconds since the recording started; bpf events name the command
- * in lowercase without its BPF_ prefix and end with ret=FD|0|-ERRNO; type
+ * TIME is seconds since the recording started; for bpf events KIND is "bpf"
+ * and the command in lowercase without its BPF_ prefix ("bpf map_create"), and
+ * the line ends with ret=FD|0|-ERRNO and, for a new fd, its object; type
  * fields (map_type, prog_type, attach_type) are the uapi numbers.
  */
 #include <ctype.h>
@@ -341,12 +342,13 @@ static void put_attr(FILE *f, const struct rec_bpf_call *b)
 void rec_emit_bpf(struct rec_emit *e, const struct rec_ctx *c, const struct rec_bpf_call *b)
 {
 	size_t nr_names = sizeof(bpf_cmd_names) / sizeof(bpf_cmd_names[0]);
+	char kind[48];
 
-	begin(e, c, "bpf");
 	if (b->cmd >= 0 && (size_t)b->cmd < nr_names)
-		fprintf(e->f, " %s", bpf_cmd_names[b->cmd]);
+		snprintf(kind, sizeof(kind), "bpf %s", bpf_cmd_names[b->cmd]);
 	else
-		fprintf(e->f, " cmd_%d", b->cmd);
+		snprintf(kind, sizeof(kind), "bpf cmd_%d", b->cmd);
+	begin(e, c, kind);
 	fprintf(e->f, " size=%u", b->size);
 	if (b->attr_ok)
 		put_attr(e->f, b);

@@ -325,7 +325,7 @@ static void on_rlimit(struct recorder *r, struct rec_task *t, bool is_prlimit)
 
 static void bpf_entry(struct recorder *r, struct rec_task *t)
 {
-	struct rec_bpf_call *b = t->bpf ? t->bpf : malloc(sizeof(*b));
+	struct rec_bpf_call *b = t->bpf ? t->bpf : calloc(1, sizeof(*b));
 	struct rec_fd *target;
 	int fd;
 

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A small BPF program for the recorder test: it makes known bpf(2) calls with
+ * the raw syscall and exits with status 7. What it does is listed in
+ * test_record.c, which checks the recording against it. Exit 77: BPF is not
+ * available here (the test skips).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+
+static long sys_bpf(int cmd, union bpf_attr *a)
+{
+	return syscall(SYS_bpf, cmd, a, sizeof(*a));
+}
+
+static long update(int fd, uint32_t key, uint64_t value, uint64_t flags)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)fd;
+	a.key = (uint64_t)(uintptr_t)&key;
+	a.value = (uint64_t)(uintptr_t)&value;
+	a.flags = flags;
+	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
+}
+
+static long delete(int fd, uint32_t key)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)fd;
+	a.key = (uint64_t)(uintptr_t)&key;
+	return sys_bpf(BPF_MAP_DELETE_ELEM, &a);
+}
+
+int main(void)
+{
+	union bpf_attr a;
+	struct rlimit rl;
+	int fd, dupfd, status;
+	pid_t pid;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 64;
+	strcpy(a.map_name, "kms_mapper");
+	fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
+	if (fd < 0) {
+		fprintf(stderr, "mapper: BPF_MAP_CREATE: %s\n", strerror(errno));
+		return 77;
+	}
+	for (uint32_t k = 1; k <= 10; k++)		/* 10 inserts */
+		if (update(fd, k, k * 100, BPF_NOEXIST))
+			return 1;
+	if (update(fd, 3, 333, BPF_EXIST))		/* an overwrite */
+		return 1;
+	if (update(fd, 5, 555, BPF_NOEXIST) == 0 || errno != EEXIST)	/* fails */
+		return 1;
+	for (uint32_t k = 2; k <= 6; k += 2)		/* 3 deletes: 2, 4, 6 */
+		if (delete(fd, k))
+			return 1;
+	dupfd = dup(fd);				/* a dup, closed again */
+	close(dupfd);
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {	/* soft limit := hard limit */
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+	pid = fork();					/* a child inserts key 100 */
+	if (pid == 0)
+		_exit(update(fd, 100, 1, BPF_ANY) ? 1 : 0);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || status != 0)
+		return 1;
+	return 7;					/* the map fd is closed by exit */
+}

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The recorder against programs whose every bpf(2) call we know: mapper.c of
+ * this suite, and shell one-liners for exit statuses and signals. Skipped
+ * where the machine does not allow recording (not root, no ptrace, no BPF).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "kmemsim/record.h"
+
+/* FNV-1a 64 of a little-endian u32 key, written out from the algorithm's
+ * definition (offset basis 14695981039346656037, prime 1099511628211). */
+static uint64_t fnv1a_u32(uint32_t key)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (int i = 0; i < 4; i++) {
+		h ^= (key >> (8 * i)) & 0xff;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void skip_unless_recordable(void)
+{
+	char why[256];
+
+	if (kms_record_probe(why, sizeof(why)) != 0) {
+		print_message("skipping: %s\n", why);
+		skip();
+	}
+}
+
+/* Record @argv; returns the trace text (free it), the status in @status. */
+static char *record(char *const *argv, unsigned int sample_ms, int *status)
+{
+	struct kms_record_opts opts = { .argv = argv, .sample_ms = sample_ms };
+	struct kms_record_result res;
+	char *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	opts.out = open_memstream(&buf, &len);
+	assert_non_null(opts.out);
+	err = kms_record_run(&opts, &res);
+	fclose(opts.out);
+	if (err)
+		print_message("record: %s\n", res.error);
+	assert_int_equal(err, 0);
+	*status = res.wait_status;
+	return buf;
+}
+
+/* Number of event lines holding every one of the NULL-terminated needles. */
+static int count_lines(const char *trace, ...)
+{
+	const char *line = trace;
+	int n = 0;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char *copy = strndup(line, len);
+		const char *needle;
+		bool all = line[0] != '#';
+		va_list ap;
+
+		va_start(ap, trace);
+		while ((needle = va_arg(ap, const char *)))
+			all = all && strstr(copy, needle);
+		va_end(ap);
+		n += all;
+		free(copy);
+		line = end ? end + 1 : NULL;
+	}
+	return n;
+}
+
+/* " key=<id> " of a u32 key, in @buf (32 bytes). */
+static const char *key_field(char *buf, uint32_t key)
+{
+	snprintf(buf, 32, " key=%016llx ", (unsigned long long)fnv1a_u32(key));
+	return buf;
+}
+
+static void test_key_id_is_fnv1a_64(void **state)
+{
+	(void)state;
+	/* published FNV-1a 64 test vectors */
+	assert_true(kms_record_key_id("", 0) == 0xcbf29ce484222325ULL);
+	assert_true(kms_record_key_id("a", 1) == 0xaf63dc4c8601ec8cULL);
+	assert_true(kms_record_key_id("foobar", 6) == 0x85944171f73967e8ULL);
+	uint32_t k = 1;
+	assert_true(kms_record_key_id(&k, sizeof(k)) == fnv1a_u32(1));
+}
+
+static void test_mapper_calls_are_recorded(void **state)
+{
+	const char *mapper = getenv("KMS_TEST_MAPPER");
+	char *argv[] = { (char *)mapper, NULL };
+	char id_field[32], kf[32];
+	const char *create, *id;
+	char *trace;
+	int status;
+
+	(void)state;
+	skip_unless_recordable();
+	assert_non_null(mapper);
+	trace = record(argv, 0, &status);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		free(trace);
+		print_message("skipping: BPF_MAP_CREATE is not permitted here\n");
+		skip();
+	}
+	/* mapper exits with 7 once every call did what it expected */
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 7);
+
+	/* one hash map, as created */
+	assert_int_equal(count_lines(trace, " bpf map_create ", NULL), 1);
+	assert_int_equal(count_lines(trace, " bpf map_create ", " map_type=1 ", " key_size=4 ",
+				     " value_size=8 ", " max_entries=64 ", " name=kms_mapper ",
+				     " obj=map id=", NULL), 1);
+	create = strstr(trace, " bpf map_create ");
+	id = strstr(create, " obj=map id=");
+	snprintf(id_field, sizeof(id_field), " map_id=%u ", (unsigned int)atoi(id + 12));
+
+	/* 10 inserts with BPF_NOEXIST, 1 overwrite, 1 failed insert, 1 from the
+	 * child: 13 updates, each of the map, each with its key's id */
+	assert_int_equal(count_lines(trace, " bpf map_update_elem ", id_field, NULL), 13);
+	for (uint32_t k = 1; k <= 10; k++)
+		assert_int_equal(count_lines(trace, " bpf map_update_elem ", key_field(kf, k),
+					     " flags=0x1 ret=0", NULL), 1);
+	assert_int_equal(count_lines(trace, " bpf map_update_elem ", key_field(kf, 3),
+				     " flags=0x2 ret=0", NULL), 1);
+	assert_int_equal(count_lines(trace, " bpf map_update_elem ", key_field(kf, 5),
+				     " flags=0x1 ret=-EEXIST", NULL), 1);
+	/* deletes of 2, 4, 6 */
+	assert_int_equal(count_lines(trace, " bpf map_delete_elem ", NULL), 3);
+	for (uint32_t k = 2; k <= 6; k += 2)
+		assert_int_equal(count_lines(trace, " bpf map_delete_elem ", key_field(kf, k),
+					     " ret=0", NULL), 1);
+	assert_int_equal(count_lines(trace, " bpf map_delete_elem ", key_field(kf, 3), NULL), 0);
+
+	/* fd lifetime: the dup and its close; the map fd is closed by exit */
+	assert_int_equal(count_lines(trace, " dup ", NULL), 1);
+	assert_int_equal(count_lines(trace, " close ", NULL), 1);
+	/* soft RLIMIT_MEMLOCK set (to the hard limit) */
+	assert_int_equal(count_lines(trace, " rlimit ", " resource=memlock ", NULL), 1);
+	/* the child: a fork with a copied fd table, its insert of key 100, its exit */
+	assert_int_equal(count_lines(trace, " fork ", " thread=0 files=copied", NULL), 1);
+	assert_int_equal(count_lines(trace, " bpf map_update_elem ", key_field(kf, 100),
+				     " flags=0 ret=0", NULL), 1);
+	assert_int_equal(count_lines(trace, " exit ", " status=0", NULL), 1);
+	assert_int_equal(count_lines(trace, " exit ", " status=7", NULL), 1);
+	/* every event names its task: uid, memory cgroup, CPU */
+	assert_int_equal(count_lines(trace, " bpf ", " uid=", " cg=", " cpu=", NULL),
+			 count_lines(trace, " bpf ", NULL));
+
+	/* sampled when a process exits: 10 + 1 (child) - 3 deleted = 8 elements
+	 * at the parent's exit */
+	id_field[strlen(id_field) - 1] = '\0';
+	assert_true(count_lines(trace, " map_elems", id_field, " count=8 ", NULL) >= 1);
+	free(trace);
+}
+
+static void test_exit_status_and_signals_pass_through(void **state)
+{
+	char *exit5[] = { "sh", "-c", "exit 5", NULL };
+	char *killed[] = { "sh", "-c", "kill -TERM $$", NULL };
+	/* a signal the shell handles: it must be delivered to it, not eaten */
+	char *trapped[] = { "sh", "-c", "trap 'exit 9' USR1; kill -USR1 $$; sleep 5", NULL };
+	char *trace;
+	int status;
+
+	(void)state;
+	skip_unless_recordable();
+	trace = record(exit5, 0, &status);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 5);
+	assert_int_equal(count_lines(trace, " exit ", " status=5", NULL), 1);
+	free(trace);
+
+	trace = record(killed, 0, &status);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGTERM);
+	assert_int_equal(count_lines(trace, " exit ", " signal=15", NULL), 1);
+	free(trace);
+
+	trace = record(trapped, 0, &status);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 9);
+	free(trace);
+}
+
+static int run_cli(const char *args)
+{
+	char cmd[1024];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s record %s >/dev/null 2>&1", getenv("KMEMSIM"), args);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli_exit_codes(void **state)
+{
+	(void)state;
+	assert_non_null(getenv("KMEMSIM"));
+	/* usage errors: 2, recorder or not */
+	assert_int_equal(run_cli(""), 2);
+	assert_int_equal(run_cli("--bogus -- true"), 2);
+	assert_int_equal(run_cli("-i x -- true"), 2);
+	skip_unless_recordable();
+	/* the command's status, 128 + signal, 127 when it cannot be found */
+	assert_int_equal(run_cli("-o /dev/null -- sh -c 'exit 3'"), 3);
+	assert_int_equal(run_cli("-o /dev/null -- sh -c 'kill -KILL $$'"), 128 + SIGKILL);
+	assert_int_equal(run_cli("-o /dev/null -- /nonexistent/kms-command"), 127);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_id_is_fnv1a_64),
+		cmocka_unit_test(test_mapper_calls_are_recorded),
+		cmocka_unit_test(test_exit_status_and_signals_pass_through),
+		cmocka_unit_test(test_cli_exit_codes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
