@@ -92,6 +92,7 @@ struct recorder {
 	pid_t root;
 	bool root_exec_seen;
 	unsigned long nr_live;
+	unsigned long nr_held;		/* new tasks waiting for their fork event */
 };
 
 /* ---- fd tables ---- */
@@ -209,6 +210,8 @@ static struct rec_task *task_new(struct recorder *r, pid_t tid)
 
 static void task_free(struct recorder *r, struct rec_task *t)
 {
+	if (t->held)
+		r->nr_held--;
 	HASH_DEL(r->tasks, t);
 	files_put(t->files);
 	if (t->bpf)
@@ -468,6 +471,7 @@ static void on_fork(struct recorder *r, struct rec_task *t)
 		rec_emit_fork(&r->emit, &t->ctx, c->pid, c->tid, thread, share);
 		if (c->held) {
 			c->held = false;
+			r->nr_held--;
 			resume(c, 0);
 		} else {
 			c->expect_sigstop = true;
@@ -566,6 +570,7 @@ static void handle(struct recorder *r, pid_t tid, int status, int *root_status,
 		/* A new task stopping before its parent's fork event: hold it. */
 		if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP && event == 0) {
 			t->held = true;
+			r->nr_held++;
 			return;
 		}
 	}
@@ -683,6 +688,27 @@ static void __attribute__((noreturn)) child(char *const *argv, const sigset_t *m
 
 /* ---- the loop ---- */
 
+/*
+ * A held task whose parent's fork event never came (the parent was killed in
+ * between) must not stay stopped: after a second it runs as a task of its own.
+ */
+static void release_held(struct recorder *r)
+{
+	struct rec_task *t, *tmp;
+
+	HASH_ITER(hh, r->tasks, t, tmp) {
+		if (!t->held)
+			continue;
+		t->held = false;
+		r->nr_held--;
+		t->known = true;
+		if (!t->files)
+			t->files = files_new();
+		rec_emit_comment(&r->emit, "task %d appeared without a fork event", (int)t->tid);
+		resume(t, 0);
+	}
+}
+
 static void forward(struct recorder *r, const struct signalfd_siginfo *si)
 {
 	/* Only signals someone sent with kill(): the terminal's ^C already
@@ -700,7 +726,7 @@ static int loop(struct recorder *r, int sfd, int tfd, int *root_status)
 	while (r->nr_live > 0) {
 		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
 				       { .fd = tfd, .events = POLLIN } };
-		int status;
+		int status, n;
 		pid_t tid;
 
 		while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
@@ -709,8 +735,11 @@ static int loop(struct recorder *r, int sfd, int tfd, int *root_status)
 			break;
 		if (r->nr_live == 0)
 			break;
-		if (poll(p, tfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+		n = poll(p, tfd >= 0 ? 2 : 1, r->nr_held ? 1000 : -1);
+		if (n < 0 && errno != EINTR)
 			return -errno;
+		if (n == 0)
+			release_held(r);
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -870,9 +899,16 @@ int kms_record_run(const struct kms_record_opts *opts, struct kms_record_result 
 		close(tfd);
 	if (sfd >= 0)
 		close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	while (r.tasks)
+	/* Recording failed with tracees left: untraced, their filter would make
+	 * the traced syscalls fail with ENOSYS, so they go the way EXITKILL
+	 * would send them. */
+	for (struct rec_task *t = r.tasks; t; t = t->hh.next)
+		kill(t->tid, SIGKILL);
+	while (r.tasks) {
+		waitpid(r.tasks->tid, NULL, __WALL);
 		task_free(&r, r.tasks);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	res->wait_status = root_status;
 	res->nr_events = r.emit.seq;
 	res->nr_samples = r.sampler.nr_written;

@@ -230,6 +230,23 @@ static void test_cli_exit_codes(void **state)
 	assert_int_equal(run_cli("-o /dev/null -- /nonexistent/kms-command"), 127);
 }
 
+/* A SIGTERM sent to the recorder reaches the command, whose death by it is
+ * the recorder's exit status. */
+static void test_signal_to_recorder_is_forwarded(void **state)
+{
+	char cmd[1024];
+	int st;
+
+	(void)state;
+	skip_unless_recordable();
+	snprintf(cmd, sizeof(cmd),
+		 "%s record -o /dev/null -- sleep 20 2>/dev/null & p=$!; sleep 0.5; "
+		 "kill -TERM $p; wait $p", getenv("KMEMSIM"));
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 128 + SIGTERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_mapper_calls_are_recorded),
 		cmocka_unit_test(test_exit_status_and_signals_pass_through),
 		cmocka_unit_test(test_cli_exit_codes),
+		cmocka_unit_test(test_signal_to_recorder_is_forwarded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
