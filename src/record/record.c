@@ -592,8 +592,10 @@ static void handle(struct recorder *r, pid_t tid, int status, int *root_status,
 		 * and the last look at its maps. */
 		if (t->tid == t->pid) {
 			ctx_now(r, t);
+			/* counts that changed; every count at the command's exit */
 			if (!r->opts->no_sample)
-				rec_sampler_run(&r->sampler, &r->emit, t->ctx.t, true);
+				rec_sampler_run(&r->sampler, &r->emit, t->ctx.t,
+						t->tid == r->root);
 		}
 		return resume(t, 0);
 	case 0:
