@@ -43,10 +43,55 @@ static long delete(int fd, uint32_t key)
 	return sys_bpf(BPF_MAP_DELETE_ELEM, &a);
 }
 
+/* Batch update of keys 20, 21, 22 and batch delete of key 20: 0, or -1. */
+static int batches(int fd)
+{
+	uint32_t keys[3] = { 20, 21, 22 };
+	uint64_t values[3] = { 1, 2, 3 };
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.batch.map_fd = (uint32_t)fd;
+	a.batch.keys = (uint64_t)(uintptr_t)keys;
+	a.batch.values = (uint64_t)(uintptr_t)values;
+	a.batch.count = 3;
+	if (sys_bpf(BPF_MAP_UPDATE_BATCH, &a) || a.batch.count != 3)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.batch.map_fd = (uint32_t)fd;
+	a.batch.keys = (uint64_t)(uintptr_t)keys;
+	a.batch.count = 1;
+	return sys_bpf(BPF_MAP_DELETE_BATCH, &a) || a.batch.count != 1 ? -1 : 0;
+}
+
+/* A 2-instruction socket filter "r0 = 0; exit", loaded and closed. */
+static int prog(void)
+{
+	struct bpf_insn insns[2] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insn_cnt = 2;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	strcpy(a.prog_name, "kms_prog");
+	fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+	if (fd < 0)
+		return -1;
+	return close(fd);
+}
+
 int main(void)
 {
 	union bpf_attr a;
 	struct rlimit rl;
+	uint32_t key = 1, next;
+	uint64_t value;
 	int fd, dupfd, status;
 	pid_t pid;
 
@@ -71,6 +116,19 @@ int main(void)
 	for (uint32_t k = 2; k <= 6; k += 2)		/* 3 deletes: 2, 4, 6 */
 		if (delete(fd, k))
 			return 1;
+	memset(&a, 0, sizeof(a));			/* a lookup of key 1 */
+	a.map_fd = (uint32_t)fd;
+	a.key = (uint64_t)(uintptr_t)&key;
+	a.value = (uint64_t)(uintptr_t)&value;
+	if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) || value != 100)
+		return 1;
+	memset(&a, 0, sizeof(a));			/* the first key: key NULL */
+	a.map_fd = (uint32_t)fd;
+	a.next_key = (uint64_t)(uintptr_t)&next;
+	if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a))
+		return 1;
+	if (batches(fd) || prog())
+		return 1;
 	dupfd = dup(fd);				/* a dup, closed again */
 	close(dupfd);
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {	/* soft limit := hard limit */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -110,7 +111,7 @@ static void test_mapper_calls_are_recorded(void **state)
 {
 	const char *mapper = getenv("KMS_TEST_MAPPER");
 	char *argv[] = { (char *)mapper, NULL };
-	char id_field[32], kf[32];
+	char id_field[32], kf[32], keys[80];
 	const char *create, *id;
 	char *trace;
 	int status;
@@ -154,9 +155,29 @@ static void test_mapper_calls_are_recorded(void **state)
 					     " ret=0", NULL), 1);
 	assert_int_equal(count_lines(trace, " bpf map_delete_elem ", key_field(kf, 3), NULL), 0);
 
-	/* fd lifetime: the dup and its close; the map fd is closed by exit */
+	/* a lookup of key 1; GET_NEXT_KEY from the start names no key */
+	assert_int_equal(count_lines(trace, " bpf map_lookup_elem ", key_field(kf, 1),
+				     " ret=0", NULL), 1);
+	assert_int_equal(count_lines(trace, " bpf map_get_next_key ", id_field, " key=none ",
+				     " ret=0", NULL), 1);
+	/* batches: keys 20, 21, 22 inserted, 20 deleted; the kernel's counts */
+	snprintf(keys, sizeof(keys), " keys=%016llx,%016llx,%016llx",
+		 (unsigned long long)fnv1a_u32(20), (unsigned long long)fnv1a_u32(21),
+		 (unsigned long long)fnv1a_u32(22));
+	assert_int_equal(count_lines(trace, " bpf map_update_batch ", id_field, " count_in=3 ",
+				     " count=3 ", keys, " ret=0", NULL), 1);
+	snprintf(keys, sizeof(keys), " keys=%016llx ", (unsigned long long)fnv1a_u32(20));
+	assert_int_equal(count_lines(trace, " bpf map_delete_batch ", id_field, " count_in=1 ",
+				     " count=1 ", keys, " ret=0", NULL), 1);
+	/* the socket filter: type 1, 2 instructions, its name, a prog id */
+	assert_int_equal(count_lines(trace, " bpf prog_load ", " prog_type=1 ", " insn_cnt=2 ",
+				     " name=kms_prog ", " func_info_cnt=0 line_info_cnt=0 ",
+				     " obj=prog id=", NULL), 1);
+
+	/* fd lifetime: the prog's close, the dup and its close; the map fd is
+	 * closed by exit */
 	assert_int_equal(count_lines(trace, " dup ", NULL), 1);
-	assert_int_equal(count_lines(trace, " close ", NULL), 1);
+	assert_int_equal(count_lines(trace, " close ", NULL), 2);
 	/* soft RLIMIT_MEMLOCK set (to the hard limit) */
 	assert_int_equal(count_lines(trace, " rlimit ", " resource=memlock ", NULL), 1);
 	/* the child: a fork with a copied fd table, its insert of key 100, its exit */
@@ -169,10 +190,10 @@ static void test_mapper_calls_are_recorded(void **state)
 	assert_int_equal(count_lines(trace, " bpf ", " uid=", " cg=", " cpu=", NULL),
 			 count_lines(trace, " bpf ", NULL));
 
-	/* sampled when a process exits: 10 + 1 (child) - 3 deleted = 8 elements
-	 * at the parent's exit */
+	/* sampled when a process exits: 10 inserts + 3 by batch + 1 by the child
+	 * - 3 deletes - 1 by batch = 10 elements at the parent's exit */
 	id_field[strlen(id_field) - 1] = '\0';
-	assert_true(count_lines(trace, " map_elems", id_field, " count=8 ", NULL) >= 1);
+	assert_true(count_lines(trace, " map_elems", id_field, " count=10 ", NULL) >= 1);
 	free(trace);
 }
 
@@ -230,6 +251,25 @@ static void test_cli_exit_codes(void **state)
 	assert_int_equal(run_cli("-o /dev/null -- /nonexistent/kms-command"), 127);
 }
 
+/* Without root it says so and exits 2 (checked as uid 65534 where setpriv is). */
+static void test_refuses_without_root(void **state)
+{
+	char cmd[1024];
+	int st;
+
+	(void)state;
+	if (geteuid() != 0 || system("command -v setpriv >/dev/null 2>&1") != 0)
+		skip();
+	snprintf(cmd, sizeof(cmd), "setpriv --reuid 65534 --regid 65534 --clear-groups "
+		 "%s record -- true >/dev/null 2>&1", getenv("KMEMSIM"));
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 2);
+	snprintf(cmd, sizeof(cmd), "setpriv --reuid 65534 --regid 65534 --clear-groups "
+		 "%s record -- true 2>&1 | grep -q 'needs root'", getenv("KMEMSIM"));
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A SIGTERM sent to the recorder reaches the command, whose death by it is
  * the recorder's exit status. */
 static void test_signal_to_recorder_is_forwarded(void **state)
@@ -255,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_exit_status_and_signals_pass_through),
 		cmocka_unit_test(test_cli_exit_codes),
 		cmocka_unit_test(test_signal_to_recorder_is_forwarded),
+		cmocka_unit_test(test_refuses_without_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
