@@ -358,7 +358,9 @@ static void bpf_exit(struct recorder *r, struct rec_task *t, long ret)
 	if (ret >= 0 && rec_bpf_returns_fd(b->cmd)) {
 		rec_obj_read(t->pid, (int)ret, &b->result);
 		files_add(t->files, (int)ret, &b->result);
-		if (b->result.kind == REC_OBJ_MAP)
+		/* Maps the command created: others (bpftool map show opens every
+		 * map on the machine by id) are not the command's to sample. */
+		if (b->cmd == BPF_MAP_CREATE && b->result.kind == REC_OBJ_MAP)
 			rec_sampler_add(&r->sampler, b->result.id, b->result.map_type,
 					b->result.key_size, b->result.max_entries);
 	}
