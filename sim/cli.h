@@ -18,6 +18,7 @@ struct kms_command {
 	int (*run)(int argc, char **argv);	/* argv[0] is the command name */
 };
 
+int cmd_import(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 

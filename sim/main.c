@@ -7,6 +7,7 @@
 #include "cli.h"
 
 static const struct kms_command commands[] = {
+	{ "import", "convert an strace log to the native trace format", cmd_import },
 	{ "selfcheck", "run a built-in check of the accounting core", cmd_selfcheck },
 	{ "record", "run a command and record its bpf(2) calls as a trace", cmd_record },
 };

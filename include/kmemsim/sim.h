@@ -8,6 +8,7 @@
 #define KMEMSIM_SIM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kmemsim/config.h"
@@ -30,6 +31,12 @@ int kms_cgroup_set_high(struct kms_sim *sim, const char *path, uint64_t bytes);
 
 struct kms_cgroup_stats {
 	uint64_t current;	/* memory.current, bytes (includes per-CPU stock) */
+	/*
+	 * Of current, bytes precharged but not used: per-CPU page stocks of
+	 * this cgroup and its descendants, their obj stocks' bytes and the
+	 * bytes their objcgs parked. current - stock is what objects use.
+	 */
+	uint64_t stock;
 	uint64_t peak;		/* memory.peak */
 	uint64_t max;		/* KMS_UNLIMITED for "max" */
 	uint64_t high;
@@ -51,6 +58,15 @@ int kms_task_create(struct kms_sim *sim, int32_t pid, uint32_t uid,
 int kms_task_fork(struct kms_sim *sim, int32_t parent_pid, int32_t child_pid);
 int kms_task_move(struct kms_sim *sim, int32_t pid, const char *cgroup);
 int kms_task_set_rlimit_memlock(struct kms_sim *sim, int32_t pid, uint64_t bytes);
+/* setuid(): later charges use the new uid's locked_vm; earlier ones stay where they were. */
+int kms_task_set_uid(struct kms_sim *sim, int32_t pid, uint32_t uid);
+/* Read a task's state: -ESRCH if @pid is not live. */
+struct kms_task_info {
+	uint32_t uid;
+	uint64_t rlimit_memlock;
+	const char *cgroup;	/* valid until the task moves or the cgroup goes */
+};
+int kms_task_read(const struct kms_sim *sim, int32_t pid, struct kms_task_info *out);
 int kms_task_exit(struct kms_sim *sim, int32_t pid);
 
 /* Per-user locked_vm (the rlimit scheme's counter). */
@@ -63,5 +79,82 @@ struct kms_user_stats {
 int kms_user_read(const struct kms_sim *sim, uint32_t uid, struct kms_user_stats *out);
 /* Another kernel user (perf, io_uring) takes (@pages > 0) or returns pages. */
 int kms_user_locked_vm_other(struct kms_sim *sim, uint32_t uid, int64_t pages);
+/* locked_vm of every uid together, bytes. */
+uint64_t kms_locked_vm_total(const struct kms_sim *sim);
+
+/*
+ * drain_all_stock(): give every per-CPU page and byte stock back, as the
+ * kernel does at a limit or on memory.max writes; memory.current afterwards
+ * is the exact use.
+ */
+int kms_sim_drain_stock(struct kms_sim *sim);
+
+/* Fault injection: fail allocator call number @nth from now on (1 = the next; 0 = off). */
+int kms_sim_fault_fail_nth(struct kms_sim *sim, uint64_t nth);
+/* Fail every allocation made in interrupt context (softirq, hardirq, NMI). */
+int kms_sim_fault_fail_irq(struct kms_sim *sim, bool on);
+/* Allocator calls counted by fault injection since the last kms_sim_fault_fail_nth(). */
+uint64_t kms_sim_fault_calls(const struct kms_sim *sim);
+
+/* RCU grace period for deferred frees (default 4 ms); @immediate models rcu=immediate. */
+int kms_sim_set_rcu(struct kms_sim *sim, uint64_t grace_ns, bool immediate);
+/* Run deferred frees due at or before @now_ns; rcu_barrier() runs them all. */
+int kms_sim_rcu_advance(struct kms_sim *sim, uint64_t now_ns);
+int kms_sim_rcu_barrier(struct kms_sim *sim);
+
+/* Allocators, in the order of the model's enum kmem_kind. */
+enum kms_kmem_kind {
+	KMS_KMEM_SLAB,
+	KMS_KMEM_LARGE,
+	KMS_KMEM_PERCPU,
+	KMS_KMEM_VMALLOC,
+	KMS_KMEM_PAGES,
+	KMS_KMEM_NR_KINDS,
+};
+
+/* Exact per-allocator totals (kept with the ledger on or off). */
+struct kms_kmem_totals {
+	uint64_t nr_live;
+	uint64_t bytes;		/* in use, paid or not */
+	uint64_t charged_bytes;	/* charged to some cgroup */
+	uint64_t unpaid_bytes;	/* in use, charged to nobody */
+	uint64_t nr_allocs, nr_frees, nr_failed;
+};
+int kms_kmem_totals_read(const struct kms_sim *sim, enum kms_kmem_kind kind,
+			 struct kms_kmem_totals *out);
+
+/*
+ * The ledger: live charges per owner handle, payer and allocator. On by
+ * default; switching it off drops it (totals stay exact); switching it on
+ * is only allowed while nothing is allocated (-EBUSY).
+ */
+int kms_sim_set_ledger(struct kms_sim *sim, bool on);
+
+struct kms_ledger_row {
+	uint64_t owner;
+	/* The cgroup paying now (after reparenting); NULL: nobody paid. */
+	const char *cgroup;
+	enum kms_kmem_kind kind;
+	uint64_t nr_live;
+	uint64_t bytes;		/* allocator bytes */
+	uint64_t charged_bytes;	/* bytes charged to the cgroup */
+	uint64_t nr_charges, nr_uncharges;
+	uint64_t by_ctx[4];	/* charges made in task, softirq, hardirq, NMI context */
+};
+/*
+ * Rows of @owner, in first-charge order: up to @max into @rows, *@n set to
+ * how many exist. Strings live until the next change to the simulation.
+ * -ENOENT when the owner holds nothing, -ENODATA when the ledger is off.
+ */
+int kms_ledger_read(const struct kms_sim *sim, uint64_t owner, struct kms_ledger_row *rows,
+		    size_t max, size_t *n);
+
+/*
+ * Check the model's invariants: usage never below zero, a parent at least
+ * the sum of its online children, peak >= usage, memory.stat against the
+ * kmem counter, the ledger against the totals and the root's counter against
+ * live charges plus stock. 0, or -EUCLEAN with the first violation in @why.
+ */
+int kms_sim_check_invariants(const struct kms_sim *sim, char *why, size_t len);
 
 #endif

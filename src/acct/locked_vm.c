@@ -7,6 +7,7 @@
 void user_table_init(struct user_table *users)
 {
 	users->by_uid = NULL;
+	users->locked_vm_total = 0;
 }
 
 void user_table_destroy(struct user_table *users)
@@ -37,12 +38,14 @@ struct user_struct *user_table_get(struct user_table *users, uint32_t uid)
 	if (!user)
 		return NULL;
 	user->uid = uid;
+	user->table = users;
 	HASH_ADD(hh, users->by_uid, uid, sizeof(user->uid), user);
 	return user;
 }
 
 static void locked_vm_add(struct user_struct *user, int64_t pages)
 {
+	user->table->locked_vm_total += pages;
 	user->locked_vm += pages;
 	if (user->locked_vm > user->locked_vm_peak)
 		user->locked_vm_peak = user->locked_vm;
@@ -50,11 +53,14 @@ static void locked_vm_add(struct user_struct *user, int64_t pages)
 
 static void locked_vm_sub(struct user_struct *user, int64_t pages)
 {
+	int64_t before = user->locked_vm;
+
 	user->locked_vm -= pages;
 	if (user->locked_vm < 0) {
 		user->underflows++;
 		user->locked_vm = 0;
 	}
+	user->table->locked_vm_total -= before - user->locked_vm;
 }
 
 /* 5.10 kernel/bpf/syscall.c bpf_charge_memlock(): add, compare, undo on failure. */

@@ -10,6 +10,8 @@
 
 #include <uthash.h>
 
+struct user_table;
+
 /* RLIM_INFINITY as the model stores a limit in bytes. */
 #define KMS_RLIM_INFINITY UINT64_MAX
 
@@ -20,11 +22,13 @@ struct user_struct {
 	int64_t locked_vm_bpf;	/* pages charged through bpf_charge_memlock() */
 	int64_t locked_vm_other;	/* perf, io_uring, xdp umem, ... */
 	uint64_t underflows;
+	struct user_table *table;
 	UT_hash_handle hh;
 };
 
 struct user_table {
 	struct user_struct *by_uid;
+	int64_t locked_vm_total;	/* pages, all uids: for per-event deltas */
 };
 
 void user_table_init(struct user_table *users);

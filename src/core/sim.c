@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "core/sim.h"
+#include "mm/slab.h"
 
 int kms_sim_new(const struct kms_config *cfg, struct kms_sim **out)
 {
@@ -22,6 +23,12 @@ int kms_sim_new(const struct kms_config *cfg, struct kms_sim **out)
 		free(sim);
 		return err;
 	}
+	err = mm_state_init(&sim->mm, &sim->cfg);
+	if (err) {
+		memcg_tree_destroy(&sim->memcgs);
+		free(sim);
+		return err;
+	}
 	task_table_init(&sim->tasks);
 	user_table_init(&sim->users);
 	*out = sim;
@@ -32,6 +39,8 @@ void kms_sim_free(struct kms_sim *sim)
 {
 	if (!sim)
 		return;
+	mm_state_destroy(sim);
+	kmem_caches_destroy(sim);
 	task_table_destroy(&sim->tasks);
 	user_table_destroy(&sim->users);
 	memcg_tree_destroy(&sim->memcgs);
@@ -56,10 +65,18 @@ int kms_cgroup_create(struct kms_sim *sim, const char *path)
 int kms_cgroup_remove(struct kms_sim *sim, const char *path)
 {
 	struct mem_cgroup *memcg = sim_memcg(sim, path);
+	int err;
 
 	if (!memcg)
 		return -ENOENT;
-	return mem_cgroup_remove(&sim->memcgs, memcg);
+	/* Hold it across the removal: the stocks may still name it. */
+	mem_cgroup_get(memcg);
+	err = mem_cgroup_remove(&sim->memcgs, memcg);
+	/* mem_cgroup_css_offline(): memcg_offline_kmem() (reparenting), then drain_all_stock() */
+	if (!err)
+		drain_all_stock_memcg(sim, memcg);
+	mem_cgroup_put(&sim->memcgs, memcg);
+	return err;
 }
 
 static int64_t bytes_to_pages(const struct kms_sim *sim, uint64_t bytes)
@@ -80,10 +97,14 @@ static uint64_t pages_to_bytes(const struct kms_sim *sim, int64_t pages)
 int kms_cgroup_set_max(struct kms_sim *sim, const char *path, uint64_t bytes)
 {
 	struct mem_cgroup *memcg = sim_memcg(sim, path);
+	int64_t max = bytes_to_pages(sim, bytes);
 
 	if (!memcg)
 		return -ENOENT;
-	return mem_cgroup_set_max(memcg, bytes_to_pages(sim, bytes));
+	/* memory_max_write() / mem_cgroup_resize_max(): drain the stocks before giving up */
+	if (!mem_cgroup_is_root(memcg) && memcg->memory.usage > max)
+		drain_all_stock_memcg(sim, memcg);
+	return mem_cgroup_set_max(memcg, max);
 }
 
 int kms_cgroup_set_high(struct kms_sim *sim, const char *path, uint64_t bytes)
@@ -105,6 +126,21 @@ static uint64_t stat_bytes(const struct mem_cgroup *memcg, enum memcg_stat_item 
 	return v < 0 ? 0 : (uint64_t)v;
 }
 
+/* Page stock pages, obj stock bytes and parked bytes that belong to @memcg's subtree. */
+static uint64_t memcg_stock_bytes(const struct kms_sim *sim, const struct mem_cgroup *memcg)
+{
+	uint64_t bytes = memcg_stock_pages(sim, memcg) << sim->page_shift;
+
+	for (uint32_t cpu = 0; cpu < sim->cfg.nr_cpus; cpu++) {
+		const struct obj_stock_pcp *stock = &sim->mm.cpus[cpu].obj;
+
+		if (stock->cached_objcg &&
+		    mem_cgroup_is_descendant(stock->cached_objcg->memcg, memcg))
+			bytes += stock->nr_bytes;
+	}
+	return bytes + memcg_parked_bytes(memcg);
+}
+
 int kms_cgroup_read(const struct kms_sim *sim, const char *path,
 		    struct kms_cgroup_stats *out)
 {
@@ -114,6 +150,7 @@ int kms_cgroup_read(const struct kms_sim *sim, const char *path,
 		return -ENOENT;
 	*out = (struct kms_cgroup_stats){
 		.current = pages_to_bytes(sim, memcg->memory.usage),
+		.stock = memcg_stock_bytes(sim, memcg),
 		.peak = pages_to_bytes(sim, memcg->memory.watermark),
 		.max = pages_to_bytes(sim, memcg->memory.max),
 		.high = pages_to_bytes(sim, memcg->memory.high),
@@ -184,6 +221,35 @@ int kms_task_set_rlimit_memlock(struct kms_sim *sim, int32_t pid, uint64_t bytes
 	return 0;
 }
 
+int kms_task_set_uid(struct kms_sim *sim, int32_t pid, uint32_t uid)
+{
+	struct task *task = task_find(&sim->tasks, pid);
+	struct user_struct *user;
+
+	if (!task)
+		return -ESRCH;
+	user = user_table_get(&sim->users, uid);
+	if (!user)
+		return -ENOMEM;
+	task->uid = uid;
+	task->user = user;
+	return 0;
+}
+
+int kms_task_read(const struct kms_sim *sim, int32_t pid, struct kms_task_info *out)
+{
+	struct task *task = task_find((struct task_table *)&sim->tasks, pid);
+
+	if (!task)
+		return -ESRCH;
+	*out = (struct kms_task_info){
+		.uid = task->uid,
+		.rlimit_memlock = task->rlimit_memlock,
+		.cgroup = task->memcg->path,
+	};
+	return 0;
+}
+
 int kms_task_exit(struct kms_sim *sim, int32_t pid)
 {
 	struct task *task = task_find(&sim->tasks, pid);
@@ -220,5 +286,163 @@ int kms_user_locked_vm_other(struct kms_sim *sim, uint32_t uid, int64_t pages)
 		locked_vm_charge_other(user, pages);
 	else
 		locked_vm_uncharge_other(user, -pages);
+	return 0;
+}
+
+uint64_t kms_locked_vm_total(const struct kms_sim *sim)
+{
+	return pages_to_bytes(sim, sim->users.locked_vm_total);
+}
+
+int kms_sim_set_mm_params(struct kms_sim *sim, const struct mm_params *params)
+{
+	int err = mm_params_validate(params);
+
+	if (err)
+		return err;
+	for (int k = 0; k < KMEM_NR_KINDS; k++)
+		if (sim->mm.totals[k].nr_live)
+			return -EBUSY;
+	if (memcg_stock_pages(sim, NULL) || sim->mm.rcu.len)
+		return -EBUSY;
+	drain_all_stock(sim);
+	sim->mm.params = *params;
+	return 0;
+}
+
+int kms_sim_drain_stock(struct kms_sim *sim)
+{
+	if (!sim)
+		return -EINVAL;
+	drain_all_stock(sim);
+	return 0;
+}
+
+int kms_sim_fault_fail_nth(struct kms_sim *sim, uint64_t nth)
+{
+	if (!sim)
+		return -EINVAL;
+	sim->mm.fault.fail_nth = nth;
+	sim->mm.fault.nr_calls = 0;
+	return 0;
+}
+
+int kms_sim_fault_fail_irq(struct kms_sim *sim, bool on)
+{
+	if (!sim)
+		return -EINVAL;
+	sim->mm.fault.fail_irq = on;
+	return 0;
+}
+
+uint64_t kms_sim_fault_calls(const struct kms_sim *sim)
+{
+	return sim ? sim->mm.fault.nr_calls : 0;
+}
+
+int kms_sim_set_rcu(struct kms_sim *sim, uint64_t grace_ns, bool immediate)
+{
+	if (!sim)
+		return -EINVAL;
+	sim->mm.params.rcu_grace_ns = immediate ? 0 : grace_ns;
+	sim->mm.params.rcu_immediate = immediate;
+	return 0;
+}
+
+int kms_sim_rcu_advance(struct kms_sim *sim, uint64_t now_ns)
+{
+	if (!sim)
+		return -EINVAL;
+	rcu_advance(sim, now_ns);
+	return 0;
+}
+
+int kms_sim_rcu_barrier(struct kms_sim *sim)
+{
+	if (!sim)
+		return -EINVAL;
+	rcu_barrier(sim);
+	return 0;
+}
+
+_Static_assert((int)KMS_KMEM_NR_KINDS == KMEM_NR_KINDS, "kms_kmem_kind mirrors kmem_kind");
+_Static_assert((int)KMS_KMEM_VMALLOC == (int)KMEM_VMALLOC, "kms_kmem_kind mirrors kmem_kind");
+
+int kms_kmem_totals_read(const struct kms_sim *sim, enum kms_kmem_kind kind,
+			 struct kms_kmem_totals *out)
+{
+	const struct kmem_totals *t;
+
+	if (!sim || !out || (unsigned int)kind >= KMS_KMEM_NR_KINDS)
+		return -EINVAL;
+	t = &sim->mm.totals[kind];
+	*out = (struct kms_kmem_totals){
+		.nr_live = (uint64_t)t->nr_live,
+		.bytes = (uint64_t)t->bytes,
+		.charged_bytes = (uint64_t)t->charged_bytes,
+		.unpaid_bytes = (uint64_t)t->unpaid_bytes,
+		.nr_allocs = t->nr_allocs,
+		.nr_frees = t->nr_frees,
+		.nr_failed = t->nr_failed,
+	};
+	return 0;
+}
+
+int kms_sim_set_ledger(struct kms_sim *sim, bool on)
+{
+	if (!sim)
+		return -EINVAL;
+	if (on == sim->mm.ledger.enabled)
+		return 0;
+	if (!on) {
+		ledger_destroy(&sim->mm.ledger, &sim->memcgs);
+		ledger_init(&sim->mm.ledger);
+		sim->mm.ledger.enabled = false;
+		return 0;
+	}
+	/* Charges made while it was off could never be matched by their uncharges. */
+	for (int k = 0; k < KMEM_NR_KINDS; k++)
+		if (sim->mm.totals[k].nr_live)
+			return -EBUSY;
+	sim->mm.ledger.enabled = true;
+	return 0;
+}
+
+int kms_ledger_read(const struct kms_sim *sim, uint64_t owner, struct kms_ledger_row *rows,
+		    size_t max, size_t *n)
+{
+	const struct ledger_owner *o;
+	size_t i = 0;
+
+	if (!sim || !n || (max && !rows))
+		return -EINVAL;
+	*n = 0;
+	if (!sim->mm.ledger.enabled)
+		return -ENODATA;
+	o = ledger_find(&sim->mm.ledger, owner);
+	if (!o)
+		return -ENOENT;
+	for (const struct ledger_entry *e = o->entries; e; e = e->next, i++) {
+		const struct mem_cgroup *payer = NULL;
+
+		if (i >= max)
+			continue;
+		if (e->payer)
+			payer = e->payer_is_objcg ? ((const struct obj_cgroup *)e->payer)->memcg
+						  : (const struct mem_cgroup *)e->payer;
+		rows[i] = (struct kms_ledger_row){
+			.owner = owner,
+			.cgroup = payer ? payer->path : NULL,
+			.kind = (enum kms_kmem_kind)e->kind,
+			.nr_live = (uint64_t)e->nr_live,
+			.bytes = (uint64_t)e->bytes,
+			.charged_bytes = (uint64_t)e->charged_bytes,
+			.nr_charges = e->nr_charges,
+			.nr_uncharges = e->nr_uncharges,
+		};
+		for (int c = 0; c < 4; c++)
+			rows[i].by_ctx[c] = e->by_ctx[c];
+	}
+	*n = i;
 	return 0;
 }

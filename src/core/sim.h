@@ -10,7 +10,11 @@
 #include "kmemsim/sim.h"
 #include "acct/locked_vm.h"
 #include "core/task.h"
+#include "mm/charge.h"
 #include "mm/memcontrol.h"
+#include "mm/params.h"
+
+struct kmem_cache;
 
 struct kms_sim {
 	struct kms_config cfg;
@@ -18,6 +22,16 @@ struct kms_sim {
 	struct memcg_tree memcgs;
 	struct task_table tasks;
 	struct user_table users;
+	/* Allocator models: stocks per CPU, totals, ledger, RCU queue, faults. */
+	struct mm_state mm;
+	struct kmem_cache *caches;	/* kmem_cache_create()d, freed with the sim */
 };
+
+/*
+ * Install the kernel-behaviour knobs (a profile's mm table). Only before
+ * anything is allocated: -EBUSY once an allocation is live or a stock holds
+ * charges, -EINVAL for knobs no kernel has.
+ */
+int kms_sim_set_mm_params(struct kms_sim *sim, const struct mm_params *params);
 
 #endif

@@ -78,15 +78,27 @@ enum kmem_kind {
  * an obj_cgroup, 5.11-era kmem pages the memcg itself. Both NULL: nobody paid
  * (unaccounted, root, bypassed context). 24 bytes: cheap enough to keep one
  * per object where objects differ, or one per group of identical objects.
+ * @size is 43 bits (8 TiB) so a 32 GiB vmalloc fits without growing the
+ * struct; @cpu holds up to KMS_MAX_CPUS - 1.
  */
 struct kmem_charge {
 	struct obj_cgroup *objcg;
 	struct mem_cgroup *memcg;
-	uint32_t size;		/* bytes the allocator used (slab object size, pages << shift, ...) */
-	uint8_t kind;		/* enum kmem_kind */
-	uint8_t accounted;	/* __GFP_ACCOUNT was given */
-	uint16_t cpu;		/* CPU whose stock was used */
+	/*
+	 * Bytes the allocator used: slab object size (s->size), percpu size
+	 * per CPU after PCPU_MIN_ALLOC_SIZE alignment, pages << PAGE_SHIFT.
+	 */
+	uint64_t size : 43;
+	uint64_t kind : 3;		/* enum kmem_kind */
+	uint64_t accounted : 1;		/* __GFP_ACCOUNT was given */
+	uint64_t cpu : 14;		/* CPU whose stock was used */
+	uint64_t live : 1;		/* set by the allocator, cleared by the free */
 };
+
+#define KMEM_NR_KINDS 5
+
+/* Bytes @c charged (or would have charged): obj_full_size(), pcpu_obj_full_size(), pages. */
+uint64_t kmem_charge_bytes(const struct kms_sim *sim, const struct kmem_charge *c);
 
 /* kmalloc(): size classes 8..8192 (incl. 96, 192); above that kmalloc_large. */
 int kmalloc(struct kms_sim *sim, const struct alloc_ctx *ctx, size_t size, gfp_t gfp,
@@ -129,5 +141,8 @@ void rcu_barrier(struct kms_sim *sim);
 
 /* drain_all_stock(): give every per-CPU page and object stock back. */
 void drain_all_stock(struct kms_sim *sim);
+
+/* Number of deferred frees still waiting for their grace period. */
+size_t rcu_pending(const struct kms_sim *sim);
 
 #endif

@@ -244,6 +244,14 @@ static void mem_cgroup_release(struct memcg_tree *tree, struct mem_cgroup *memcg
 	while (memcg && !memcg->online && memcg->refcnt == 0 && !memcg->children) {
 		struct mem_cgroup *parent = memcg->parent;
 
+		/*
+		 * Its statistics are already part of the parent's hierarchical
+		 * numbers (rstat flushed them up); keep them there, or uncharges
+		 * that land on the parent after reparenting would drive the
+		 * parent's hierarchical stat negative.
+		 */
+		for (int i = 0; i < MEMCG_NR_STAT; i++)
+			parent->stat[i] += memcg->stat[i];
 		mem_cgroup_unlink(memcg);
 		mem_cgroup_free_one(memcg);
 		tree->nr_dying--;
@@ -328,8 +336,20 @@ void obj_cgroup_put(struct memcg_tree *tree, struct obj_cgroup *objcg)
 
 	if (!objcg || --objcg->refcnt)
 		return;
-	/* obj_cgroup_release(): the last object is gone; drop its memcg reference. */
+	/*
+	 * obj_cgroup_release(): the last object is gone, so the bytes parked by
+	 * drain_obj_stock() add up to whole pages; uncharge them (the kernel
+	 * via obj_cgroup_uncharge_pages() on the releasing CPU's stock, the
+	 * model directly), then drop the memcg reference.
+	 */
 	memcg = objcg->memcg;
+	if (objcg->nr_charged_bytes >= tree->cfg->page_size) {
+		int64_t nr_pages = objcg->nr_charged_bytes / tree->cfg->page_size;
+
+		mod_memcg_state(memcg, MEMCG_KMEM, -nr_pages * (int64_t)tree->cfg->page_size);
+		page_counter_uncharge(&memcg->kmem, nr_pages);
+		page_counter_uncharge(&memcg->memory, nr_pages);
+	}
 	obj_cgroup_unlink(objcg);
 	free(objcg);
 	mem_cgroup_put(tree, memcg);
@@ -408,4 +428,15 @@ static int memcg_walk_subtree(struct mem_cgroup *memcg, memcg_visit_fn fn, void 
 int memcg_tree_walk(struct memcg_tree *tree, memcg_visit_fn fn, void *arg)
 {
 	return memcg_walk_subtree(tree->root, fn, arg);
+}
+
+uint64_t memcg_parked_bytes(const struct mem_cgroup *memcg)
+{
+	uint64_t sum = 0;
+
+	for (const struct obj_cgroup *o = memcg->objcg_list; o; o = o->next)
+		sum += o->nr_charged_bytes;
+	for (const struct mem_cgroup *c = memcg->children; c; c = c->sibling)
+		sum += memcg_parked_bytes(c);
+	return sum;
 }

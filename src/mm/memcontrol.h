@@ -129,6 +129,9 @@ struct obj_cgroup *get_obj_cgroup_from_memcg(struct mem_cgroup *memcg);
 void obj_cgroup_get(struct obj_cgroup *objcg);
 void obj_cgroup_put(struct memcg_tree *tree, struct obj_cgroup *objcg);
 
+/* Bytes parked in objcg->nr_charged_bytes by objcgs of @memcg's subtree. */
+uint64_t memcg_parked_bytes(const struct mem_cgroup *memcg);
+
 /* Visit every memcg, online and dying, parents before children, by id. */
 typedef int (*memcg_visit_fn)(struct mem_cgroup *memcg, void *arg);
 int memcg_tree_walk(struct memcg_tree *tree, memcg_visit_fn fn, void *arg);

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kms_sim_check_invariants(): what must hold after every event, whatever the
+ * trace. The root's counters give a conservation law: every page charged is
+ * either backing a live object's bytes, sitting in a per-CPU stock, or parked
+ * in an objcg's nr_charged_bytes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "core/sim.h"
+
+struct inv {
+	const struct kms_sim *sim;
+	char *why;
+	size_t len;
+	int err;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct inv *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!v->err && v->why && v->len) {
+		va_start(ap, fmt);
+		vsnprintf(v->why, v->len, fmt, ap);
+		va_end(ap);
+	}
+	v->err = -EUCLEAN;
+	return v->err;
+}
+
+static int check_memcg(struct mem_cgroup *memcg, void *arg)
+{
+	struct inv *v = arg;
+	int64_t children = 0, kmem_stat;
+	const char *path = memcg->path;
+
+	if (memcg->memory.underflows || memcg->kmem.underflows)
+		return fail(v, "%s: usage went below zero (%" PRIu64 " clamped uncharges)", path,
+			    memcg->memory.underflows + memcg->kmem.underflows);
+	if (memcg->memory.watermark < memcg->memory.usage)
+		return fail(v, "%s: peak %" PRId64 " below usage %" PRId64 " pages", path,
+			    memcg->memory.watermark, memcg->memory.usage);
+	/* A dying memcg's own counters keep charges that were reparented away. */
+	if (!memcg->online)
+		return 0;
+	for (struct mem_cgroup *c = memcg->children; c; c = c->sibling)
+		if (c->online)
+			children += c->memory.usage;
+	if (memcg->memory.usage < children)
+		return fail(v, "%s: usage %" PRId64 " below its online children's %" PRId64, path,
+			    memcg->memory.usage, children);
+	for (int i = 0; i < MEMCG_NR_STAT; i++)
+		if (memcg_stat_read(memcg, i) < 0)
+			return fail(v, "%s: memory.stat %s is negative", path,
+				    memcg_stat_name(i));
+	kmem_stat = memcg_stat_read(memcg, MEMCG_KMEM);
+	if (kmem_stat != memcg->kmem.usage << v->sim->page_shift)
+		return fail(v, "%s: stat kernel %" PRId64 " != kmem counter %" PRId64 " bytes",
+			    path, kmem_stat, memcg->kmem.usage << v->sim->page_shift);
+	return 0;
+}
+
+static void check_stocks(struct inv *v, uint64_t *obj_bytes)
+{
+	const struct kms_sim *sim = v->sim;
+	const struct mm_params *p = &sim->mm.params;
+
+	*obj_bytes = 0;
+	for (uint32_t cpu = 0; cpu < sim->cfg.nr_cpus; cpu++) {
+		const struct mm_cpu *c = &sim->mm.cpus[cpu];
+
+		for (uint32_t i = 0; i < NR_MEMCG_STOCK_MAX; i++) {
+			if (c->stock.nr_pages[i] > p->memcg_charge_batch)
+				fail(v, "cpu %u: stock slot %u holds %u pages > batch %u", cpu, i,
+				     c->stock.nr_pages[i], p->memcg_charge_batch);
+			if (i >= p->nr_memcg_stock && c->stock.cached[i])
+				fail(v, "cpu %u: stock slot %u used, kernel has %u", cpu, i,
+				     p->nr_memcg_stock);
+		}
+		if (c->obj.cached_objcg)
+			*obj_bytes += c->obj.nr_bytes;
+	}
+}
+
+static void check_totals(struct inv *v, uint64_t obj_bytes)
+{
+	const struct kms_sim *sim = v->sim;
+	const struct mem_cgroup *root = sim->memcgs.root;
+	int64_t charged = 0;
+	int64_t parked = (int64_t)memcg_parked_bytes(root);
+	int64_t stock = (int64_t)(memcg_stock_pages(sim, NULL) << sim->page_shift);
+	int64_t memory = root->memory.usage << sim->page_shift;
+	int64_t kmem = root->kmem.usage << sim->page_shift;
+
+	for (int k = 0; k < KMEM_NR_KINDS; k++) {
+		const struct kmem_totals *t = &sim->mm.totals[k];
+
+		if (t->nr_live < 0 || t->bytes < 0 || t->charged_bytes < 0 || t->unpaid_bytes < 0)
+			fail(v, "kind %d: negative totals", k);
+		charged += t->charged_bytes;
+	}
+	if (memory != charged + (int64_t)obj_bytes + parked + stock)
+		fail(v, "root usage %" PRId64 " != live charges %" PRId64 " + obj stock %" PRIu64
+		     " + parked %" PRId64 " + page stock %" PRId64 " bytes", memory, charged,
+		     obj_bytes, parked, stock);
+	if (kmem != charged + (int64_t)obj_bytes + parked)
+		fail(v, "root kmem %" PRId64 " != live charges %" PRId64 " + obj stock %" PRIu64
+		     " + parked %" PRId64 " bytes", kmem, charged, obj_bytes, parked);
+}
+
+static void check_ledger(struct inv *v)
+{
+	const struct kms_sim *sim = v->sim;
+	const struct ledger *l = &sim->mm.ledger;
+	int64_t live[KMEM_NR_KINDS] = { 0 }, bytes[KMEM_NR_KINDS] = { 0 };
+	int64_t charged[KMEM_NR_KINDS] = { 0 };
+	const struct ledger_owner *o;
+
+	if (!l->enabled)
+		return;
+	if (l->nr_orphans || l->nr_nomem) {
+		fail(v, "ledger: %" PRIu64 " uncharges without a charge, %" PRIu64 " lost entries",
+		     l->nr_orphans, l->nr_nomem);
+		return;
+	}
+	for (o = l->owners; o; o = o->hh.next)
+		for (const struct ledger_entry *e = o->entries; e; e = e->next) {
+			live[e->kind] += e->nr_live;
+			bytes[e->kind] += e->bytes;
+			charged[e->kind] += e->charged_bytes;
+		}
+	for (int k = 0; k < KMEM_NR_KINDS; k++) {
+		const struct kmem_totals *t = &sim->mm.totals[k];
+
+		if (live[k] != t->nr_live || bytes[k] != t->bytes ||
+		    charged[k] != t->charged_bytes)
+			fail(v, "ledger kind %d: %" PRId64 " live, %" PRId64 " bytes, %" PRId64
+			     " charged; totals %" PRId64 ", %" PRId64 ", %" PRId64, k, live[k],
+			     bytes[k], charged[k], t->nr_live, t->bytes, t->charged_bytes);
+	}
+}
+
+int kms_sim_check_invariants(const struct kms_sim *sim, char *why, size_t len)
+{
+	struct inv v = { .sim = sim, .why = why, .len = len };
+	uint64_t obj_bytes;
+
+	if (!sim)
+		return -EINVAL;
+	if (why && len)
+		why[0] = '\0';
+	memcg_tree_walk((struct memcg_tree *)&sim->memcgs, check_memcg, &v);
+	check_stocks(&v, &obj_bytes);
+	check_totals(&v, obj_bytes);
+	check_ledger(&v);
+	if (!v.err && sim->mm.nr_bad_frees)
+		fail(&v, "%" PRIu64 " frees of allocations that were not live",
+		     sim->mm.nr_bad_frees);
+	return v.err;
+}

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The trace reader: one buffer, lines found with memchr, the format sniffed
+ * from the first line that says anything. Memory is the buffer (bounded by
+ * the longest allowed line) and what the strace importer keeps per live task,
+ * never proportional to the trace's length.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/names.h"
+#include "trace/reader.h"
+
+/* Bytes asked of the file at a time. */
+#define READ_CHUNK (256u << 10)
+
+static size_t buffer_size(uint32_t max_line)
+{
+	return (size_t)max_line + READ_CHUNK + 2;
+}
+
+int kms_reader_fail(struct kms_trace_reader *r, const char *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->err.file = r->name;
+	r->err.line = r->lineno;
+	r->err.column = 0;
+	if (at && r->cur && at >= r->cur && at <= r->cur + r->cur_len)
+		r->err.column = (uint32_t)(at - r->cur) + 1;
+	va_start(ap, fmt);
+	vsnprintf(r->err.msg, sizeof(r->err.msg), fmt, ap);
+	va_end(ap);
+	if (r->cur_unterminated) {
+		size_t n = strlen(r->err.msg);
+
+		snprintf(r->err.msg + n, sizeof(r->err.msg) - n,
+			 " (the last line has no newline: is the file truncated?)");
+	}
+	return -EINVAL;
+}
+
+int kms_reader_keys_reserve(struct kms_trace_reader *r, size_t n)
+{
+	uint64_t *k;
+	size_t cap;
+
+	if (n <= r->keys_cap)
+		return 0;
+	cap = r->keys_cap ? r->keys_cap : 64;
+	while (cap < n)
+		cap *= 2;
+	k = realloc(r->keys, cap * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	r->keys = k;
+	r->keys_cap = cap;
+	return 0;
+}
+
+/* Move unread bytes to the front and read more; sets r->eof at the end. */
+static int refill(struct kms_trace_reader *r)
+{
+	size_t room, got;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	room = r->cap - 1 - r->end;
+	if (room > READ_CHUNK)
+		room = READ_CHUNK;
+	if (r->mem) {
+		got = r->mem_len - r->mem_pos;
+		if (got > room)
+			got = room;
+		memcpy(r->buf + r->end, r->mem + r->mem_pos, got);
+		r->mem_pos += got;
+	} else {
+		got = fread(r->buf + r->end, 1, room, r->f);
+		if (got < room && ferror(r->f)) {
+			r->err.file = r->name;
+			r->err.line = r->lineno;
+			r->err.column = 0;
+			snprintf(r->err.msg, sizeof(r->err.msg), "read error: %s",
+				 strerror(errno ? errno : EIO));
+			return -EIO;
+		}
+	}
+	r->end += got;
+	if (got == 0)
+		r->eof = true;
+	return 0;
+}
+
+int kms_reader_next_line(struct kms_trace_reader *r)
+{
+	char *nl;
+	size_t scanned = 0;
+	int err;
+
+	if (r->unget) {
+		r->unget = false;
+		return 1;
+	}
+	for (;;) {
+		nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
+		if (nl)
+			break;
+		scanned = r->end - r->start;
+		if (scanned > r->max_line || r->eof)
+			break;
+		err = refill(r);
+		if (err)
+			return err;
+		if (r->eof && r->end == r->start)
+			return 0;
+	}
+	if (!nl && r->end == r->start)
+		return 0;
+	r->lineno++;
+	r->cur = r->buf + r->start;
+	r->cur_unterminated = !nl;
+	r->cur_len = nl ? (size_t)(nl - r->cur) : r->end - r->start;
+	if (r->cur_len > r->max_line) {
+		r->cur_len = 0;
+		r->cur[0] = '\0';
+		return kms_reader_fail(r, NULL, "line longer than %u bytes", r->max_line);
+	}
+	r->start += r->cur_len + (nl ? 1 : 0);
+	r->cur[r->cur_len] = '\0';
+	if (r->cur_len && r->cur[r->cur_len - 1] == '\r')
+		r->cur[--r->cur_len] = '\0';
+	nl = memchr(r->cur, '\0', r->cur_len);
+	if (nl)
+		return kms_reader_fail(r, nl, "NUL byte in a text trace");
+	return 1;
+}
+
+static int set_max_line(struct kms_trace_reader *r, uint32_t max_line)
+{
+	char *b;
+
+	if (buffer_size(max_line) <= r->cap) {
+		r->max_line = max_line;
+		return 0;
+	}
+	/* r->cur points into the buffer: keep it valid across realloc. */
+	b = realloc(r->buf, buffer_size(max_line));
+	if (!b)
+		return -ENOMEM;
+	if (r->cur)
+		r->cur = b + (r->cur - r->buf);
+	r->buf = b;
+	r->cap = buffer_size(max_line);
+	r->max_line = max_line;
+	return 0;
+}
+
+void kms_strace_options_init(struct kms_strace_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->cgroup = "/";
+	o->kernel = "unknown";
+	o->page_size = 4096;
+	o->nr_cpus = 2;
+	o->any_update_inserts = true;
+}
+
+static const char *skip_blank(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Find the first meaningful line and decide what the file is. */
+static int sniff(struct kms_trace_reader *r, bool native_only)
+{
+	const char *p;
+	int err;
+
+	for (;;) {
+		err = kms_reader_next_line(r);
+		if (err < 0)
+			return err;
+		if (err == 0) {
+			r->lineno = 0;
+			return kms_reader_fail(r, NULL,
+					       "empty trace: expected a 'trace version=%d' line",
+					       KMS_TRACE_FORMAT_VERSION);
+		}
+		p = skip_blank(r->cur);
+		if (*p != '\0' && *p != '#')
+			break;
+	}
+	if (kms_native_is_header(p)) {
+		r->fmt = KMS_TRACE_NATIVE;
+		return kms_native_parse_header(r);
+	}
+	if (!native_only && kms_strace_is_line(r->cur)) {
+		r->fmt = KMS_TRACE_STRACE;
+		err = set_max_line(r, KMS_STRACE_MAX_LINE);
+		if (err)
+			return err;
+		r->hdr.version = KMS_TRACE_FORMAT_VERSION;
+		r->hdr.kernel = r->sopts.kernel;
+		r->hdr.page_size = r->sopts.page_size;
+		r->hdr.nr_cpus = r->sopts.nr_cpus;
+		r->unget = true;
+		return kms_strace_init(r);
+	}
+	return kms_reader_fail(r, p, native_only ?
+			       "expected a 'trace version=%d ...' header line" :
+			       "not a kmemsim trace (no 'trace version=%d' header) nor an strace log",
+			       KMS_TRACE_FORMAT_VERSION);
+}
+
+static int open_common(struct kms_trace_reader *r, const char *name,
+		       const struct kms_strace_options *opts, bool native_only,
+		       struct kms_trace_reader **out, struct kms_trace_error *err)
+{
+	int ret = -ENOMEM;
+
+	r->name = strdup(name ? name : "-");
+	if (opts)
+		r->sopts = *opts;
+	else
+		kms_strace_options_init(&r->sopts);
+	if (!r->sopts.cgroup)
+		r->sopts.cgroup = "/";
+	if (!r->sopts.kernel)
+		r->sopts.kernel = "unknown";
+	r->err.file = r->name;
+	if (!r->name || set_max_line(r, KMS_NATIVE_MAX_LINE))
+		goto fail;
+	ret = kms_native_init(r);
+	if (!ret)
+		ret = sniff(r, native_only);
+	if (ret)
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	if (err) {
+		*err = r->err;
+		/* The name dies with the reader: point at the caller's copy. */
+		err->file = name ? name : "-";
+		if (ret == -ENOMEM && !err->msg[0])
+			snprintf(err->msg, sizeof(err->msg), "out of memory");
+	}
+	kms_trace_reader_free(r);
+	*out = NULL;
+	return ret;
+}
+
+static struct kms_trace_reader *reader_alloc(void)
+{
+	return calloc(1, sizeof(struct kms_trace_reader));
+}
+
+int kms_trace_open_file(FILE *f, const char *name, const struct kms_strace_options *opts,
+			struct kms_trace_reader **out, struct kms_trace_error *err)
+{
+	struct kms_trace_reader *r = reader_alloc();
+
+	if (!r)
+		return -ENOMEM;
+	r->f = f;
+	return open_common(r, name, opts, false, out, err);
+}
+
+static int open_path(const char *path, const struct kms_strace_options *opts, bool native_only,
+		     struct kms_trace_reader **out, struct kms_trace_error *err)
+{
+	struct kms_trace_reader *r = reader_alloc();
+	int e;
+
+	if (!r)
+		return -ENOMEM;
+	if (strcmp(path, "-") == 0) {
+		r->f = stdin;
+	} else {
+		r->f = fopen(path, "r");
+		if (!r->f) {
+			e = errno;
+			if (err) {
+				memset(err, 0, sizeof(*err));
+				err->file = path;
+				snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(e));
+			}
+			free(r);
+			*out = NULL;
+			return -e;
+		}
+		r->own_f = true;
+	}
+	return open_common(r, path, opts, native_only, out, err);
+}
+
+int kms_trace_open(const char *path, const struct kms_strace_options *opts,
+		   struct kms_trace_reader **out, struct kms_trace_error *err)
+{
+	return open_path(path, opts, false, out, err);
+}
+
+int kms_trace_reader_open(const char *path, struct kms_trace_reader **out,
+			  struct kms_trace_error *err)
+{
+	return open_path(path, NULL, true, out, err);
+}
+
+int kms_trace_open_mem(const char *buf, size_t len, const char *name,
+		       const struct kms_strace_options *opts,
+		       struct kms_trace_reader **out, struct kms_trace_error *err)
+{
+	struct kms_trace_reader *r = reader_alloc();
+
+	if (!r)
+		return -ENOMEM;
+	r->mem = buf;
+	r->mem_len = len;
+	return open_common(r, name, opts, false, out, err);
+}
+
+void kms_trace_reader_free(struct kms_trace_reader *r)
+{
+	if (!r)
+		return;
+	kms_strace_fini(r);
+	kms_native_fini(r);
+	if (r->own_f)
+		fclose(r->f);
+	free(r->keys);
+	free(r->kernel);
+	free(r->assumptions);
+	free(r->buf);
+	free(r->name);
+	free(r);
+}
+
+int kms_trace_read_next(struct kms_trace_reader *r, struct kms_event *ev)
+{
+	int ret;
+
+	if (r->fmt == KMS_TRACE_STRACE)
+		return kms_strace_read_next(r, ev);
+	for (;;) {
+		ret = kms_reader_next_line(r);
+		if (ret <= 0)
+			return ret;
+		ret = kms_native_parse_line(r, ev);
+		if (ret)
+			return ret;
+	}
+}
+
+const struct kms_trace_header *kms_trace_reader_header(const struct kms_trace_reader *r)
+{
+	return &r->hdr;
+}
+
+enum kms_trace_format kms_trace_reader_format(const struct kms_trace_reader *r)
+{
+	return r->fmt;
+}
+
+const struct kms_trace_error *kms_trace_reader_error(const struct kms_trace_reader *r)
+{
+	return &r->err;
+}
+
+const char *kms_trace_reader_assumptions(const struct kms_trace_reader *r)
+{
+	return r->assumptions ? r->assumptions : "";
+}
+
+int kms_trace_error_format(const struct kms_trace_error *e, char *buf, size_t size)
+{
+	const char *file = e->file ? e->file : "-";
+
+	if (e->line && e->column)
+		return snprintf(buf, size, "%s:%u:%u: %s", file, e->line, e->column, e->msg);
+	if (e->line)
+		return snprintf(buf, size, "%s:%u: %s", file, e->line, e->msg);
+	return snprintf(buf, size, "%s: %s", file, e->msg);
+}
+
+uint64_t kms_key_id(const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a 64 offset basis */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;		/* FNV-1a 64 prime */
+	}
+	return h;
+}
+
+const char *kms_bpf_cmd_name(enum kms_bpf_cmd cmd)
+{
+	return kms_name_of(kms_bpf_cmd_names, (uint64_t)cmd);
+}
+
+const char *kms_map_type_name(enum kms_map_type t)
+{
+	return kms_name_of(kms_map_type_names, (uint64_t)t);
+}
+
+const char *kms_prog_type_name(enum kms_prog_type t)
+{
+	return kms_name_of(kms_prog_type_names, (uint64_t)t);
+}
+
+const char *kms_attach_type_name(enum kms_attach_type t)
+{
+	return kms_name_of(kms_attach_type_names, (uint64_t)t);
+}
+
+const char *kms_exec_ctx_name(enum kms_exec_ctx c)
+{
+	static const char *const names[] = { "task", "softirq", "hardirq", "nmi" };
+
+	return (unsigned int)c < 4 ? names[c] : NULL;
+}
+
+int kms_map_type_from_name(const char *name, enum kms_map_type *out)
+{
+	uint64_t v;
+
+	if (kms_name_lookup(kms_map_type_names, name, strlen(name), &v))
+		return -EINVAL;
+	*out = (enum kms_map_type)v;
+	return 0;
+}
+
+int kms_prog_type_from_name(const char *name, enum kms_prog_type *out)
+{
+	uint64_t v;
+
+	if (kms_name_lookup(kms_prog_type_names, name, strlen(name), &v))
+		return -EINVAL;
+	*out = (enum kms_prog_type)v;
+	return 0;
+}
+
+const char *kms_errno_name(int err)
+{
+	return err > 0 ? kms_name_of(kms_errno_names, (uint64_t)err) : NULL;
+}

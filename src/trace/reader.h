@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trace reader's insides, shared by the native parser (native.c), the
+ * strace importer (strace.c) and the line reader (reader.c).
+ */
+#ifndef KMS_TRACE_READER_H
+#define KMS_TRACE_READER_H
+
+#include <stdarg.h>
+
+#include "kmemsim/trace.h"
+
+/* Longest line of each format, newline excluded. */
+#define KMS_NATIVE_MAX_LINE	(64u << 10)
+#define KMS_STRACE_MAX_LINE	(1u << 20)
+
+struct kms_field_index;
+struct kms_strace_state;
+
+struct kms_trace_reader {
+	FILE *f;
+	bool own_f;
+	const char *mem;		/* kms_trace_open_mem(): the input */
+	size_t mem_len, mem_pos;
+	char *name;
+	enum kms_trace_format fmt;
+	struct kms_strace_options sopts;
+
+	/* One buffer: unread bytes are buf[start, end); buf[end] is writable. */
+	char *buf;
+	size_t cap, start, end;
+	uint32_t max_line;
+	bool eof;
+	bool unget;			/* next_line() returns the current line again */
+	char *cur;			/* the current line, NUL-terminated */
+	size_t cur_len;
+	bool cur_unterminated;		/* the last line, without a newline */
+	uint32_t lineno;
+
+	struct kms_trace_header hdr;
+	char *kernel;
+	struct kms_trace_error err;
+
+	/* native */
+	uint64_t last_seq, last_time;
+	bool any_event;
+	uint64_t *keys;			/* parsed key lists, reused */
+	size_t keys_cap;
+	struct kms_field_index *fx;
+
+	/* strace */
+	struct kms_strace_state *st;
+	char *assumptions;
+};
+
+/* Next line: 1 and r->cur/cur_len, 0 at the end, -errno (r->err filled). */
+int kms_reader_next_line(struct kms_trace_reader *r);
+/* Fill r->err about the current line at @at (a pointer into r->cur, or NULL)
+ * and return -EINVAL. */
+int kms_reader_fail(struct kms_trace_reader *r, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Make room for @n key ids in r->keys. */
+int kms_reader_keys_reserve(struct kms_trace_reader *r, size_t n);
+
+/* native.c */
+int kms_native_init(struct kms_trace_reader *r);
+void kms_native_fini(struct kms_trace_reader *r);
+bool kms_native_is_header(const char *line);
+int kms_native_parse_header(struct kms_trace_reader *r);
+/* Parse r->cur: 1 an event, 0 a blank or comment line, -EINVAL. */
+int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev);
+/* Helpers shared with the strace importer. */
+int kms_parse_u64(const char *s, size_t len, uint64_t *out);
+int kms_errno_from_name(const char *s, size_t len);
+
+/* strace.c */
+bool kms_strace_is_line(const char *line);
+int kms_strace_init(struct kms_trace_reader *r);
+void kms_strace_fini(struct kms_trace_reader *r);
+int kms_strace_read_next(struct kms_trace_reader *r, struct kms_event *ev);
+
+#endif

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kms_sim_check_invariants(): quiet on a consistent simulation, and each
+ * class of corruption is reported.
+ */
+#include "../mm/mm_test.h"
+
+static void test_holds_through_a_workload(void **state)
+{
+	struct kmem_charge c[16];
+	struct mmt t;
+
+	(void)state;
+	mmt_init(&t, 4096, 4, MMT_6_18);
+	assert_int_equal(kms_cgroup_create(t.sim, "/a/b"), 0);
+	for (int i = 0; i < 16; i++) {
+		t.ctx.cpu = i % 4;
+		assert_int_equal(kmalloc(t.sim, &t.ctx, 100 * (i + 1), GFP_KERNEL_ACCOUNT, &c[i]), 0);
+		mmt_check(&t);
+	}
+	for (int i = 0; i < 16; i += 2) {
+		t.ctx.cpu = (i + 1) % 4;
+		kfree(t.sim, &t.ctx, &c[i]);
+		mmt_check(&t);
+	}
+	kms_sim_drain_stock(t.sim);
+	mmt_check(&t);
+	for (int i = 1; i < 16; i += 2)
+		kfree(t.sim, &t.ctx, &c[i]);
+	mmt_fini(&t);
+}
+
+static void test_reports_corruption(void **state)
+{
+	char why[256];
+	struct kmem_charge c;
+	struct mem_cgroup *a;
+	struct mmt t;
+
+	(void)state;
+	mmt_init(&t, 4096, 2, MMT_6_18);
+	a = mmt_memcg(&t, "/a");
+	assert_int_equal(alloc_pages(t.sim, &t.ctx, 0, GFP_KERNEL_ACCOUNT, &c), 0);
+	/* a charge that bypassed the stats */
+	page_counter_charge(&a->kmem, 1);
+	assert_int_equal(kms_sim_check_invariants(t.sim, why, sizeof(why)), -EUCLEAN);
+	assert_non_null(strstr(why, "stat kernel"));
+	page_counter_uncharge(&a->kmem, 1);
+	mmt_check(&t);
+	/* a page charged to the counter that no object or stock explains */
+	page_counter_charge(&a->memory, 1);
+	assert_int_equal(kms_sim_check_invariants(t.sim, why, sizeof(why)), -EUCLEAN);
+	assert_non_null(strstr(why, "root usage"));
+	page_counter_uncharge(&a->memory, 1);
+	mmt_check(&t);
+	/* an uncharge below zero (the kernel WARNs and clamps) */
+	free_pages(t.sim, &t.ctx, &c);
+	kms_sim_drain_stock(t.sim);
+	page_counter_uncharge(&a->memory, 1);
+	assert_int_equal(kms_sim_check_invariants(t.sim, why, sizeof(why)), -EUCLEAN);
+	assert_non_null(strstr(why, "below zero"));
+	a->memory.underflows = 0;
+	t.sim->memcgs.root->memory.underflows = 0;
+	mmt_fini(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_holds_through_a_workload),
+		cmocka_unit_test(test_reports_corruption),
+	};
+
+	return cmocka_run_group_tests_name("core/invariants", tests, NULL, NULL);
+}
