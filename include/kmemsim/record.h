@@ -43,14 +43,12 @@ struct kms_record_result {
 int kms_record_probe(char *why, size_t why_len);
 
 /*
- * Run opts->argv to completion under the recorder. Returns 0 once the command
+ * Run opts->argv to completion under the recorder, writing the native trace
+ * format (docs/trace-format.md; key ids are kms_key_id() of the key bytes). Returns 0 once the command
  * has exited (its status in res->wait_status, whatever it was), or a negative
  * errno if recording could not start (res->error says why). The command never
  * outlives the recorder (PTRACE_O_EXITKILL) and is never left stopped.
  */
 int kms_record_run(const struct kms_record_opts *opts, struct kms_record_result *res);
-
-/* The id of a map key in traces: 64-bit FNV-1a over the key bytes. */
-uint64_t kms_record_key_id(const void *key, size_t len);
 
 #endif

@@ -10,21 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kmemsim/record.h"
+#include "kmemsim/trace.h"
 #include "record/bpf_call.h"
-
-uint64_t kms_record_key_id(const void *key, size_t len)
-{
-	/* FNV-1a, 64-bit: offset basis 0xcbf29ce484222325, prime 0x100000001b3 */
-	const unsigned char *p = key;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 int rec_bpf_target_fd(const struct rec_bpf_call *b)
 {
@@ -113,7 +100,7 @@ void rec_bpf_read_args(struct rec_bpf_call *b, pid_t pid)
 		unsigned char *key = malloc(ks);
 
 		if (key && rec_read_mem(pid, b->attr.key, key, ks) == 0) {
-			b->key_id = kms_record_key_id(key, ks);
+			b->key_id = kms_key_id(key, ks);
 			b->has_key = true;
 		}
 		free(key);
@@ -141,7 +128,7 @@ static void read_batch_keys(struct rec_bpf_call *b, pid_t pid)
 	if (keys && b->batch_keys &&
 	    rec_read_mem(pid, b->attr.batch.keys, keys, (size_t)ks * n) == 0) {
 		for (uint32_t i = 0; i < n; i++)
-			b->batch_keys[i] = kms_record_key_id(keys + (size_t)i * ks, ks);
+			b->batch_keys[i] = kms_key_id(keys + (size_t)i * ks, ks);
 		b->nr_batch_keys = n;
 	}
 	free(keys);

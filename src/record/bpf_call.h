@@ -15,8 +15,9 @@
 
 #include "record/tracee.h"
 
-/* Batch operations name at most this many key ids; the count is always exact. */
-#define REC_BATCH_KEYS_MAX 65536
+/* Batch operations name at most this many key ids (a trace line holds at most
+ * 64 KiB; an id takes 19 bytes); the counts are always exact. */
+#define REC_BATCH_KEYS_MAX 3000
 
 struct rec_bpf_call {
 	int cmd;
@@ -29,6 +30,8 @@ struct rec_bpf_call {
 	struct rec_obj_info target;
 	/* The object a returned fd refers to, read at syscall exit. */
 	struct rec_obj_info result;
+	/* PROG_LOAD: instructions after verification (bpf_prog_info), 0 unknown. */
+	uint32_t xlated_insn_cnt;
 
 	/* Element ops: the key read at entry. */
 	bool has_key;

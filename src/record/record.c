@@ -77,6 +77,8 @@ struct rec_task {
 	long nr;			/* the syscall being traced */
 	uint64_t args[6];
 	uint64_t clone_flags;
+	bool rlimit_asked;		/* a new RLIMIT_MEMLOCK was read at entry */
+	uint64_t rlimit[2];		/* its cur and max */
 	struct rec_ctx ctx;		/* context at the call's entry */
 	struct rec_bpf_call *bpf;
 	UT_hash_handle hh;
@@ -266,17 +268,21 @@ static int get_regs(pid_t tid, long *nr, uint64_t args[6], long *ret)
 
 /* ---- events ---- */
 
-static void emit_ctx_close(struct recorder *r, struct rec_task *t, int fd)
+static void emit_ctx_close(struct recorder *r, struct rec_task *t, int fd, long ret)
 {
-	rec_emit_close(&r->emit, &t->ctx, fd);
+	rec_emit_close(&r->emit, &t->ctx, fd, ret);
 	files_del(t->files, fd);
 }
 
-/* After dup(), dup2(), dup3(), fcntl(F_DUPFD*): @newfd now refers to what @fd does. */
-static void on_dup(struct recorder *r, struct rec_task *t, int fd, int newfd)
+/*
+ * After dup(), dup2(), dup3(), fcntl(F_DUPFD*) returned @ret: it refers to what
+ * @fd does. @target is dup2/dup3's newfd, -1 for "the lowest free fd".
+ */
+static void on_dup(struct recorder *r, struct rec_task *t, int fd, int target, bool cloexec,
+		   long ret)
 {
 	struct rec_fd *old = files_find(t->files, fd);
-	bool replaced = files_find(t->files, newfd) != NULL;
+	int newfd = (int)ret;
 
 	if (fd == newfd)
 		return;
@@ -284,10 +290,11 @@ static void on_dup(struct recorder *r, struct rec_task *t, int fd, int newfd)
 		struct rec_obj_info obj = old->obj;
 
 		/* dup2/dup3 onto an open fd closes it first; the event says both. */
-		rec_emit_dup(&r->emit, &t->ctx, fd, newfd);
+		rec_emit_dup(&r->emit, &t->ctx, fd, target, cloexec, ret);
 		files_add(t->files, newfd, &obj);
-	} else if (replaced) {
-		emit_ctx_close(r, t, newfd);
+	} else if (files_find(t->files, newfd)) {
+		/* another file dup'ed over a BPF fd: for the trace, a close */
+		emit_ctx_close(r, t, newfd, 0);
 	}
 }
 
@@ -304,26 +311,31 @@ static void on_close_range(struct recorder *r, struct rec_task *t)
 		unsigned int fd = (unsigned int)t->files->fds[i].fd;
 
 		if (fd >= first && fd <= last)
-			emit_ctx_close(r, t, (int)fd);	/* moves the last entry to i */
+			emit_ctx_close(r, t, (int)fd, 0);	/* moves the last entry to i */
 		else
 			i++;
 	}
 }
 
-static void on_rlimit(struct recorder *r, struct rec_task *t, bool is_prlimit)
+/* At entry of setrlimit/prlimit64: the RLIMIT_MEMLOCK values asked for. */
+static void rlimit_entry(struct rec_task *t, bool is_prlimit)
 {
 	uint64_t resource = is_prlimit ? t->args[1] : t->args[0];
 	uint64_t new_limit = is_prlimit ? t->args[2] : t->args[1];
-	pid_t target = is_prlimit && t->args[0] ? (pid_t)t->args[0] : t->pid;
-	struct rlimit rl;
 
-	if (resource != RLIMIT_MEMLOCK || !new_limit)
-		return;
-	if (prlimit(target, RLIMIT_MEMLOCK, NULL, &rl) < 0)
-		return;
-	rec_emit_rlimit(&r->emit, &t->ctx, target,
-			rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur,
-			rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : rl.rlim_max);
+	/* struct rlimit64 and x86-64's struct rlimit: two u64, cur then max */
+	t->rlimit_asked = resource == RLIMIT_MEMLOCK && new_limit &&
+			  rec_read_mem(t->pid, new_limit, t->rlimit, sizeof(t->rlimit)) == 0;
+}
+
+static void on_rlimit(struct recorder *r, struct rec_task *t, bool is_prlimit, long ret)
+{
+	/* prlimit64's pid: 0 is the caller, as the format's target= */
+	pid_t target = is_prlimit ? (pid_t)t->args[0] : 0;
+
+	if (t->rlimit_asked)
+		rec_emit_rlimit(&r->emit, &t->ctx, target, t->rlimit[0], t->rlimit[1], ret);
+	t->rlimit_asked = false;
 }
 
 static void bpf_entry(struct recorder *r, struct rec_task *t)
@@ -362,9 +374,12 @@ static void bpf_exit(struct recorder *r, struct rec_task *t, long ret)
 		 * map on the machine by id) are not the command's to sample. */
 		if (b->cmd == BPF_MAP_CREATE && b->result.kind == REC_OBJ_MAP)
 			rec_sampler_add(&r->sampler, b->result.id, b->result.map_type,
-					b->result.key_size, b->result.max_entries);
+					b->result.key_size, b->result.max_entries, t->pid);
+		if (b->cmd == BPF_PROG_LOAD && b->result.kind == REC_OBJ_PROG)
+			b->xlated_insn_cnt = rec_prog_xlated_insns(b->result.id);
 	}
 	rec_emit_bpf(&r->emit, &t->ctx, b);
+	rec_sampler_user_op(&r->sampler, b);
 	rec_bpf_call_release(b);
 }
 
@@ -395,6 +410,10 @@ static void on_syscall_entry(struct recorder *r, struct rec_task *t)
 	case SYS_fork:
 		t->clone_flags = 0;
 		break;
+	case SYS_prlimit64:
+	case SYS_setrlimit:
+		rlimit_entry(t, t->nr == SYS_prlimit64);
+		break;
 	default:
 		break;
 	}
@@ -417,26 +436,29 @@ static void on_syscall_exit(struct recorder *r, struct rec_task *t)
 	case SYS_close:
 		/* Linux releases the fd even when close() reports an error. */
 		if (ret != -EBADF && files_find(t->files, (int)t->args[0]))
-			emit_ctx_close(r, t, (int)t->args[0]);
+			emit_ctx_close(r, t, (int)t->args[0], ret);
 		break;
 	case SYS_close_range:
 		if (ret == 0)
 			on_close_range(r, t);
 		break;
 	case SYS_dup:
+		if (ret >= 0)
+			on_dup(r, t, (int)t->args[0], -1, false, ret);
+		break;
 	case SYS_fcntl:
 		if (ret >= 0)
-			on_dup(r, t, (int)t->args[0], (int)ret);
+			on_dup(r, t, (int)t->args[0], -1, t->args[1] == F_DUPFD_CLOEXEC, ret);
 		break;
 	case SYS_dup2:
 	case SYS_dup3:
 		if (ret >= 0)
-			on_dup(r, t, (int)t->args[0], (int)t->args[1]);
+			on_dup(r, t, (int)t->args[0], (int)t->args[1],
+			       t->nr == SYS_dup3 && (t->args[2] & O_CLOEXEC), ret);
 		break;
 	case SYS_prlimit64:
 	case SYS_setrlimit:
-		if (ret == 0)
-			on_rlimit(r, t, t->nr == SYS_prlimit64);
+		on_rlimit(r, t, t->nr == SYS_prlimit64, ret);
 		break;
 	default:
 		break;
@@ -470,7 +492,7 @@ static void on_fork(struct recorder *r, struct rec_task *t)
 		c->ctx = t->ctx;	/* until it makes a call of its own */
 		c->ctx.pid = c->pid;
 		c->ctx.tid = c->tid;
-		rec_emit_fork(&r->emit, &t->ctx, c->pid, c->tid, thread, share);
+		rec_emit_fork(&r->emit, &t->ctx, c->tid, thread, share);
 		if (c->held) {
 			c->held = false;
 			r->nr_held--;
@@ -502,25 +524,25 @@ static void on_exec(struct recorder *r, struct rec_task *t)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->tid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	rec_emit_comment(&r->emit, "pid %d exec %s", (int)t->pid, exe);
 	if (t->tid == r->root && !r->root_exec_seen) {
 		struct rlimit rl = { 0, 0 };
 
+		/* the command's first process: who it is, its RLIMIT_MEMLOCK */
 		r->root_exec_seen = true;
 		prlimit(t->pid, RLIMIT_MEMLOCK, NULL, &rl);
-		rec_emit_task(&r->emit, &t->ctx,
-			      rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur,
-			      rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : rl.rlim_max);
+		rec_emit_task(&r->emit, &t->ctx, rl.rlim_cur, rl.rlim_max);
 	}
-	/* exec closed the close-on-exec fds */
+	rec_emit_exec(&r->emit, &t->ctx, exe);
+	/* In the trace exec closes every BPF fd: the kernel makes them
+	 * O_CLOEXEC. One that lost the flag (dup(), fcntl(F_SETFD)) survives. */
 	for (unsigned int i = 0; t->files && i < t->files->nr;) {
 		struct rec_obj_info o;
 		int fd = t->files->fds[i].fd;
 
-		if (rec_obj_read(t->pid, fd, &o) < 0 || o.kind == REC_OBJ_NONE)
-			emit_ctx_close(r, t, fd);
-		else
-			i++;
+		if (rec_obj_read(t->pid, fd, &o) == 0 && o.kind != REC_OBJ_NONE)
+			rec_emit_comment(&r->emit, "pid %d: fd %d (id %u) survived exec; the "
+					 "trace's exec closes it", (int)t->pid, fd, o.id);
+		files_del(t->files, fd);	/* moves the last entry to i */
 	}
 	resume(t, 0);
 }
@@ -528,13 +550,13 @@ static void on_exec(struct recorder *r, struct rec_task *t)
 static void on_death(struct recorder *r, struct rec_task *t, int status,
 		     int *root_status, bool *root_done)
 {
-	/* A thread group's leader is reported dead after all its threads: the
-	 * process and its fd table are gone. */
-	if (t->tid == t->pid && t->known) {
+	/* A thread group's leader is reported dead after all its threads: then
+	 * the process and its fd table are gone. */
+	if (t->known) {
 		t->ctx.t = now(r);
 		t->ctx.pid = t->pid;
 		t->ctx.tid = t->tid;
-		rec_emit_exit(&r->emit, &t->ctx, status);
+		rec_emit_exit(&r->emit, &t->ctx, status, t->tid != t->pid);
 	}
 	if (t->tid == r->root) {
 		*root_status = status;
@@ -592,13 +614,9 @@ static void handle(struct recorder *r, pid_t tid, int status, int *root_status,
 	case PTRACE_EVENT_EXIT:
 		/* Still alive with its fds open: who it is for the exit event,
 		 * and the last look at its maps. */
-		if (t->tid == t->pid) {
-			ctx_now(r, t);
-			/* counts that changed; every count at the command's exit */
-			if (!r->opts->no_sample)
-				rec_sampler_run(&r->sampler, &r->emit, t->ctx.t,
-						t->tid == r->root);
-		}
+		ctx_now(r, t);
+		if (t->tid == t->pid && !r->opts->no_sample)
+			rec_sampler_run(&r->sampler, &r->emit, t->ctx.t);
 		return resume(t, 0);
 	case 0:
 		break;
@@ -755,7 +773,7 @@ static int loop(struct recorder *r, int sfd, int tfd, int *root_status)
 			uint64_t ticks;
 
 			if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
-				rec_sampler_run(&r->sampler, &r->emit, now(r), false);
+				rec_sampler_run(&r->sampler, &r->emit, now(r));
 		}
 	}
 	return root_done ? 0 : -ECHILD;
@@ -795,7 +813,8 @@ static void write_header(struct recorder *r)
 	h = (struct rec_header){ .kernel_release = u.release,
 				 .page_size = (unsigned int)sysconf(_SC_PAGESIZE),
 				 .nr_possible_cpus = nr, .possible_cpus = possible,
-				 .argv = r->opts->argv, .started_utc = date };
+				 .argv = r->opts->argv, .started_utc = date,
+				 .sample_ms = r->opts->no_sample ? UINT32_MAX : r->opts->sample_ms };
 	rec_emit_header(&r->emit, &h);
 }
 
@@ -897,6 +916,10 @@ int kms_record_run(const struct kms_record_opts *opts, struct kms_record_result 
 		err = msg[0] == STAGE_TRACEME ? -EPERM : -msg[1];
 	} else if (err) {
 		snprintf(res->error, sizeof(res->error), "recording failed: %s", strerror(-err));
+	} else if (r.emit.err) {
+		err = r.emit.err;
+		snprintf(res->error, sizeof(res->error), "writing the trace failed: %s",
+			 strerror(-err));
 	}
 	close(pipefd[0]);
 	if (tfd >= 0)

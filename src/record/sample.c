@@ -12,12 +12,18 @@
 #include <unistd.h>
 
 #include <linux/bpf.h>
+#include <uthash.h>
 
 #include "record/sample.h"
 
-static long sys_bpf(int cmd, union bpf_attr *attr)
+struct rec_key {
+	uint64_t id;
+	UT_hash_handle hh;
+};
+
+static long sys_bpf(int cmd, union bpf_attr *attr, unsigned int size)
 {
-	return syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+	return syscall(SYS_bpf, cmd, attr, size);
 }
 
 static bool countable(uint32_t map_type)
@@ -36,7 +42,7 @@ static bool countable(uint32_t map_type)
 }
 
 void rec_sampler_add(struct rec_sampler *s, uint32_t id, uint32_t map_type,
-		     uint32_t key_size, uint32_t max_entries)
+		     uint32_t key_size, uint32_t max_entries, pid_t creator)
 {
 	struct rec_sampled_map *m;
 
@@ -55,8 +61,78 @@ void rec_sampler_add(struct rec_sampler *s, uint32_t id, uint32_t map_type,
 		s->cap = cap;
 	}
 	m = &s->maps[s->nr++];
+	/* a new map is empty */
 	*m = (struct rec_sampled_map){ .id = id, .key_size = key_size,
-				       .max_entries = max_entries };
+				       .max_entries = max_entries, .creator = creator };
+}
+
+static struct rec_sampled_map *find(struct rec_sampler *s, uint32_t id)
+{
+	for (unsigned int i = 0; i < s->nr; i++)
+		if (s->maps[i].id == id)
+			return &s->maps[i];
+	return NULL;
+}
+
+static void user_insert(struct rec_sampled_map *m, uint64_t key)
+{
+	struct rec_key *k;
+
+	HASH_FIND(hh, m->keys, &key, sizeof(key), k);
+	if (k)
+		return;		/* an overwrite */
+	k = malloc(sizeof(*k));
+	if (!k)
+		return;
+	k->id = key;
+	HASH_ADD(hh, m->keys, id, sizeof(k->id), k);
+	m->count++;
+}
+
+static void user_delete(struct rec_sampled_map *m, uint64_t key)
+{
+	struct rec_key *k;
+
+	HASH_FIND(hh, m->keys, &key, sizeof(key), k);
+	if (k) {
+		HASH_DEL(m->keys, k);
+		free(k);
+	}
+	/* a successful delete removed an element, whoever inserted it */
+	if (m->count)
+		m->count--;
+}
+
+void rec_sampler_user_op(struct rec_sampler *s, const struct rec_bpf_call *b)
+{
+	struct rec_sampled_map *m = find(s, b->target.id);
+
+	if (!m || b->target.kind != REC_OBJ_MAP)
+		return;
+	switch (b->cmd) {
+	case BPF_MAP_UPDATE_ELEM:
+		if (b->ret == 0 && b->has_key)
+			user_insert(m, b->key_id);
+		break;
+	case BPF_MAP_DELETE_ELEM:
+	case BPF_MAP_LOOKUP_AND_DELETE_ELEM:
+		if (b->ret == 0 && b->has_key)
+			user_delete(m, b->key_id);
+		break;
+	case BPF_MAP_UPDATE_BATCH:
+	case BPF_MAP_DELETE_BATCH:
+	case BPF_MAP_LOOKUP_AND_DELETE_BATCH:
+		/* the kernel did batch_done elements, also when it failed later */
+		for (uint32_t i = 0; i < b->nr_batch_keys; i++) {
+			if (b->cmd == BPF_MAP_UPDATE_BATCH)
+				user_insert(m, b->batch_keys[i]);
+			else
+				user_delete(m, b->batch_keys[i]);
+		}
+		break;
+	default:
+		break;
+	}
 }
 
 /* Number of elements, or -errno. Walks at most max_entries + 1 keys: an LRU
@@ -75,7 +151,7 @@ static long count_elems(const struct rec_sampled_map *m)
 	}
 	memset(&a, 0, sizeof(a));
 	a.map_id = m->id;
-	fd = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &a);
+	fd = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &a, sizeof(a));
 	if (fd < 0) {
 		n = -errno;
 		goto out;
@@ -85,7 +161,7 @@ static long count_elems(const struct rec_sampled_map *m)
 		a.map_fd = (uint32_t)fd;
 		a.key = first ? 0 : (uint64_t)(uintptr_t)key;
 		a.next_key = (uint64_t)(uintptr_t)next;
-		if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a) < 0)
+		if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a, sizeof(a)) < 0)
 			break;
 		n++;
 		memcpy(key, next, m->key_size);
@@ -97,7 +173,7 @@ out:
 	return n;
 }
 
-void rec_sampler_run(struct rec_sampler *s, struct rec_emit *e, double t, bool all)
+void rec_sampler_run(struct rec_sampler *s, struct rec_emit *e, double t)
 {
 	for (unsigned int i = 0; i < s->nr && !s->disabled; i++) {
 		struct rec_sampled_map *m = &s->maps[i];
@@ -116,17 +192,47 @@ void rec_sampler_run(struct rec_sampler *s, struct rec_emit *e, double t, bool a
 			m->gone = n == -ENOENT;
 			continue;
 		}
-		if (m->written && m->last == (uint64_t)n && !all)
+		if ((uint64_t)n == m->count)
 			continue;
-		rec_emit_map_elems(e, t, m->id, (uint64_t)n);
-		m->last = (uint64_t)n;
-		m->written = true;
+		rec_emit_prog_elems(e, t, m->creator, m->id, (int64_t)n - (int64_t)m->count);
+		m->count = (uint64_t)n;
 		s->nr_written++;
 	}
 }
 
 void rec_sampler_free(struct rec_sampler *s)
 {
+	for (unsigned int i = 0; i < s->nr; i++) {
+		struct rec_key *k, *tmp;
+
+		HASH_ITER(hh, s->maps[i].keys, k, tmp) {
+			HASH_DEL(s->maps[i].keys, k);
+			free(k);
+		}
+	}
 	free(s->maps);
 	memset(s, 0, sizeof(*s));
+}
+
+uint32_t rec_prog_xlated_insns(uint32_t id)
+{
+	struct bpf_prog_info info;
+	union bpf_attr a;
+	uint32_t n = 0;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_id = id;
+	fd = (int)sys_bpf(BPF_PROG_GET_FD_BY_ID, &a, sizeof(a));
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (uint32_t)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (uint64_t)(uintptr_t)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) == 0)
+		n = info.xlated_prog_len / (uint32_t)sizeof(struct bpf_insn);
+	close(fd);
+	return n;
 }

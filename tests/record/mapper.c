@@ -86,6 +86,57 @@ static int prog(void)
 	return close(fd);
 }
 
+/*
+ * Three elements inserted by a BPF program inside the kernel, where a syscall
+ * trace cannot see them: a socket filter that inserts key skb->len, run by
+ * BPF_PROG_TEST_RUN on packets of 64, 65 and 66 bytes (3 distinct lengths).
+ */
+static int prog_inserts(int map_fd)
+{
+	struct bpf_insn insns[] = {
+		/* *(u32 *)(fp - 4) = skb->len; *(u64 *)(fp - 16) = 0 */
+		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1,
+		  .off = 0 },
+		{ .code = BPF_STX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_2,
+		  .off = -4 },
+		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -16, .imm = 0 },
+		/* bpf_map_update_elem(map, fp - 4, fp - 16, BPF_ANY) */
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
+		{ 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2, .imm = -4 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_3, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_3, .imm = -16 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_4, .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_map_update_elem },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	unsigned char pkt[66] = { 0 };
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	strcpy(a.prog_name, "kms_inserter");
+	fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+	if (fd < 0)
+		return -1;
+	for (uint32_t len = 64; len <= 66; len++) {
+		memset(&a, 0, sizeof(a));
+		a.test.prog_fd = (uint32_t)fd;
+		a.test.data_in = (uint64_t)(uintptr_t)pkt;
+		a.test.data_size_in = len;
+		if (sys_bpf(BPF_PROG_TEST_RUN, &a))
+			return -1;
+	}
+	return close(fd);
+}
+
 int main(void)
 {
 	union bpf_attr a;
@@ -127,7 +178,7 @@ int main(void)
 	a.next_key = (uint64_t)(uintptr_t)&next;
 	if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a))
 		return 1;
-	if (batches(fd) || prog())
+	if (batches(fd) || prog() || prog_inserts(fd))
 		return 1;
 	dupfd = dup(fd);				/* a dup, closed again */
 	close(dupfd);
