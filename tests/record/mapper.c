@@ -6,6 +6,7 @@
  * available here (the test skips).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -182,6 +183,13 @@ int main(void)
 		return 1;
 	dupfd = dup(fd);				/* a dup, closed again */
 	close(dupfd);
+	/* fcntl(F_DUPFD_CLOEXEC) to fd 210 or above (the lowest free one: fds
+	 * inherited from the caller may be anywhere), dup3() onto fd 200 */
+	dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 210);
+	if (dupfd < 210 || dup3(fd, 200, O_CLOEXEC) != 200)
+		return 1;
+	if (fcntl(fd, F_GETFD) < 0 || close(dupfd) || close(200))
+		return 1;
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {	/* soft limit := hard limit */
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_MEMLOCK, &rl);

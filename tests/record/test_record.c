@@ -209,7 +209,13 @@ static void test_mapper_calls_are_recorded(void **state)
 	 * closed by exit */
 	assert_int_equal(count_lines(trace, "dup seq=", " fd=3 ret=4", NULL), 1);
 	assert_int_equal(count_lines(trace, "close seq=", " fd=4 ret=0", NULL), 3);
-	assert_int_equal(kinds[KMS_EV_CLOSE], 3);
+	/* F_DUPFD_CLOEXEC and dup3(O_CLOEXEC) (fcntl(F_GETFD) is no event) */
+	assert_int_equal(count_lines(trace, "dup seq=", " fd=3 cloexec=1 ret=2", NULL), 1);
+	assert_int_equal(count_lines(trace, "dup seq=", " fd=3 newfd=200 cloexec=1 ret=200",
+				     NULL), 1);
+	assert_int_equal(kinds[KMS_EV_DUP], 3);
+	assert_int_equal(count_lines(trace, "close seq=", " fd=200 ret=0", NULL), 1);
+	assert_int_equal(kinds[KMS_EV_CLOSE], 3 + 2);
 	/* soft RLIMIT_MEMLOCK set to the hard limit */
 	assert_int_equal(count_lines(trace, "rlimit_memlock seq=", " ret=0", NULL), 1);
 	/* the child: a fork with a copied fd table, its insert of key 100, its exit */
