@@ -65,6 +65,19 @@ static int batches(int fd)
 	return sys_bpf(BPF_MAP_DELETE_BATCH, &a) || a.batch.count != 1 ? -1 : 0;
 }
 
+static int load_socket_filter(const struct bpf_insn *insns, uint32_t n, const char *name)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insn_cnt = n;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	strncpy(a.prog_name, name, sizeof(a.prog_name) - 1);
+	return (int)sys_bpf(BPF_PROG_LOAD, &a);
+}
+
 /* A 2-instruction socket filter "r0 = 0; exit", loaded and closed. */
 static int prog(void)
 {
@@ -72,19 +85,9 @@ static int prog(void)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	union bpf_attr a;
-	int fd;
+	int fd = load_socket_filter(insns, 2, "kms_prog");
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insn_cnt = 2;
-	a.insns = (uint64_t)(uintptr_t)insns;
-	a.license = (uint64_t)(uintptr_t)"GPL";
-	strcpy(a.prog_name, "kms_prog");
-	fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
-	if (fd < 0)
-		return -1;
-	return close(fd);
+	return fd < 0 ? -1 : close(fd);
 }
 
 /*
@@ -116,15 +119,8 @@ static int prog_inserts(int map_fd)
 	};
 	unsigned char pkt[66] = { 0 };
 	union bpf_attr a;
-	int fd;
+	int fd = load_socket_filter(insns, sizeof(insns) / sizeof(insns[0]), "kms_inserter");
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
-	a.insns = (uint64_t)(uintptr_t)insns;
-	a.license = (uint64_t)(uintptr_t)"GPL";
-	strcpy(a.prog_name, "kms_inserter");
-	fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
 	if (fd < 0)
 		return -1;
 	for (uint32_t len = 64; len <= 66; len++) {
