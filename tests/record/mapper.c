@@ -6,6 +6,7 @@
  * available here (the test skips).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,6 +135,12 @@ static int prog_inserts(int map_fd)
 	return close(fd);
 }
 
+/* A thread of the process inserts key 300. */
+static void *thread_main(void *arg)
+{
+	return (void *)(intptr_t)update(*(int *)arg, 300, 3, BPF_ANY);
+}
+
 int main(void)
 {
 	union bpf_attr a;
@@ -189,6 +196,14 @@ int main(void)
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {	/* soft limit := hard limit */
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+	{
+		pthread_t th;				/* a thread inserts key 300 */
+		void *ret;
+
+		if (pthread_create(&th, NULL, thread_main, &fd) || pthread_join(th, &ret) ||
+		    ret != NULL)
+			return 1;
 	}
 	pid = fork();					/* a child inserts key 100 */
 	if (pid == 0)

@@ -166,8 +166,8 @@ static void test_mapper_calls_are_recorded(void **state)
 	snprintf(map_id, sizeof(map_id), " map_id=%u ", (unsigned int)atoi(comment + 15));
 
 	/* 10 inserts with BPF_NOEXIST, 1 overwrite, 1 failed insert, 1 from the
-	 * child: 13 updates, each with its key's id */
-	assert_int_equal(count_lines(trace, "map_update_elem seq=", " map_fd=3 ", NULL), 13);
+	 * thread, 1 from the child: 14 updates, each with its key's id */
+	assert_int_equal(count_lines(trace, "map_update_elem seq=", " map_fd=3 ", NULL), 14);
 	for (uint32_t k = 1; k <= 10; k++)
 		assert_int_equal(count_lines(trace, "map_update_elem seq=", key_field(kf, k),
 					     "flags=noexist ret=0", NULL), 1);
@@ -218,27 +218,35 @@ static void test_mapper_calls_are_recorded(void **state)
 	assert_int_equal(kinds[KMS_EV_CLOSE], 3 + 2);
 	/* soft RLIMIT_MEMLOCK set to the hard limit */
 	assert_int_equal(count_lines(trace, "rlimit_memlock seq=", " ret=0", NULL), 1);
+	/* the thread: created with the process's fd table, its insert of key 300
+	 * under its own tid, its exit as a thread */
+	assert_int_equal(count_lines(trace, "fork seq=", " share_files=1 thread=1", NULL), 1);
+	assert_int_equal(count_lines(trace, "map_update_elem seq=", " tid=", key_field(kf, 300),
+				     "ret=0", NULL), 1);
+	assert_int_equal(count_lines(trace, "exit seq=", " tid=", " thread=1 status=0", NULL), 1);
 	/* the child: a fork with a copied fd table, its insert of key 100, its exit */
 	assert_int_equal(count_lines(trace, "fork seq=", " share_files=0", NULL), 1);
+	assert_int_equal(kinds[KMS_EV_FORK], 2);
 	assert_int_equal(count_lines(trace, "map_update_elem seq=", key_field(kf, 100), "ret=0",
 				     NULL), 1);
-	assert_int_equal(count_lines(trace, "exit seq=", " status=0", NULL), 1);
+	assert_int_equal(count_lines(trace, "exit seq=", " status=0", NULL), 2);
 	assert_int_equal(count_lines(trace, "exit seq=", " status=7", NULL), 1);
 	/* every syscall event names its task: pid, uid, memory cgroup */
 	assert_int_equal(count_lines(trace, " pid=", " uid=", " cgroup=/", NULL),
 			 count_lines(trace, " seq=", NULL) - (int)kinds[KMS_EV_PROG_UPDATE]);
 
 	/* The program's 3 inserts are seen only by sampling: when the child
-	 * exits, the map holds 10 + 3 elements where the bpf(2) calls explain
-	 * 10 inserts + 2 by batch + 1 by the child - 3 deletes = 10. */
+	 * exits, the map holds 11 + 3 elements where the bpf(2) calls explain
+	 * 10 inserts + 2 by batch + 1 by the thread + 1 by the child - 3 deletes
+	 * = 11. */
 	assert_int_equal(kinds[KMS_EV_PROG_UPDATE], 1);
 	assert_int_equal(kinds[KMS_EV_PROG_DELETE], 0);
 	map_id[strlen(map_id) - 1] = '\0';
 	assert_int_equal(count_lines(trace, "prog_update seq=", map_id, " count=3 key=new",
 				     NULL), 1);
-	/* bpf(2) calls: 1 create + 13 updates + 3 deletes + 1 lookup + 1 next key
+	/* bpf(2) calls: 1 create + 14 updates + 3 deletes + 1 lookup + 1 next key
 	 * + 2 batches + 2 loads + 3 test runs */
-	assert_int_equal(kinds[KMS_EV_BPF], 1 + 13 + 3 + 1 + 1 + 2 + 2 + 3);
+	assert_int_equal(kinds[KMS_EV_BPF], 1 + 14 + 3 + 1 + 1 + 2 + 2 + 3);
 	free(trace);
 }
 
