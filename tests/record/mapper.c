@@ -205,9 +205,13 @@ int main(void)
 		    ret != NULL)
 			return 1;
 	}
-	pid = fork();					/* a child inserts key 100 */
-	if (pid == 0)
-		_exit(update(fd, 100, 1, BPF_ANY) ? 1 : 0);
+	pid = fork();			/* a child inserts key 100 and execs true(1) */
+	if (pid == 0) {
+		if (update(fd, 100, 1, BPF_ANY))
+			_exit(1);
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(1);
+	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || status != 0)
 		return 1;
 	return 7;					/* the map fd is closed by exit */

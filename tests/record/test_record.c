@@ -224,7 +224,10 @@ static void test_mapper_calls_are_recorded(void **state)
 	assert_int_equal(count_lines(trace, "map_update_elem seq=", " tid=", key_field(kf, 300),
 				     "ret=0", NULL), 1);
 	assert_int_equal(count_lines(trace, "exit seq=", " tid=", " thread=1 status=0", NULL), 1);
-	/* the child: a fork with a copied fd table, its insert of key 100, its exit */
+	/* the child: a fork with a copied fd table, its insert of key 100, its
+	 * exec (which closed its copy of the O_CLOEXEC map fd), its exit */
+	assert_int_equal(count_lines(trace, "exec seq=", "bin/true", NULL), 1);
+	assert_null(strstr(trace, "survived exec"));
 	assert_int_equal(count_lines(trace, "fork seq=", " share_files=0", NULL), 1);
 	assert_int_equal(kinds[KMS_EV_FORK], 2);
 	assert_int_equal(count_lines(trace, "map_update_elem seq=", key_field(kf, 100), "ret=0",
