@@ -383,16 +383,43 @@ static void bpf_exit(struct recorder *r, struct rec_task *t, long ret)
 	rec_bpf_call_release(b);
 }
 
+/* Can this fd syscall change a BPF fd of the task? */
+static bool fd_call_matters(struct rec_task *t)
+{
+	int fd = (int)t->args[0];
+
+	switch (t->nr) {
+	case SYS_close:
+	case SYS_dup:
+	case SYS_fcntl:
+		return files_find(t->files, fd) != NULL;
+	case SYS_dup2:
+	case SYS_dup3:
+		return files_find(t->files, fd) || files_find(t->files, (int)t->args[1]);
+	case SYS_close_range:
+		if (t->args[2] & CLOSE_RANGE_UNSHARE)
+			return true;
+		for (unsigned int i = 0; t->files && i < t->files->nr; i++)
+			if ((unsigned int)t->files->fds[i].fd >= (unsigned int)t->args[0] &&
+			    (unsigned int)t->files->fds[i].fd <= (unsigned int)t->args[1])
+				return true;
+		return false;
+	default:
+		return true;
+	}
+}
+
 static void on_syscall_entry(struct recorder *r, struct rec_task *t)
 {
 	long ret;
 
 	if (get_regs(t->tid, &t->nr, t->args, &ret) < 0)
 		return resume(t, 0);
+	/* Most closes and dups are of other files: no event, no exit stop. */
+	if (t->nr == SYS_exit_group || !fd_call_matters(t))
+		return resume(t, 0);	/* a death is reported with its status */
 	ctx_now(r, t);
 	switch (t->nr) {
-	case SYS_exit_group:
-		return resume(t, 0);	/* the death is reported with its status */
 	case SYS_bpf:
 		bpf_entry(r, t);
 		break;
