@@ -86,6 +86,27 @@ void rec_emit_header(struct rec_emit *e, const struct rec_header *h)
 		e->err = -EIO;
 }
 
+void rec_emit_cgroup(struct rec_emit *e, const struct rec_ctx *c, const char *path,
+		     uint64_t max, uint64_t high)
+{
+	struct kms_event ev;
+
+	event_init(&ev, KMS_EV_CGROUP_CREATE, c);
+	ev.cgroup = NULL;
+	ev.u.cg.path = path;
+	put(e, &ev);
+	if (max == UINT64_MAX && high == UINT64_MAX)
+		return;
+	event_init(&ev, KMS_EV_CGROUP_SET, c);
+	ev.cgroup = NULL;
+	ev.u.cg.path = path;
+	ev.u.cg.set_max = max != UINT64_MAX;
+	ev.u.cg.max = max;
+	ev.u.cg.set_high = high != UINT64_MAX;
+	ev.u.cg.high = high;
+	put(e, &ev);
+}
+
 void rec_emit_task(struct rec_emit *e, const struct rec_ctx *c, uint64_t memlock_cur,
 		   uint64_t memlock_max)
 {

@@ -35,6 +35,10 @@ void rec_emit_header(struct rec_emit *e, const struct rec_header *h);
 void rec_emit_comment(struct rec_emit *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A memory cgroup the trace uses, first seen now, and its limits (UINT64_MAX:
+ * none). */
+void rec_emit_cgroup(struct rec_emit *e, const struct rec_ctx *c, const char *path,
+		     uint64_t max, uint64_t high);
 /* The first traced process: who it is and its RLIMIT_MEMLOCK (task_new). */
 void rec_emit_task(struct rec_emit *e, const struct rec_ctx *c, uint64_t memlock_cur,
 		   uint64_t memlock_max);

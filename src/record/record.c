@@ -84,6 +84,12 @@ struct rec_task {
 	UT_hash_handle hh;
 };
 
+/* A memory cgroup path the trace has created. */
+struct rec_cgroup {
+	UT_hash_handle hh;
+	char path[];
+};
+
 struct recorder {
 	const struct kms_record_opts *opts;
 	struct kms_record_result *res;
@@ -95,6 +101,7 @@ struct recorder {
 	bool root_exec_seen;
 	unsigned long nr_live;
 	unsigned long nr_held;		/* new tasks waiting for their fork event */
+	struct rec_cgroup *cgroups;	/* paths the trace has created */
 };
 
 /* ---- fd tables ---- */
@@ -229,9 +236,52 @@ static void resume(struct rec_task *t, int sig)
 	ptrace(t->in_syscall ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0L, (long)sig);
 }
 
+/*
+ * The trace creates each memory cgroup (and its ancestors) at its first use,
+ * with the limits it has then, so a replay runs the events in the cgroups they
+ * ran in. The root exists already.
+ */
+static bool cgroup_known(struct recorder *r, const char *path)
+{
+	struct rec_cgroup *cg;
+
+	HASH_FIND_STR(r->cgroups, path, cg);
+	return cg != NULL;
+}
+
+static void note_cgroup(struct recorder *r, const struct rec_ctx *c)
+{
+	size_t len = strlen(c->cgroup);
+
+	if (c->cgroup[0] != '/' || cgroup_known(r, c->cgroup))
+		return;
+	/* each prefix ending before a '/' or at the end, "/" itself excluded */
+	for (size_t end = 2; end <= len; end++) {
+		struct rec_cgroup *cg;
+		uint64_t max, high;
+
+		if (end < len && c->cgroup[end] != '/')
+			continue;
+		cg = malloc(sizeof(*cg) + end + 1);
+		if (!cg)
+			return;
+		memcpy(cg->path, c->cgroup, end);
+		cg->path[end] = '\0';
+		if (cgroup_known(r, cg->path)) {
+			free(cg);
+			continue;
+		}
+		HASH_ADD_STR(r->cgroups, path, cg);
+		if (rec_cgroup_limits(cg->path, &max, &high) < 0)
+			max = high = UINT64_MAX;
+		rec_emit_cgroup(&r->emit, c, cg->path, max, high);
+	}
+}
+
 static void ctx_now(struct recorder *r, struct rec_task *t)
 {
 	rec_ctx_read(&t->ctx, t->pid, t->tid, now(r));
+	note_cgroup(r, &t->ctx);
 }
 
 /* ---- architecture ---- */
@@ -961,6 +1011,11 @@ int kms_record_run(const struct kms_record_opts *opts, struct kms_record_result 
 	while (r.tasks) {
 		waitpid(r.tasks->tid, NULL, __WALL);
 		task_free(&r, r.tasks);
+	}
+	for (struct rec_cgroup *cg = r.cgroups, *next; cg; cg = next) {
+		next = cg->hh.next;
+		HASH_DEL(r.cgroups, cg);
+		free(cg);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	res->wait_status = root_status;

@@ -199,3 +199,42 @@ int rec_obj_read(pid_t pid, int fd, struct rec_obj_info *info)
 	info->has_memlock = fdinfo_u64(buf, "memlock:", &info->memlock);
 	return 0;
 }
+
+/* A limit file: "max" or bytes; v1's "unlimited" is PAGE_COUNTER_MAX pages,
+ * a number near 2^63 (6.18 mm/memcontrol-v1.c mem_cgroup_read_u64()). */
+static int read_limit(const char *file, uint64_t *out)
+{
+	char buf[64];
+
+	if (read_small(file, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	if (strncmp(buf, "max", 3) == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	*out = strtoull(buf, NULL, 10);
+	if (*out >= (1ULL << 62))
+		*out = UINT64_MAX;
+	return 0;
+}
+
+int rec_cgroup_limits(const char *path, uint64_t *max, uint64_t *high)
+{
+	/* the usual mount points of the v1 memory hierarchy and of cgroup v2 */
+	static const char *const v2_roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	char file[4096];
+
+	*max = *high = UINT64_MAX;
+	snprintf(file, sizeof(file), "/sys/fs/cgroup/memory%s/memory.limit_in_bytes", path);
+	if (read_limit(file, max) == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(v2_roots) / sizeof(v2_roots[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s/memory.max", v2_roots[i], path);
+		if (read_limit(file, max) == 0) {
+			snprintf(file, sizeof(file), "%s%s/memory.high", v2_roots[i], path);
+			read_limit(file, high);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

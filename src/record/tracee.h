@@ -44,6 +44,12 @@ int rec_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
 int rec_read_str(pid_t pid, uint64_t addr, char *buf, size_t size);
 
 void rec_ctx_read(struct rec_ctx *c, pid_t pid, pid_t tid, double t);
+/*
+ * The memory limits of cgroup @path (as in struct rec_ctx): memory.max and
+ * memory.high on cgroup v2, memory.limit_in_bytes on the v1 hierarchy (no
+ * high there). UINT64_MAX for "max"/unlimited. -ENOENT if not found.
+ */
+int rec_cgroup_limits(const char *path, uint64_t *max, uint64_t *high);
 int rec_obj_read(pid_t pid, int fd, struct rec_obj_info *info);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +98,31 @@ static const char *key_field(char *buf, uint32_t key)
 	return buf;
 }
 
+/* " path=<our memory cgroup>" from /proc/self/cgroup (v1 memory line, else v2). */
+static void own_memory_cgroup(char *out, size_t size)
+{
+	char line[4096], v2[4096] = "/";
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	assert_non_null(f);
+	snprintf(out, size, " path=/");
+	while (fgets(line, sizeof(line), f)) {
+		char *path = strchr(strchr(line, ':') + 1, ':') + 1;
+
+		path[strcspn(path, "\n")] = '\0';
+		if (strstr(line, ":memory:")) {
+			snprintf(out, size, " path=%s", path);
+			fclose(f);
+			return;
+		}
+		if (strncmp(line, "0::", 3) == 0)
+			snprintf(v2, sizeof(v2), "%s", path);
+	}
+	fclose(f);
+	if (strcmp(v2, "/") != 0)
+		snprintf(out, size, " path=%s", v2);
+}
+
 /* The official reader must take the recording: returns events per kind. */
 static void read_back(const char *trace, unsigned int per_kind[KMS_NR_EVENT_KINDS])
 {
@@ -137,7 +163,7 @@ static void test_mapper_calls_are_recorded(void **state)
 	const char *mapper = getenv("KMS_TEST_MAPPER");
 	char *argv[] = { (char *)mapper, NULL };
 	unsigned int kinds[KMS_NR_EVENT_KINDS];
-	char kf[32], keys[80], map_id[32];
+	char kf[32], keys[80], map_id[32], cg[4200];
 	const char *comment;
 	char *trace;
 	int status;
@@ -236,7 +262,13 @@ static void test_mapper_calls_are_recorded(void **state)
 	assert_int_equal(count_lines(trace, "exit seq=", " status=7", NULL), 1);
 	/* every syscall event names its task: pid, uid, memory cgroup */
 	assert_int_equal(count_lines(trace, " pid=", " uid=", " cgroup=/", NULL),
-			 count_lines(trace, " seq=", NULL) - (int)kinds[KMS_EV_PROG_UPDATE]);
+			 count_lines(trace, " seq=", NULL) - (int)kinds[KMS_EV_PROG_UPDATE] -
+			 (int)kinds[KMS_EV_CGROUP_CREATE] - (int)kinds[KMS_EV_CGROUP_SET]);
+	/* the memory cgroup mapper ran in (ours) is created by the trace, once */
+	own_memory_cgroup(cg, sizeof(cg));
+	if (strcmp(cg, " path=/") != 0)
+		assert_int_equal(count_lines(trace, "cgroup_create seq=", cg, NULL), 1);
+	assert_int_equal(count_lines(trace, "task_new seq=", NULL), 1);
 
 	/* The program's 3 inserts are seen only by sampling: when the child
 	 * exits, the map holds 11 + 3 elements where the bpf(2) calls explain
@@ -308,6 +340,48 @@ static void test_cli_exit_codes(void **state)
 	assert_int_equal(run_cli("-o /dev/null -- /nonexistent/kms-command"), 127);
 }
 
+/* A recording made in a fresh memory cgroup (v1) creates it with its limit. */
+static void test_cgroup_and_limit_are_recorded(void **state)
+{
+	char dir[128], out[] = "/tmp/kms_test_record_XXXXXX", cmd[1024], *trace;
+	size_t len;
+	FILE *f;
+	int fd, st;
+
+	(void)state;
+	skip_unless_recordable();
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory/kms_test_record_%d", (int)getpid());
+	if (access("/sys/fs/cgroup/memory/cgroup.procs", W_OK) != 0 || mkdir(dir, 0755) != 0)
+		skip();
+	fd = mkstemp(out);
+	assert_true(fd >= 0);
+	close(fd);
+	/* 64 MiB: the kernel keeps whole pages of it */
+	snprintf(cmd, sizeof(cmd), "echo 67108864 > %s/memory.limit_in_bytes && "
+		 "sh -c 'echo $$ > %s/cgroup.procs && exec %s record -o %s -- true'",
+		 dir, dir, getenv("KMEMSIM"), out);
+	st = system(cmd);
+	f = fopen(out, "re");
+	trace = NULL;
+	len = 0;
+	if (f) {
+		trace = calloc(1, 1 << 16);
+		len = fread(trace, 1, (1 << 16) - 1, f);
+		fclose(f);
+	}
+	unlink(out);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(st, 0);
+	assert_non_null(trace);
+	assert_true(len > 0);
+	snprintf(cmd, sizeof(cmd), " path=/kms_test_record_%d", (int)getpid());
+	assert_int_equal(count_lines(trace, "cgroup_create seq=", cmd, NULL), 1);
+	assert_int_equal(count_lines(trace, "cgroup_set seq=", cmd, " memory.max=64M", NULL), 1);
+	snprintf(cmd, sizeof(cmd), " cgroup=/kms_test_record_%d ", (int)getpid());
+	assert_int_equal(count_lines(trace, "task_new seq=", cmd, NULL), 1);
+	free(trace);
+}
+
 /* Without root it says so and exits 2 (checked as uid 65534 where setpriv is). */
 static void test_refuses_without_root(void **state)
 {
@@ -353,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_cli_exit_codes),
 		cmocka_unit_test(test_signal_to_recorder_is_forwarded),
 		cmocka_unit_test(test_refuses_without_root),
+		cmocka_unit_test(test_cgroup_and_limit_are_recorded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
