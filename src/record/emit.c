@@ -80,7 +80,8 @@ void rec_emit_header(struct rec_emit *e, const struct rec_header *h)
 				 "command's hash-type maps that its bpf(2) calls do not explain, "
 				 "found by sampling the counts by map id %swhen a process exits; "
 				 "the CPU, context and interrupted task are not known (pid is the "
-				 "map's creator, cpu and ctx are defaults)", when);
+				 "map's creator or, once it exited, a live process of the command; "
+				 "cpu and ctx are defaults)", when);
 	}
 	if (kms_trace_write_header(e->f, &th) && !e->err)
 		e->err = -EIO;

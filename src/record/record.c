@@ -639,6 +639,20 @@ static void on_death(struct recorder *r, struct rec_task *t, int status,
 		*root_status = status;
 		*root_done = true;
 	}
+	/* Program activity in maps the process created is written under a
+	 * process that is still there: the command's, or any other. */
+	if (t->tid == t->pid) {
+		struct rec_task *heir = task_find(r, r->root), *o, *tmp;
+
+		if (!heir || heir == t) {
+			heir = NULL;
+			HASH_ITER(hh, r->tasks, o, tmp)
+				if (o != t && o->tid == o->pid && o->known && !heir)
+					heir = o;
+		}
+		if (heir)
+			rec_sampler_reassign(&r->sampler, t->pid, heir->pid);
+	}
 	task_free(r, t);
 }
 

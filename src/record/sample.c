@@ -135,6 +135,13 @@ void rec_sampler_user_op(struct rec_sampler *s, const struct rec_bpf_call *b)
 	}
 }
 
+void rec_sampler_reassign(struct rec_sampler *s, pid_t pid, pid_t heir)
+{
+	for (unsigned int i = 0; i < s->nr; i++)
+		if (s->maps[i].creator == pid)
+			s->maps[i].creator = heir;
+}
+
 /* Number of elements, or -errno. Walks at most max_entries + 1 keys: an LRU
  * or a map being updated concurrently cannot make the walk loop forever. */
 static long count_elems(const struct rec_sampled_map *m)

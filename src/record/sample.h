@@ -42,6 +42,8 @@ void rec_sampler_add(struct rec_sampler *s, uint32_t id, uint32_t map_type,
 		     uint32_t key_size, uint32_t max_entries, pid_t creator);
 /* A successful element operation from user space, as the trace shows it. */
 void rec_sampler_user_op(struct rec_sampler *s, const struct rec_bpf_call *b);
+/* Process @pid exited: its maps' later changes are written under @heir. */
+void rec_sampler_reassign(struct rec_sampler *s, pid_t pid, pid_t heir);
 /* Count each live map's elements and write the changes the trace lacks. */
 void rec_sampler_run(struct rec_sampler *s, struct rec_emit *e, double t);
 void rec_sampler_free(struct rec_sampler *s);
