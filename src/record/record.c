@@ -1064,12 +1064,19 @@ int kms_record_probe(char *why, size_t why_len)
 		return -errno;
 	}
 	if (pid == 0) {
+		/* what the command's child does, up to its exec; killed there */
 		if (ptrace(PTRACE_TRACEME, 0L, 0L, 0L) < 0)
 			_exit(1);
+		if (install_filter() < 0)
+			_exit(2);
 		raise(SIGSTOP);
 		_exit(0);
 	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFSTOPPED(status)) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+			snprintf(why, why_len, "installing a seccomp filter failed");
+			return -ENOSYS;
+		}
 		snprintf(why, why_len, "ptrace is not permitted here (PTRACE_TRACEME failed: "
 			 "see /proc/sys/kernel/yama/ptrace_scope or the container's seccomp "
 			 "profile)");
