@@ -20,6 +20,7 @@ struct kms_command {
 
 int cmd_import(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 /* Print "kmemsim: " and the message to stderr; returns KMS_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -9,6 +9,7 @@
 static const struct kms_command commands[] = {
 	{ "import", "convert an strace log to the native trace format", cmd_import },
 	{ "selfcheck", "run a built-in check of the accounting core", cmd_selfcheck },
+	{ "record", "run a command and record its bpf(2) calls as a trace", cmd_record },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
