@@ -112,20 +112,22 @@ static int replay_row(struct mrun *m, const struct mrow *r, int64_t *delta, int 
 	uint32_t key = (uint32_t)atoi(r->col[5]), value = (uint32_t)atoi(r->col[6]);
 	uint32_t max = (uint32_t)atoi(r->col[7]), flags = (uint32_t)atoi(r->col[8]);
 	uint32_t count = (uint32_t)strtoul(r->col[10], NULL, 10);
-	enum kms_map_type type = kms_map_type_from_name(obj);
+	enum kms_map_type type = KMS_MAP_TYPE_UNSPEC;
 	int ret = 0;
 
 	*fds = 0;
+	if (kms_map_type_from_name(obj, &type) < 0)
+		type = KMS_MAP_TYPE_UNSPEC;
 	if (strcmp(op, "create") == 0) {
 		struct kms_map_attr a = { .type = type, .key_size = key, .value_size = value,
 					  .max_entries = max, .map_flags = flags };
 
-		if (type == KMS_MAP_UNSPEC) {
+		if (type == KMS_MAP_TYPE_UNSPEC) {
 			*why = "not a map type the model knows";
 			return 1;
 		}
-		if (type == KMS_MAP_ARRAY_OF_MAPS || type == KMS_MAP_HASH_OF_MAPS) {
-			struct kms_map_attr in = { .type = KMS_MAP_ARRAY, .key_size = 4,
+		if (type == KMS_MAP_TYPE_ARRAY_OF_MAPS || type == KMS_MAP_TYPE_HASH_OF_MAPS) {
+			struct kms_map_attr in = { .type = KMS_MAP_TYPE_ARRAY, .key_size = 4,
 						   .value_size = 4, .max_entries = 1 };
 
 			ret = kms_bpf_map_create(m->w, &m->c, &in);
@@ -134,7 +136,7 @@ static int replay_row(struct mrun *m, const struct mrow *r, int64_t *delta, int 
 			m->inner = (uint32_t)ret;
 			a.inner_map_id = m->inner;
 		}
-		if (type == KMS_MAP_PROG_ARRAY) {
+		if (type == KMS_MAP_TYPE_PROG_ARRAY) {
 			struct kms_prog_attr pa = { .prog_type = 1, .insn_cnt = 2 };
 
 			ret = kms_bpf_prog_load(m->w, &m->c, &pa);

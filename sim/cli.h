@@ -24,6 +24,7 @@ int cmd_calibrate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 /* sim/calibrate_model.c: a measured calibration CSV replayed in the model. */
 int calibrate_model(const char *path, const char *profile, FILE *out);
+int cmd_record(int argc, char **argv);
 
 /* Print "kmemsim: " and the message to stderr; returns KMS_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,6 +20,8 @@ static void usage(FILE *f)
 		"to the native trace format on stdout. strace does not record everything\n"
 		"the model needs; these options say what to assume instead:\n"
 		"  --cgroup PATH     the memory cgroup the workload ran in (default /)\n"
+		"  --cgroup-root DIR where cgroup v2 was mounted (default /sys/fs/cgroup):\n"
+		"                    attaching to DIR/a/b is attaching to cgroup /a/b\n"
 		"  --uid N           the uid it ran as (default 0)\n"
 		"  --cpu N           the CPU to charge per-CPU caches on (default 0)\n"
 		"  --kernel RELEASE  the recording kernel, for the header (default unknown)\n"
@@ -80,6 +82,8 @@ int cmd_import(int argc, char **argv)
 			opts.cgroup = argv[++i];
 			if (opts.cgroup[0] != '/')
 				return cli_usage_error("--cgroup expects an absolute path like /app");
+		} else if (strcmp(a, "--cgroup-root") == 0) {
+			opts.cgroup_root = argv[++i];
 		} else if (strcmp(a, "--uid") == 0) {
 			if (parse_u32_arg(a, argv[++i], &opts.uid))
 				return KMS_EXIT_USAGE;
@@ -132,6 +136,8 @@ int cmd_import(int argc, char **argv)
 	}
 	if (ret < 0)
 		status = print_error(kms_trace_reader_error(r));
+	else
+		kms_trace_write_comment(out, kms_trace_reader_notes(r));
 	if (out != stdout && fclose(out)) {
 		fprintf(stderr, "kmemsim: cannot write %s\n", out_path);
 		status = KMS_EXIT_USAGE;

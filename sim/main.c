@@ -11,6 +11,7 @@ static const struct kms_command commands[] = {
 	{ "selfcheck", "run a built-in check of the accounting core", cmd_selfcheck },
 	{ "validate", "run a trace on the real kernel and compare with the model", cmd_validate },
 	{ "calibrate", "measure real kernel charges of BPF objects (root, memcg)", cmd_calibrate },
+	{ "record", "run a command and record its bpf(2) calls as a trace", cmd_record },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -157,4 +157,12 @@ int kms_ledger_read(const struct kms_sim *sim, uint64_t owner, struct kms_ledger
  */
 int kms_sim_check_invariants(const struct kms_sim *sim, char *why, size_t len);
 
+/*
+ * --explain: when on, the model narrates each operation's charge path.
+ * kms_sim_explain_take() returns what was said since the last take ("" if
+ * nothing); the string is valid until the next model call.
+ */
+int kms_sim_set_explain(struct kms_sim *sim, bool on);
+const char *kms_sim_explain_take(struct kms_sim *sim);
+
 #endif

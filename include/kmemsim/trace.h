@@ -16,217 +16,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kmemsim/uapi.h"
+
 /* Version of the native format this library reads and writes. */
 #define KMS_TRACE_FORMAT_VERSION 1
-
-/*
- * Kernel enums, by value, mirroring include/uapi/linux/bpf.h of 6.18.
- * In the text format they are written in lowercase without the prefix:
- * BPF_MAP_TYPE_PERCPU_ARRAY is "percpu_array", BPF_TRACE_RAW_TP is
- * "trace_raw_tp", BPF_MAP_UPDATE_ELEM is "map_update_elem".
- */
-enum kms_bpf_cmd {
-	KMS_BPF_MAP_CREATE = 0,
-	KMS_BPF_MAP_LOOKUP_ELEM = 1,
-	KMS_BPF_MAP_UPDATE_ELEM = 2,
-	KMS_BPF_MAP_DELETE_ELEM = 3,
-	KMS_BPF_MAP_GET_NEXT_KEY = 4,
-	KMS_BPF_PROG_LOAD = 5,
-	KMS_BPF_OBJ_PIN = 6,
-	KMS_BPF_OBJ_GET = 7,
-	KMS_BPF_PROG_ATTACH = 8,
-	KMS_BPF_PROG_DETACH = 9,
-	KMS_BPF_PROG_TEST_RUN = 10,
-	KMS_BPF_PROG_RUN = 10,
-	KMS_BPF_PROG_GET_NEXT_ID = 11,
-	KMS_BPF_MAP_GET_NEXT_ID = 12,
-	KMS_BPF_PROG_GET_FD_BY_ID = 13,
-	KMS_BPF_MAP_GET_FD_BY_ID = 14,
-	KMS_BPF_OBJ_GET_INFO_BY_FD = 15,
-	KMS_BPF_PROG_QUERY = 16,
-	KMS_BPF_RAW_TRACEPOINT_OPEN = 17,
-	KMS_BPF_BTF_LOAD = 18,
-	KMS_BPF_BTF_GET_FD_BY_ID = 19,
-	KMS_BPF_TASK_FD_QUERY = 20,
-	KMS_BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21,
-	KMS_BPF_MAP_FREEZE = 22,
-	KMS_BPF_BTF_GET_NEXT_ID = 23,
-	KMS_BPF_MAP_LOOKUP_BATCH = 24,
-	KMS_BPF_MAP_LOOKUP_AND_DELETE_BATCH = 25,
-	KMS_BPF_MAP_UPDATE_BATCH = 26,
-	KMS_BPF_MAP_DELETE_BATCH = 27,
-	KMS_BPF_LINK_CREATE = 28,
-	KMS_BPF_LINK_UPDATE = 29,
-	KMS_BPF_LINK_GET_FD_BY_ID = 30,
-	KMS_BPF_LINK_GET_NEXT_ID = 31,
-	KMS_BPF_ENABLE_STATS = 32,
-	KMS_BPF_ITER_CREATE = 33,
-	KMS_BPF_LINK_DETACH = 34,
-	KMS_BPF_PROG_BIND_MAP = 35,
-	KMS_BPF_TOKEN_CREATE = 36,
-	KMS_BPF_PROG_STREAM_READ_BY_FD = 37,
-	KMS_NR_BPF_CMDS = 38,
-};
-
-enum kms_map_type {
-	KMS_MAP_TYPE_UNSPEC = 0,
-	KMS_MAP_TYPE_HASH = 1,
-	KMS_MAP_TYPE_ARRAY = 2,
-	KMS_MAP_TYPE_PROG_ARRAY = 3,
-	KMS_MAP_TYPE_PERF_EVENT_ARRAY = 4,
-	KMS_MAP_TYPE_PERCPU_HASH = 5,
-	KMS_MAP_TYPE_PERCPU_ARRAY = 6,
-	KMS_MAP_TYPE_STACK_TRACE = 7,
-	KMS_MAP_TYPE_CGROUP_ARRAY = 8,
-	KMS_MAP_TYPE_LRU_HASH = 9,
-	KMS_MAP_TYPE_LRU_PERCPU_HASH = 10,
-	KMS_MAP_TYPE_LPM_TRIE = 11,
-	KMS_MAP_TYPE_ARRAY_OF_MAPS = 12,
-	KMS_MAP_TYPE_HASH_OF_MAPS = 13,
-	KMS_MAP_TYPE_DEVMAP = 14,
-	KMS_MAP_TYPE_SOCKMAP = 15,
-	KMS_MAP_TYPE_CPUMAP = 16,
-	KMS_MAP_TYPE_XSKMAP = 17,
-	KMS_MAP_TYPE_SOCKHASH = 18,
-	KMS_MAP_TYPE_CGROUP_STORAGE_DEPRECATED = 19,
-	KMS_MAP_TYPE_CGROUP_STORAGE = 19,
-	KMS_MAP_TYPE_REUSEPORT_SOCKARRAY = 20,
-	KMS_MAP_TYPE_PERCPU_CGROUP_STORAGE_DEPRECATED = 21,
-	KMS_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21,
-	KMS_MAP_TYPE_QUEUE = 22,
-	KMS_MAP_TYPE_STACK = 23,
-	KMS_MAP_TYPE_SK_STORAGE = 24,
-	KMS_MAP_TYPE_DEVMAP_HASH = 25,
-	KMS_MAP_TYPE_STRUCT_OPS = 26,
-	KMS_MAP_TYPE_RINGBUF = 27,
-	KMS_MAP_TYPE_INODE_STORAGE = 28,
-	KMS_MAP_TYPE_TASK_STORAGE = 29,
-	KMS_MAP_TYPE_BLOOM_FILTER = 30,
-	KMS_MAP_TYPE_USER_RINGBUF = 31,
-	KMS_MAP_TYPE_CGRP_STORAGE = 32,
-	KMS_MAP_TYPE_ARENA = 33,
-	KMS_NR_MAP_TYPES = 34,
-};
-
-enum kms_prog_type {
-	KMS_PROG_TYPE_UNSPEC = 0,
-	KMS_PROG_TYPE_SOCKET_FILTER = 1,
-	KMS_PROG_TYPE_KPROBE = 2,
-	KMS_PROG_TYPE_SCHED_CLS = 3,
-	KMS_PROG_TYPE_SCHED_ACT = 4,
-	KMS_PROG_TYPE_TRACEPOINT = 5,
-	KMS_PROG_TYPE_XDP = 6,
-	KMS_PROG_TYPE_PERF_EVENT = 7,
-	KMS_PROG_TYPE_CGROUP_SKB = 8,
-	KMS_PROG_TYPE_CGROUP_SOCK = 9,
-	KMS_PROG_TYPE_LWT_IN = 10,
-	KMS_PROG_TYPE_LWT_OUT = 11,
-	KMS_PROG_TYPE_LWT_XMIT = 12,
-	KMS_PROG_TYPE_SOCK_OPS = 13,
-	KMS_PROG_TYPE_SK_SKB = 14,
-	KMS_PROG_TYPE_CGROUP_DEVICE = 15,
-	KMS_PROG_TYPE_SK_MSG = 16,
-	KMS_PROG_TYPE_RAW_TRACEPOINT = 17,
-	KMS_PROG_TYPE_CGROUP_SOCK_ADDR = 18,
-	KMS_PROG_TYPE_LWT_SEG6LOCAL = 19,
-	KMS_PROG_TYPE_LIRC_MODE2 = 20,
-	KMS_PROG_TYPE_SK_REUSEPORT = 21,
-	KMS_PROG_TYPE_FLOW_DISSECTOR = 22,
-	KMS_PROG_TYPE_CGROUP_SYSCTL = 23,
-	KMS_PROG_TYPE_RAW_TRACEPOINT_WRITABLE = 24,
-	KMS_PROG_TYPE_CGROUP_SOCKOPT = 25,
-	KMS_PROG_TYPE_TRACING = 26,
-	KMS_PROG_TYPE_STRUCT_OPS = 27,
-	KMS_PROG_TYPE_EXT = 28,
-	KMS_PROG_TYPE_LSM = 29,
-	KMS_PROG_TYPE_SK_LOOKUP = 30,
-	KMS_PROG_TYPE_SYSCALL = 31,
-	KMS_PROG_TYPE_NETFILTER = 32,
-	KMS_NR_PROG_TYPES = 33,
-};
-
-enum kms_attach_type {
-	KMS_ATTACH_CGROUP_INET_INGRESS = 0,
-	KMS_ATTACH_CGROUP_INET_EGRESS = 1,
-	KMS_ATTACH_CGROUP_INET_SOCK_CREATE = 2,
-	KMS_ATTACH_CGROUP_SOCK_OPS = 3,
-	KMS_ATTACH_SK_SKB_STREAM_PARSER = 4,
-	KMS_ATTACH_SK_SKB_STREAM_VERDICT = 5,
-	KMS_ATTACH_CGROUP_DEVICE = 6,
-	KMS_ATTACH_SK_MSG_VERDICT = 7,
-	KMS_ATTACH_CGROUP_INET4_BIND = 8,
-	KMS_ATTACH_CGROUP_INET6_BIND = 9,
-	KMS_ATTACH_CGROUP_INET4_CONNECT = 10,
-	KMS_ATTACH_CGROUP_INET6_CONNECT = 11,
-	KMS_ATTACH_CGROUP_INET4_POST_BIND = 12,
-	KMS_ATTACH_CGROUP_INET6_POST_BIND = 13,
-	KMS_ATTACH_CGROUP_UDP4_SENDMSG = 14,
-	KMS_ATTACH_CGROUP_UDP6_SENDMSG = 15,
-	KMS_ATTACH_LIRC_MODE2 = 16,
-	KMS_ATTACH_FLOW_DISSECTOR = 17,
-	KMS_ATTACH_CGROUP_SYSCTL = 18,
-	KMS_ATTACH_CGROUP_UDP4_RECVMSG = 19,
-	KMS_ATTACH_CGROUP_UDP6_RECVMSG = 20,
-	KMS_ATTACH_CGROUP_GETSOCKOPT = 21,
-	KMS_ATTACH_CGROUP_SETSOCKOPT = 22,
-	KMS_ATTACH_TRACE_RAW_TP = 23,
-	KMS_ATTACH_TRACE_FENTRY = 24,
-	KMS_ATTACH_TRACE_FEXIT = 25,
-	KMS_ATTACH_MODIFY_RETURN = 26,
-	KMS_ATTACH_LSM_MAC = 27,
-	KMS_ATTACH_TRACE_ITER = 28,
-	KMS_ATTACH_CGROUP_INET4_GETPEERNAME = 29,
-	KMS_ATTACH_CGROUP_INET6_GETPEERNAME = 30,
-	KMS_ATTACH_CGROUP_INET4_GETSOCKNAME = 31,
-	KMS_ATTACH_CGROUP_INET6_GETSOCKNAME = 32,
-	KMS_ATTACH_XDP_DEVMAP = 33,
-	KMS_ATTACH_CGROUP_INET_SOCK_RELEASE = 34,
-	KMS_ATTACH_XDP_CPUMAP = 35,
-	KMS_ATTACH_SK_LOOKUP = 36,
-	KMS_ATTACH_XDP = 37,
-	KMS_ATTACH_SK_SKB_VERDICT = 38,
-	KMS_ATTACH_SK_REUSEPORT_SELECT = 39,
-	KMS_ATTACH_SK_REUSEPORT_SELECT_OR_MIGRATE = 40,
-	KMS_ATTACH_PERF_EVENT = 41,
-	KMS_ATTACH_TRACE_KPROBE_MULTI = 42,
-	KMS_ATTACH_LSM_CGROUP = 43,
-	KMS_ATTACH_STRUCT_OPS = 44,
-	KMS_ATTACH_NETFILTER = 45,
-	KMS_ATTACH_TCX_INGRESS = 46,
-	KMS_ATTACH_TCX_EGRESS = 47,
-	KMS_ATTACH_TRACE_UPROBE_MULTI = 48,
-	KMS_ATTACH_CGROUP_UNIX_CONNECT = 49,
-	KMS_ATTACH_CGROUP_UNIX_SENDMSG = 50,
-	KMS_ATTACH_CGROUP_UNIX_RECVMSG = 51,
-	KMS_ATTACH_CGROUP_UNIX_GETPEERNAME = 52,
-	KMS_ATTACH_CGROUP_UNIX_GETSOCKNAME = 53,
-	KMS_ATTACH_NETKIT_PRIMARY = 54,
-	KMS_ATTACH_NETKIT_PEER = 55,
-	KMS_ATTACH_TRACE_KPROBE_SESSION = 56,
-	KMS_ATTACH_TRACE_UPROBE_SESSION = 57,
-	KMS_NR_ATTACH_TYPES = 58,
-};
-
-/* BPF_MAP_UPDATE_ELEM flags (uapi bpf.h). */
-#define KMS_BPF_ANY	0ull
-#define KMS_BPF_NOEXIST	1ull
-#define KMS_BPF_EXIST	2ull
-#define KMS_BPF_F_LOCK	4ull
-
-/* Where the CPU was when the event happened (the kernel's in_task(), ...). */
-enum kms_exec_ctx {
-	KMS_CTX_TASK = 0,
-	KMS_CTX_SOFTIRQ,
-	KMS_CTX_HARDIRQ,
-	KMS_CTX_NMI,
-};
 
 enum kms_event_kind {
 	/* environment */
 	KMS_EV_CGROUP_CREATE = 0,	/* cgroup_create path= */
 	KMS_EV_CGROUP_REMOVE,		/* cgroup_remove path= */
 	KMS_EV_CGROUP_SET,		/* cgroup_set path= memory.max=|memory.high= */
-	KMS_EV_TASK_NEW,		/* task_new: a task the trace did not see forked */
+	KMS_EV_TASK_NEW,		/* task_new: a task the trace did not see forked; its
+					 * uid and cgroup are the event's, its RLIMIT_MEMLOCK
+					 * u.task.cur/max when has_cur/has_max */
 	KMS_EV_FORK,			/* fork child= share_files= thread= */
 	KMS_EV_EXEC,			/* exec path=: closes close-on-exec fds (all bpf fds) */
 	KMS_EV_TASK_MOVE,		/* task_move to=: into another cgroup */
@@ -319,7 +121,7 @@ struct kms_ev_bpf {
 };
 
 enum kms_expect_what {
-	KMS_EXPECT_RESULT = 0,	/* ret: the result of event seq= (default: the previous) */
+	KMS_EXPECT_RESULT = 0,	/* ret: the result of event of= (default: the previous) */
 	KMS_EXPECT_CGROUP,	/* cgroup= counter: memory.current, memory.stat.slab, ... */
 	KMS_EXPECT_USER,	/* user= locked_vm */
 };
@@ -350,7 +152,7 @@ struct kms_event {
 		struct {
 			int32_t child;		/* FORK */
 			bool share_files;	/* FORK: CLONE_FILES */
-			bool thread;		/* FORK: CLONE_THREAD; EXIT: only a thread ended */
+			bool thread;		/* FORK: CLONE_THREAD; EXIT: a thread ended */
 			int32_t status;		/* EXIT */
 			const char *path;	/* EXEC: the program; TASK_MOVE: the cgroup */
 			int32_t target;		/* RLIMIT_MEMLOCK: pid whose limit (0: self) */
@@ -389,6 +191,14 @@ struct kms_event {
 	} u;
 };
 
+/*
+ * An event at every default of the text format: pid = tid = 1, uid unset,
+ * cgroup NULL (the task's), CPU 0, task context, no result, seq and time 0,
+ * dup's newfd and prog_*'s map_fd -1. Writers build events from here.
+ */
+void kms_event_init(struct kms_event *ev, enum kms_event_kind kind);
+void kms_event_init_bpf(struct kms_event *ev, enum kms_bpf_cmd cmd);
+
 struct kms_trace_header {
 	uint32_t version;
 	const char *kernel;	/* uname -r of the recording machine, "unknown" */
@@ -408,6 +218,9 @@ enum kms_trace_format { KMS_TRACE_NATIVE = 1, KMS_TRACE_STRACE = 2 };
 /* Facts strace does not record: the importer assumes these (documented). */
 struct kms_strace_options {
 	const char *cgroup;	/* the cgroup the workload ran in, default "/" */
+	/* where cgroup v2 was mounted: an attach to an fd that -yy shows as
+	 * ROOT/a/b targets cgroup /a/b. Default "/sys/fs/cgroup". */
+	const char *cgroup_root;
 	uint32_t uid;		/* default 0 */
 	uint32_t cpu;		/* default 0 */
 	const char *kernel;	/* header kernel release, default "unknown" */
@@ -439,7 +252,8 @@ int kms_trace_open_file(FILE *f, const char *name, const struct kms_strace_optio
 /* Native only: anything else is an error. */
 int kms_trace_reader_open(const char *path, struct kms_trace_reader **out,
 			  struct kms_trace_error *err);
-/* Parse a native trace held in memory (@len bytes, need not be NUL-terminated). */
+/* A trace of either format held in memory (@len bytes, need not end in NUL);
+ * @buf must outlive the reader. */
 int kms_trace_open_mem(const char *buf, size_t len, const char *name,
 		       const struct kms_strace_options *opts,
 		       struct kms_trace_reader **out, struct kms_trace_error *err);
@@ -456,36 +270,29 @@ int kms_trace_read_next(struct kms_trace_reader *r, struct kms_event *ev);
 const struct kms_trace_header *kms_trace_reader_header(const struct kms_trace_reader *r);
 enum kms_trace_format kms_trace_reader_format(const struct kms_trace_reader *r);
 const struct kms_trace_error *kms_trace_reader_error(const struct kms_trace_reader *r);
-/*
- * What the strace importer assumed, as '#' comment lines ("" for native);
- * complete once the trace was read to the end.
- */
+/* What the strace importer assumes, one fact a line ("" for native). */
 const char *kms_trace_reader_assumptions(const struct kms_trace_reader *r);
+/* What it had to guess while reading (cut strings, ambiguous forks): set when
+ * the last event was read, "" if nothing. */
+const char *kms_trace_reader_notes(const struct kms_trace_reader *r);
 
 /* "file:line:column: message" into @buf; returns snprintf's value. */
 int kms_trace_error_format(const struct kms_trace_error *err, char *buf, size_t size);
 
-/* The native writer. Each returns 0 or -EIO. */
+/* The native writer: 0, -EIO, or kms_trace_format_event()'s errors. */
 int kms_trace_write_header(FILE *f, const struct kms_trace_header *h);
 int kms_trace_write_comment(FILE *f, const char *text);	/* each line gets "# " */
 int kms_trace_write_event(FILE *f, const struct kms_event *ev);
-/* Format one event line (with '\n') into @buf; returns its length, or -ENOSPC. */
+/* Format one event line (with '\n', NUL-terminated) into @buf; returns its
+ * length without the NUL, -ENOSPC, or -EINVAL for an event no reader would
+ * take back (an unknown kind or context, a result below -4095). */
 int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size);
 
 /* The key id of key bytes: FNV-1a 64 (offset basis 0xcbf29ce484222325,
  * prime 0x100000001b3) over the @len bytes. */
 uint64_t kms_key_id(const void *key, size_t len);
 
-/* Names <-> values; NULL / -EINVAL for unknown. */
-const char *kms_bpf_cmd_name(enum kms_bpf_cmd cmd);
-const char *kms_map_type_name(enum kms_map_type t);
-const char *kms_prog_type_name(enum kms_prog_type t);
-const char *kms_attach_type_name(enum kms_attach_type t);
+/* An event kind's name ("cgroup_create", "expect"), NULL for unknown. */
 const char *kms_event_kind_name(enum kms_event_kind k);
-const char *kms_exec_ctx_name(enum kms_exec_ctx c);
-int kms_map_type_from_name(const char *name, enum kms_map_type *out);
-int kms_prog_type_from_name(const char *name, enum kms_prog_type *out);
-/* "EPERM" for 1, NULL if not a known errno. */
-const char *kms_errno_name(int err);
 
 #endif

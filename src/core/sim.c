@@ -44,6 +44,7 @@ void kms_sim_free(struct kms_sim *sim)
 	task_table_destroy(&sim->tasks);
 	user_table_destroy(&sim->users);
 	memcg_tree_destroy(&sim->memcgs);
+	explain_destroy(&sim->explain);
 	free(sim);
 }
 

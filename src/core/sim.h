@@ -9,6 +9,7 @@
 #include "kmemsim/config.h"
 #include "kmemsim/sim.h"
 #include "acct/locked_vm.h"
+#include "core/explain.h"
 #include "core/task.h"
 #include "mm/charge.h"
 #include "mm/memcontrol.h"
@@ -25,6 +26,7 @@ struct kms_sim {
 	/* Allocator models: stocks per CPU, totals, ledger, RCU queue, faults. */
 	struct mm_state mm;
 	struct kmem_cache *caches;	/* kmem_cache_create()d, freed with the sim */
+	struct kms_explain explain;	/* --explain narration of the current operation */
 };
 
 /*

@@ -12,9 +12,11 @@
  * MEMCG_OOM and fails the charge with -ENOMEM (there is no process to kill).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/sim.h"
+#include "core/explain.h"
 #include "mm/charge.h"
 
 /* mm/internal.h (5.11, 6.18): MAX_RECLAIM_RETRIES 16 */
@@ -130,9 +132,22 @@ int kmem_alloc_begin(struct kms_sim *sim, const struct alloc_ctx *ctx, gfp_t gfp
 			return 0;
 	}
 	/* memcg_kmem_online() (nokmem, !CONFIG_MEMCG) and __GFP_ACCOUNT gate every hook */
-	if (!(gfp & __GFP_ACCOUNT) || !sim->cfg.memcg || !sim->cfg.kmem)
+	if (!(gfp & __GFP_ACCOUNT) || !sim->cfg.memcg || !sim->cfg.kmem) {
+		sim_explain(sim, "  not charged: %s", !(gfp & __GFP_ACCOUNT) ? "no __GFP_ACCOUNT" :
+			    !sim->cfg.memcg ? "CONFIG_MEMCG off" : "cgroup.memory=nokmem");
 		return 0;
+	}
 	*memcg = current_memcg(sim, ctx);
+	if (!*memcg)
+		sim_explain(sim, "  not charged: %s", ctx->ctx != CTX_TASK ?
+			    "interrupt context without an active memcg" :
+			    "kernel thread or task without mm");
+	else if (mem_cgroup_is_root(*memcg))
+		sim_explain(sim, "  charged to the root cgroup: nobody pays");
+	else
+		sim_explain(sim, "  pays: %s (%s)", (*memcg)->path,
+			    ctx->ctx != CTX_TASK ? "int_active_memcg" :
+			    (ctx->task && ctx->task->active_memcg) ? "active memcg" : "current task");
 	return 0;
 }
 
@@ -395,6 +410,26 @@ static void memcg_high_check(struct mem_cgroup *memcg)
  * kernel's try_charge() wrapper is the callers' (objcg NULL for the root);
  * an objcg reparented to the root charges the root's counter as 6.18 does.
  */
+/* --explain: every level a charge walks, with its usage and limit after the charge. */
+static void explain_levels(struct kms_sim *sim, const char *what, struct mem_cgroup *memcg,
+			   uint64_t nr_pages)
+{
+	char line[512];
+	size_t n = 0;
+
+	for (struct mem_cgroup *m = memcg; m && n < sizeof(line) - 64; m = m->parent) {
+		if (m->memory.max >= PAGE_COUNTER_MAX)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s %lld/max",
+					      n ? "," : "", m->path, (long long)m->memory.usage);
+		else
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s %lld/%lld",
+					      n ? "," : "", m->path, (long long)m->memory.usage,
+					      (long long)m->memory.max);
+	}
+	sim_explain(sim, "  page_counter %s %llu pages:%s", what, (unsigned long long)nr_pages,
+		    line);
+}
+
 static int try_charge_memcg(struct kms_sim *sim, uint32_t cpu, struct mem_cgroup *memcg,
 			    gfp_t gfp, uint64_t nr_pages)
 {
@@ -406,11 +441,30 @@ static int try_charge_memcg(struct kms_sim *sim, uint32_t cpu, struct mem_cgroup
 	bool drained = false, raised_max_event = false;
 
 retry:
-	if (consume_stock(sim, cpu, memcg, nr_pages))
+	if (consume_stock(sim, cpu, memcg, nr_pages)) {
+		sim_explain(sim, "  page stock of CPU %u pays %llu pages for %s", cpu,
+			    (unsigned long long)nr_pages, memcg->path);
 		return 0;
-	if (page_counter_try_charge(&memcg->memory, (int64_t)batch, &counter))
+	}
+	if (page_counter_try_charge(&memcg->memory, (int64_t)batch, &counter)) {
+		explain_levels(sim, batch > nr_pages ? "charged (batch)" : "charged", memcg, batch);
 		goto done_restock;
+	}
 	mem_over_limit = memcg_from_counter(counter);
+	sim_explain(sim, "  page_counter refused %llu pages at %s: usage %lld + %llu > max %lld, "
+		    "failcnt %llu", (unsigned long long)batch, mem_over_limit->path,
+		    (long long)mem_over_limit->memory.usage, (unsigned long long)batch,
+		    (long long)mem_over_limit->memory.max,
+		    (unsigned long long)mem_over_limit->memory.failcnt);
+	sim->mm.last_fail = (struct charge_fail){
+		.usage = mem_over_limit->memory.usage,
+		.max = mem_over_limit->memory.max,
+		.nr_pages = nr_pages,
+		.failcnt = mem_over_limit->memory.failcnt,
+		.seq = ++sim->mm.nr_fail,
+	};
+	snprintf(sim->mm.last_fail.path, sizeof(sim->mm.last_fail.path), "%s",
+		 mem_over_limit->path);
 
 	/* A batch that would cross max is retried with the exact amount. */
 	if (batch > nr_pages) {
@@ -453,12 +507,20 @@ retry:
 nomem:
 	if (p->force_rule == MEMCG_FORCE_GFP_HIGH) {
 		/* 6.3+: "if (!(gfp_mask & (__GFP_NOFAIL | __GFP_HIGH))) return -ENOMEM;" */
-		if (!(gfp & (__GFP_NOFAIL | __GFP_HIGH)))
+		if (!(gfp & (__GFP_NOFAIL | __GFP_HIGH))) {
+			sim_explain(sim, "  -> ENOMEM (%s)", gfp & __GFP_DIRECT_RECLAIM ?
+				    "reclaim found nothing to free" : "cannot block: GFP_NOWAIT");
 			return -ENOMEM;
+		}
 	} else if (!(gfp & __GFP_NOFAIL)) {
+		sim_explain(sim, "  -> ENOMEM (%s)", gfp & __GFP_DIRECT_RECLAIM ?
+			    "reclaim found nothing to free" : "cannot block");
 		return -ENOMEM;
 	}
 force:
+	sim_explain(sim, "  forced past the limit (%s): %s now %lld pages", gfp & __GFP_ATOMIC ?
+		    "GFP_ATOMIC" : gfp & __GFP_HIGH ? "__GFP_HIGH" : "__GFP_NOFAIL", memcg->path,
+		    (long long)memcg->memory.usage + (long long)nr_pages);
 	/* 6.x: "If the allocation has to be enforced, don't forget to raise a MEMCG_MAX event." */
 	if (p->force_raises_max_event && !raised_max_event)
 		memcg_memory_event(mem_over_limit, MEMCG_MAX);
@@ -580,8 +642,11 @@ int obj_cgroup_charge(struct kms_sim *sim, uint32_t cpu, struct obj_cgroup *objc
 	uint64_t nr_pages, nr_bytes;
 	int ret;
 
-	if (consume_obj_stock(sim, cpu, objcg, size))
+	if (consume_obj_stock(sim, cpu, objcg, size)) {
+		sim_explain(sim, "  obj stock of CPU %u pays %llu bytes for %s", cpu,
+			    (unsigned long long)size, objcg->memcg->path);
 		return 0;
+	}
 	/*
 	 * 5.11 obj_cgroup_charge() / 6.18 obj_cgroup_charge_account(): charge
 	 * whole pages, ignoring what the stock holds, and stock the rest of

@@ -70,8 +70,18 @@ struct rcu_queue {
 	uint64_t next_seq;
 };
 
+/* The last refused page_counter charge, for one-line reasons ("... exceeded at /a"). */
+struct charge_fail {
+	char path[256];
+	int64_t usage, max;
+	uint64_t nr_pages, failcnt;
+	uint64_t seq;			/* mm_state.nr_fail when it happened */
+};
+
 struct mm_state {
 	struct mm_params params;
+	struct charge_fail last_fail;
+	uint64_t nr_fail;
 	struct mm_cpu *cpus;		/* kms_config.nr_cpus entries */
 	struct kmem_totals totals[KMEM_NR_KINDS];
 	struct fault_inject fault;

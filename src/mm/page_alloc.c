@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "core/sim.h"
+#include "core/explain.h"
 #include "mm/charge.h"
 #include "mm/slab.h"
 
@@ -55,6 +56,8 @@ static int pages_alloc(struct kms_sim *sim, const struct alloc_ctx *ctx, unsigne
 int kmalloc_large(struct kms_sim *sim, const struct alloc_ctx *ctx, size_t size, gfp_t gfp,
 		  struct kmem_charge *out)
 {
+	sim_explain(sim, "kmalloc(%zu) above the largest kmalloc cache: kmalloc_large, order %u",
+		    size, kms_get_order(sim, size));
 	return pages_alloc(sim, ctx, kms_get_order(sim, size), gfp, KMEM_LARGE, out);
 }
 
@@ -63,6 +66,7 @@ int alloc_pages(struct kms_sim *sim, const struct alloc_ctx *ctx, unsigned int o
 {
 	if (!sim || !out)
 		return -EINVAL;
+	sim_explain(sim, "alloc_pages(order %u): %u pages", order, 1u << order);
 	return pages_alloc(sim, ctx, order, gfp, KMEM_PAGES, out);
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "core/sim.h"
+#include "core/explain.h"
 #include "mm/charge.h"
 
 /* mm/percpu-internal.h: PCPU_MIN_ALLOC_SIZE 4 (1 << PCPU_MIN_ALLOC_SHIFT) */
@@ -34,6 +35,7 @@ int alloc_percpu(struct kms_sim *sim, const struct alloc_ctx *ctx, size_t size, 
 		.kind = KMEM_PERCPU,
 		.accounted = !!(gfp & __GFP_ACCOUNT),
 	};
+	sim_explain(sim, "alloc_percpu(%zu) on %u possible CPUs", size, sim->cfg.nr_cpus);
 	err = kmem_alloc_begin(sim, ctx, gfp, &memcg);
 	/* pcpu_alloc(): align >= PCPU_MIN_ALLOC_SIZE, size = ALIGN(size, PCPU_MIN_ALLOC_SIZE) */
 	if (align < PCPU_MIN_ALLOC_SIZE)

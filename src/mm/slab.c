@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/sim.h"
+#include "core/explain.h"
 #include "mm/charge.h"
 #include "mm/slab.h"
 
@@ -139,6 +140,10 @@ int kmalloc(struct kms_sim *sim, const struct alloc_ctx *ctx, size_t size, gfp_t
 		return -EINVAL;
 	if (size > kmalloc_max_cache_size(sim))
 		return kmalloc_large(sim, ctx, size, gfp, out);
+	sim_explain(sim, "kmalloc(%zu) -> kmalloc%s-%zu, %s", size,
+		    gfp & __GFP_ACCOUNT ? "-cg" : "", size ? kmalloc_slab_size(sim, size) : 0,
+		    gfp & __GFP_ACCOUNT ? "charged object size + 8 (obj_cgroup pointer)"
+					: "not accounted");
 	return slab_alloc(sim, ctx, size ? kmalloc_slab_size(sim, size) : 0, gfp, out);
 }
 
@@ -207,6 +212,7 @@ int kmem_cache_alloc(struct kms_sim *sim, const struct alloc_ctx *ctx, struct km
 {
 	if (!sim || !s || !out)
 		return -EINVAL;
+	sim_explain(sim, "kmem_cache_alloc(%s), object %zu bytes", s->name, s->size);
 	return slab_alloc(sim, ctx, s->size, gfp, out);
 }
 

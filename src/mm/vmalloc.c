@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include "core/sim.h"
+#include "core/explain.h"
 #include "mm/charge.h"
 
 /* kmem_charge.size is 43 bits: nothing bigger can be described. */
@@ -29,6 +30,8 @@ int vmalloc(struct kms_sim *sim, const struct alloc_ctx *ctx, size_t size, gfp_t
 		.kind = KMEM_VMALLOC,
 		.accounted = !!(gfp & __GFP_ACCOUNT),
 	};
+	sim_explain(sim, "vmalloc(%zu): %zu pages, each charged; guard page and page array free",
+		    size, (size + sim->cfg.page_size - 1) / sim->cfg.page_size);
 	err = kmem_alloc_begin(sim, ctx, gfp, &memcg);
 	/* __vmalloc_node_range(): "if (!size || ...) goto fail" -> NULL */
 	if (!err && (!size || size > VMALLOC_MAX_BYTES))

@@ -4,9 +4,10 @@
  * the names of the kernel's union bpf_attr members (include/uapi/linux/bpf.h).
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "trace/fields.h"
-#include "trace/names.h"
+#include "core/uapi_names.h"
 
 #define EV(m) ((uint16_t)offsetof(struct kms_event, m))
 #define B(m) EV(u.bpf.m)
@@ -85,8 +86,10 @@ const struct kms_field kms_fields[] = {
 
 	/* element and batch commands */
 	{ "map_fd", FT_I32, FF_ALWAYS, B(map_fd), 0, OPS_MAP_FD },
-	{ "key", FT_KEY, 0, B(key), B(key_kind), OPS_ELEM },
-	{ "flags", FT_ELEM_FLAGS, 0, B(flags), 0, OPS_ELEM },
+	{ "key", FT_KEY, 0, B(key), B(key_kind), OPS_ELEM | OPS_BATCH },
+	{ "flags", FT_ELEM_FLAGS, FF_ALWAYS, B(flags), 0, OPB(KMS_BPF_MAP_UPDATE_ELEM) },
+	{ "flags", FT_ELEM_FLAGS, 0, B(flags), 0,
+	  OPB(KMS_BPF_MAP_LOOKUP_ELEM) | OPB(KMS_BPF_MAP_LOOKUP_AND_DELETE_ELEM) },
 	{ "count", FT_U32, 0, B(count), 0, OPS_BATCH },
 	{ "count_out", FT_U32, 0, B(count_out), 0, OPS_BATCH },
 	{ "elem_flags", FT_ELEM_FLAGS, 0, B(elem_flags), 0, OPS_BATCH },
@@ -186,4 +189,27 @@ unsigned int kms_event_op(const struct kms_event *ev)
 	if (ev->kind == KMS_EV_BPF)
 		return KMS_OP_BPF_BASE + (unsigned int)ev->u.bpf.cmd;
 	return (unsigned int)ev->kind;
+}
+
+/* native.c keeps a line's fields in a 128-bit mask and indexes them in bytes */
+_Static_assert(sizeof(kms_fields) / sizeof(kms_fields[0]) <= 128, "too many fields");
+
+void kms_event_init(struct kms_event *ev, enum kms_event_kind kind)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->pid = ev->tid = 1;
+	ev->uid = KMS_UID_UNSET;
+	if (kind == KMS_EV_DUP)
+		ev->u.fd.newfd = -1;
+	if (kind == KMS_EV_PROG_UPDATE || kind == KMS_EV_PROG_DELETE)
+		ev->u.prog.map_fd = -1;
+	if (kind == KMS_EV_EXPECT)
+		ev->u.expect.user = KMS_UID_UNSET;
+}
+
+void kms_event_init_bpf(struct kms_event *ev, enum kms_bpf_cmd cmd)
+{
+	kms_event_init(ev, KMS_EV_BPF);
+	ev->u.bpf.cmd = cmd;
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "trace/fields.h"
-#include "trace/names.h"
+#include "core/uapi_names.h"
 #include "trace/reader.h"
 
 #define INDEX_SLOTS 512u	/* power of two, > 2 * (fields + ops) */
@@ -23,10 +23,13 @@ struct kms_field_index {
 	uint16_t field_next[256];		/* next field with the same name */
 	uint16_t op_slot[INDEX_SLOTS];
 	uint64_t required[KMS_NR_OPS][2];	/* FF_REQUIRED fields of each op */
+	/* names and their lengths, so a lookup is one memcmp */
+	const char *op_name[KMS_NR_OPS];
+	uint8_t op_len[KMS_NR_OPS];
+	uint8_t field_len[256];
 };
 
-_Static_assert(sizeof(((struct kms_field_index *)0)->field_next) / sizeof(uint16_t) >= 128,
-	       "field_next too small");
+
 
 static uint32_t name_hash(const char *s, size_t len)
 {
@@ -44,6 +47,12 @@ static bool name_eq(const char *name, const char *s, size_t len)
 	return strncmp(name, s, len) == 0 && name[len] == '\0';
 }
 
+/* @name is @nlen long. */
+static bool name_eq_len(const char *name, size_t nlen, const char *s, size_t len)
+{
+	return nlen == len && memcmp(name, s, len) == 0;
+}
+
 int kms_native_init(struct kms_trace_reader *r)
 {
 	struct kms_field_index *x = malloc(sizeof(*x));
@@ -57,6 +66,8 @@ int kms_native_init(struct kms_trace_reader *r)
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
 		const struct kms_field *f = &kms_fields[i];
 		uint32_t s = name_hash(f->name, strlen(f->name)) & (INDEX_SLOTS - 1);
+
+		x->field_len[i] = (uint8_t)strlen(f->name);
 
 		while (x->field_slot[s] != NO_ENTRY &&
 		       strcmp(kms_fields[x->field_slot[s]].name, f->name) != 0)
@@ -79,8 +90,10 @@ int kms_native_init(struct kms_trace_reader *r)
 		const char *n = kms_op_name(op);
 		uint32_t s;
 
+		x->op_name[op] = n;
 		if (!n)
 			continue;
+		x->op_len[op] = (uint8_t)strlen(n);
 		s = name_hash(n, strlen(n)) & (INDEX_SLOTS - 1);
 		while (x->op_slot[s] != NO_ENTRY)
 			s = (s + 1) & (INDEX_SLOTS - 1);
@@ -102,9 +115,12 @@ static int lookup_op(const struct kms_field_index *x, const char *s, size_t len)
 	uint32_t h = name_hash(s, len) & (INDEX_SLOTS - 1);
 	uint64_t v;
 
-	for (; x->op_slot[h] != NO_ENTRY; h = (h + 1) & (INDEX_SLOTS - 1))
-		if (name_eq(kms_op_name(x->op_slot[h]), s, len))
-			return x->op_slot[h];
+	for (; x->op_slot[h] != NO_ENTRY; h = (h + 1) & (INDEX_SLOTS - 1)) {
+		unsigned int op = x->op_slot[h];
+
+		if (name_eq_len(x->op_name[op], x->op_len[op], s, len))
+			return (int)op;
+	}
 	if (kms_name_lookup(kms_bpf_cmd_names, s, len, &v) == 0)
 		return (int)(KMS_OP_BPF_BASE + v);
 	return -1;
@@ -119,7 +135,7 @@ static int lookup_field(const struct kms_field_index *x, const char *s, size_t l
 	for (; x->field_slot[h] != NO_ENTRY; h = (h + 1) & (INDEX_SLOTS - 1)) {
 		unsigned int i = x->field_slot[h];
 
-		if (!name_eq(kms_fields[i].name, s, len))
+		if (!name_eq_len(kms_fields[i].name, x->field_len[i], s, len))
 			continue;
 		for (; i != NO_ENTRY; i = x->field_next[i])
 			if (kms_fields[i].ops & (1ull << op))
@@ -286,7 +302,7 @@ static int parse_flags(const struct kms_name_value *t, const char *s, size_t len
 	return 0;
 }
 
-static bool valid_cgroup_path(const char *s, size_t len)
+bool kms_valid_cgroup_path(const char *s, size_t len)
 {
 	if (len == 0 || s[0] != '/')
 		return false;
@@ -514,7 +530,7 @@ static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 	int err;
 
 	if (t->quoted && f->type != FT_STR && f->type != FT_PATH)
-		return kms_reader_fail(r, s, "%s takes no quoted string", t->key);
+		return kms_reader_fail(r, s - 1, "%s takes no quoted string", t->key);
 	switch (f->type) {
 	case FT_SEQ:
 	case FT_U64:
@@ -567,14 +583,14 @@ static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 		} else {
 			err = parse_size(s, len, &u);
 			if (err)
-				return bad_value(r, t, "expected bytes (suffix K, M, G, T) or 'max'",
-						 err);
+				return bad_value(r, t,
+						 "expected bytes (suffix K, M, G, T) or 'max'", err);
 		}
 		*FIELD(ev, f->off, uint64_t) = u;
 		*FIELD(ev, f->off2, bool) = true;
 		return 0;
 	case FT_PATH:
-		if (!valid_cgroup_path(s, len))
+		if (!kms_valid_cgroup_path(s, len))
 			return bad_value(r, t, "expected an absolute cgroup path like /a/b", 0);
 		*FIELD(ev, f->off, const char *) = s;
 		return 0;
@@ -609,20 +625,23 @@ static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 				  FIELD(ev, f->off2, uint32_t));
 	case FT_MAP_TYPE:
 		if (kms_name_lookup(kms_map_type_names, s, len, &u))
-			return bad_value(r, t, "unknown map type (kernel names: hash, array, "
-					 "percpu_hash, lru_hash, ringbuf, ...)", 0);
+			return kms_reader_fail(r, t->val, "unknown map type '%.40s' (the kernel's "
+					       "names: hash, array, percpu_hash, lru_hash, "
+					       "ringbuf, ...)", t->val);
 		*FIELD(ev, f->off, enum kms_map_type) = (enum kms_map_type)u;
 		return 0;
 	case FT_PROG_TYPE:
 		if (kms_name_lookup(kms_prog_type_names, s, len, &u))
-			return bad_value(r, t, "unknown program type (kernel names: kprobe, "
-					 "tracepoint, xdp, ...)", 0);
+			return kms_reader_fail(r, t->val, "unknown program type '%.40s' (the "
+					       "kernel's names: kprobe, tracepoint, xdp, ...)",
+					       t->val);
 		*FIELD(ev, f->off, enum kms_prog_type) = (enum kms_prog_type)u;
 		return 0;
 	case FT_ATTACH_TYPE:
 		if (kms_name_lookup(kms_attach_type_names, s, len, &u))
-			return bad_value(r, t, "unknown attach type (kernel names: "
-					 "cgroup_inet_ingress, trace_raw_tp, ...)", 0);
+			return kms_reader_fail(r, t->val, "unknown attach type '%.40s' (the "
+					       "kernel's names: cgroup_inet_ingress, "
+					       "trace_raw_tp, ...)", t->val);
 		*FIELD(ev, f->off, enum kms_attach_type) = (enum kms_attach_type)u;
 		return 0;
 	case FT_ELEM_FLAGS:
@@ -816,22 +835,11 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 		return kms_reader_fail(r, word, "unknown event '%.*s'", (int)(p - word), word);
 	op = (unsigned int)op_i;
 
-	memset(ev, 0, sizeof(*ev));
-	if (op >= KMS_OP_BPF_BASE) {
-		ev->kind = KMS_EV_BPF;
-		ev->u.bpf.cmd = (enum kms_bpf_cmd)(op - KMS_OP_BPF_BASE);
-	} else {
-		ev->kind = (enum kms_event_kind)op;
-	}
+	if (op >= KMS_OP_BPF_BASE)
+		kms_event_init_bpf(ev, (enum kms_bpf_cmd)(op - KMS_OP_BPF_BASE));
+	else
+		kms_event_init(ev, (enum kms_event_kind)op);
 	ev->line = r->lineno;
-	ev->pid = 1;
-	ev->uid = KMS_UID_UNSET;
-	if (ev->kind == KMS_EV_DUP)
-		ev->u.fd.newfd = -1;
-	if (ev->kind == KMS_EV_PROG_UPDATE || ev->kind == KMS_EV_PROG_DELETE)
-		ev->u.prog.map_fd = -1;
-	if (ev->kind == KMS_EV_EXPECT)
-		ev->u.expect.user = KMS_UID_UNSET;
 
 	while ((ret = next_tok(r, &p, &t)) > 0) {
 		int fi = lookup_field(r->fx, t.key, t.klen, op);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/names.h"
+#include "core/uapi_names.h"
 #include "trace/reader.h"
 
 /* Bytes asked of the file at a time. */
@@ -164,6 +164,7 @@ void kms_strace_options_init(struct kms_strace_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->cgroup = "/";
+	o->cgroup_root = "/sys/fs/cgroup";
 	o->kernel = "unknown";
 	o->page_size = 4096;
 	o->nr_cpus = 2;
@@ -199,13 +200,13 @@ static int sniff(struct kms_trace_reader *r, bool native_only)
 	}
 	if (kms_native_is_header(p)) {
 		r->fmt = KMS_TRACE_NATIVE;
+		r->max_line = KMS_NATIVE_MAX_LINE;
+		if (r->cur_len > r->max_line)
+			return kms_reader_fail(r, NULL, "line longer than %u bytes", r->max_line);
 		return kms_native_parse_header(r);
 	}
 	if (!native_only && kms_strace_is_line(r->cur)) {
 		r->fmt = KMS_TRACE_STRACE;
-		err = set_max_line(r, KMS_STRACE_MAX_LINE);
-		if (err)
-			return err;
 		r->hdr.version = KMS_TRACE_FORMAT_VERSION;
 		r->hdr.kernel = r->sopts.kernel;
 		r->hdr.page_size = r->sopts.page_size;
@@ -234,8 +235,18 @@ static int open_common(struct kms_trace_reader *r, const char *name,
 		r->sopts.cgroup = "/";
 	if (!r->sopts.kernel)
 		r->sopts.kernel = "unknown";
+	if (!r->sopts.cgroup_root)
+		r->sopts.cgroup_root = "/sys/fs/cgroup";
 	r->err.file = r->name;
-	if (!r->name || set_max_line(r, KMS_NATIVE_MAX_LINE))
+	if (!kms_valid_cgroup_path(r->sopts.cgroup, strlen(r->sopts.cgroup))) {
+		snprintf(r->err.msg, sizeof(r->err.msg),
+			 "the workload's cgroup '%.100s' is not an absolute cgroup path like /a/b",
+			 r->sopts.cgroup);
+		ret = -EINVAL;
+		goto fail;
+	}
+	/* the first line may be an strace line, up to strace's bound */
+	if (!r->name || set_max_line(r, native_only ? KMS_NATIVE_MAX_LINE : KMS_STRACE_MAX_LINE))
 		goto fail;
 	ret = kms_native_init(r);
 	if (!ret)
@@ -290,7 +301,8 @@ static int open_path(const char *path, const struct kms_strace_options *opts, bo
 			if (err) {
 				memset(err, 0, sizeof(*err));
 				err->file = path;
-				snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(e));
+				snprintf(err->msg, sizeof(err->msg), "cannot open: %s",
+					 strerror(e));
 			}
 			free(r);
 			*out = NULL;
@@ -337,6 +349,7 @@ void kms_trace_reader_free(struct kms_trace_reader *r)
 	free(r->keys);
 	free(r->kernel);
 	free(r->assumptions);
+	free(r->notes);
 	free(r->buf);
 	free(r->name);
 	free(r);
@@ -378,6 +391,11 @@ const char *kms_trace_reader_assumptions(const struct kms_trace_reader *r)
 	return r->assumptions ? r->assumptions : "";
 }
 
+const char *kms_trace_reader_notes(const struct kms_trace_reader *r)
+{
+	return r->notes ? r->notes : "";
+}
+
 int kms_trace_error_format(const struct kms_trace_error *e, char *buf, size_t size)
 {
 	const char *file = e->file ? e->file : "-";
@@ -401,54 +419,3 @@ uint64_t kms_key_id(const void *key, size_t len)
 	return h;
 }
 
-const char *kms_bpf_cmd_name(enum kms_bpf_cmd cmd)
-{
-	return kms_name_of(kms_bpf_cmd_names, (uint64_t)cmd);
-}
-
-const char *kms_map_type_name(enum kms_map_type t)
-{
-	return kms_name_of(kms_map_type_names, (uint64_t)t);
-}
-
-const char *kms_prog_type_name(enum kms_prog_type t)
-{
-	return kms_name_of(kms_prog_type_names, (uint64_t)t);
-}
-
-const char *kms_attach_type_name(enum kms_attach_type t)
-{
-	return kms_name_of(kms_attach_type_names, (uint64_t)t);
-}
-
-const char *kms_exec_ctx_name(enum kms_exec_ctx c)
-{
-	static const char *const names[] = { "task", "softirq", "hardirq", "nmi" };
-
-	return (unsigned int)c < 4 ? names[c] : NULL;
-}
-
-int kms_map_type_from_name(const char *name, enum kms_map_type *out)
-{
-	uint64_t v;
-
-	if (kms_name_lookup(kms_map_type_names, name, strlen(name), &v))
-		return -EINVAL;
-	*out = (enum kms_map_type)v;
-	return 0;
-}
-
-int kms_prog_type_from_name(const char *name, enum kms_prog_type *out)
-{
-	uint64_t v;
-
-	if (kms_name_lookup(kms_prog_type_names, name, strlen(name), &v))
-		return -EINVAL;
-	*out = (enum kms_prog_type)v;
-	return 0;
-}
-
-const char *kms_errno_name(int err)
-{
-	return err > 0 ? kms_name_of(kms_errno_names, (uint64_t)err) : NULL;
-}

@@ -51,6 +51,7 @@ struct kms_trace_reader {
 	/* strace */
 	struct kms_strace_state *st;
 	char *assumptions;
+	char *notes;
 };
 
 /* Next line: 1 and r->cur/cur_len, 0 at the end, -errno (r->err filled). */
@@ -72,6 +73,8 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev);
 /* Helpers shared with the strace importer. */
 int kms_parse_u64(const char *s, size_t len, uint64_t *out);
 int kms_errno_from_name(const char *s, size_t len);
+/* Absolute, no empty, "." or ".." component, no trailing '/'. */
+bool kms_valid_cgroup_path(const char *s, size_t len);
 
 /* strace.c */
 bool kms_strace_is_line(const char *line);

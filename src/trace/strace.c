@@ -16,7 +16,7 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "trace/names.h"
+#include "core/uapi_names.h"
 #include "trace/reader.h"
 
 /* clone(2) flags, include/uapi/linux/sched.h */
@@ -49,7 +49,8 @@ struct kms_strace_state {
 	/* the current line */
 	int32_t pid;
 	uint64_t time_ns;
-	uint32_t nr_truncated, nr_ambiguous_forks;
+	uint32_t nr_truncated, nr_ambiguous_forks, nr_detached;
+	bool notes_done;
 };
 
 /* ---- small scanners ---- */
@@ -179,7 +180,10 @@ struct call {
 	unsigned int nkv;
 };
 
-static void collect_kv(struct call *c, const char *p, const char *end)
+/* bpf_attr nests two deep ({link_create={kprobe_multi={...}}}); hostile input more */
+#define MAX_NESTING 4
+
+static void collect_kv(struct call *c, const char *p, const char *end, int depth)
 {
 	/* p is at '{' */
 	p++;
@@ -197,7 +201,8 @@ static void collect_kv(struct call *c, const char *p, const char *end)
 			const char *v = e + 1, *ve = value_end(v);
 
 			if (*v == '{') {
-				collect_kv(c, v, ve);
+				if (depth < MAX_NESTING)
+					collect_kv(c, v, ve, depth + 1);
 			} else if (c->nkv < MAX_KV) {
 				c->kv[c->nkv].key = k;
 				c->kv[c->nkv].klen = (size_t)(e - k);
@@ -244,7 +249,7 @@ static bool split_call(const char *text, struct call *c, const char **bad)
 			c->nargs++;
 		}
 		if (*p == '{')
-			collect_kv(c, p, e);
+			collect_kv(c, p, e, 0);
 		p = *e == ',' ? e + 1 : e;
 		if (*e == '}' || *e == ']') {
 			*bad = e;
@@ -267,6 +272,11 @@ static bool split_call(const char *text, struct call *c, const char **bad)
 		return false;
 	}
 	c->has_ret = true;
+	if (c->ret < -1) {
+		/* strace prints every failure as -1 and the errno's name */
+		*bad = p;
+		return false;
+	}
 	if (c->ret == -1) {
 		/* "= -1 EPERM (Operation not permitted)" */
 		const char *en = skip_sp(p + 2), *ee = en;
@@ -307,28 +317,40 @@ static int fail_at(struct kms_trace_reader *r, const char *at, const char *msg)
 	return kms_reader_fail(r, at, "%s", msg);
 }
 
+/*
+ * The kernel name at @v ("BPF_MAP_TYPE_HASH") in table @t, which holds it in
+ * lower case without @prefix ("hash"): past the name, or NULL if unknown.
+ */
+static const char *upper_name(const char *v, const char *prefix, const struct kms_name_value *t,
+			      uint64_t *out)
+{
+	char low[64];
+	size_t n = 0;
+
+	if (!starts(v, prefix))
+		return NULL;
+	for (v += strlen(prefix); (*v >= 'A' && *v <= 'Z') || is_digit(*v) || *v == '_'; v++) {
+		if (n == sizeof(low))
+			return NULL;
+		low[n++] = (char)(*v >= 'A' && *v <= 'Z' ? *v - 'A' + 'a' : *v);
+	}
+	return kms_name_lookup(t, low, n, out) ? NULL : v;
+}
+
 /* A symbolic or numeric value from one of the name tables: "0x2 /\* BPF_X *\/",
- * "BPF_MAP_TYPE_HASH" (prefix stripped, lowercased) or "2". */
+ * "BPF_MAP_TYPE_HASH" or "2". */
 static int sym_value(struct kms_trace_reader *r, const struct kv *kv, const char *prefix,
 		     const struct kms_name_value *t, uint64_t *out)
 {
-	const char *v = kv->val;
-	char low[64];
-	size_t pl = strlen(prefix), n = 0;
 	int64_t num;
 
-	if (parse_num(v, &num)) {
+	if (parse_num(kv->val, &num)) {
 		if (num < 0 || kms_name_of(t, (uint64_t)num) == NULL)
-			return fail_at(r, v, "unknown enum value");
+			return fail_at(r, kv->val, "unknown enum value");
 		*out = (uint64_t)num;
 		return 0;
 	}
-	if (!starts(v, prefix))
-		return fail_at(r, v, "unknown name");
-	for (v += pl; ((*v >= 'A' && *v <= 'Z') || is_digit(*v) || *v == '_') &&
-	     n < sizeof(low) - 1; v++)
-		low[n++] = (char)(*v >= 'A' && *v <= 'Z' ? *v - 'A' + 'a' : *v);
-	if (kms_name_lookup(t, low, n, out))
+	if (!upper_name(kv->val, prefix, t, out))
 		return fail_at(r, kv->val, "unknown name");
 	return 0;
 }
@@ -337,8 +359,7 @@ static int sym_value(struct kms_trace_reader *r, const struct kv *kv, const char
 static int flag_value(struct kms_trace_reader *r, const struct kv *kv, const char *prefix,
 		      const struct kms_name_value *t, uint64_t *out)
 {
-	const char *v = kv->val;
-	size_t pl = strlen(prefix);
+	const char *v = kv->val, *e;
 	uint64_t acc = 0, x;
 	int64_t num;
 
@@ -347,23 +368,41 @@ static int flag_value(struct kms_trace_reader *r, const struct kv *kv, const cha
 		return 0;
 	}
 	for (;;) {
-		char low[64];
-		size_t n = 0;
-
-		if (!starts(v, prefix))
-			return fail_at(r, v, "unknown flag");
-		for (v += pl; ((*v >= 'A' && *v <= 'Z') || is_digit(*v) || *v == '_') &&
-		     n < sizeof(low) - 1; v++)
-			low[n++] = (char)(*v >= 'A' && *v <= 'Z' ? *v - 'A' + 'a' : *v);
-		if (kms_name_lookup(t, low, n, &x))
+		e = upper_name(v, prefix, t, &x);
+		if (!e)
 			return fail_at(r, v, "unknown flag");
 		acc |= x;
-		if (*v != '|')
+		if (*e != '|')
 			break;
-		v++;
+		v = e + 1;
 	}
 	*out = acc;
 	return 0;
+}
+
+/* A flags field @key of table @t ("BPF_F_A|BPF_F_B" or a number); absent is 0. */
+static int get_flags(struct kms_trace_reader *r, const struct call *c, const char *key,
+		     const struct kms_name_value *t, uint32_t *out)
+{
+	const struct kv *kv = find_kv(c, key);
+	uint64_t v = 0;
+	int err;
+
+	if (kv && (err = flag_value(r, kv, "BPF_F_", t, &v)))
+		return err;
+	if (v > UINT32_MAX)
+		return fail_at(r, kv->val, "number out of range");
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK or their numbers; absent is 0. */
+static int elem_flags(struct kms_trace_reader *r, const struct kv *kv, uint64_t *out)
+{
+	*out = 0;
+	if (!kv || starts(kv->val, "BPF_ANY"))	/* 0: not in the OR-able table */
+		return 0;
+	return flag_value(r, kv, "BPF_", kms_elem_flag_names, out);
 }
 
 /* An fd, a count or an id; NULL is 0. */
@@ -376,15 +415,6 @@ static int int_value(struct kms_trace_reader *r, const struct kv *kv, int64_t *o
 	if (!parse_num(kv->val, out))
 		return fail_at(r, kv->val, "expected a number");
 	return 0;
-}
-
-/* The value after " => " (an output field), if any. */
-static const char *out_value(const struct kv *kv)
-{
-	for (const char *p = kv->val; p + 3 < kv->vend; p++)
-		if (p[0] == ' ' && p[1] == '=' && p[2] == '>' && p[3] == ' ')
-			return p + 4;
-	return NULL;
 }
 
 /* Decode a strace string into r->st->strs; truncated ones end in "...". */
@@ -441,15 +471,13 @@ static struct kms_event *push(struct kms_trace_reader *r, enum kms_event_kind ki
 	struct kms_event *ev = &st->q[st->qn++];
 	struct st_task *t;
 
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = kind;
+	kms_event_init(ev, kind);
 	ev->line = r->lineno;
 	ev->seq = ++st->seq;
 	ev->time_ns = st->time_ns;
 	HASH_FIND_INT(st->tasks, &tid, t);
 	ev->tid = tid;
 	ev->pid = t ? t->tgid : tid;
-	ev->uid = KMS_UID_UNSET;
 	ev->cpu = r->sopts.cpu;
 	return ev;
 }
@@ -566,6 +594,17 @@ static int key_kind_for(const struct kms_trace_reader *r, enum kms_bpf_cmd cmd,
 	if (!has_ret)
 		return KMS_KEY_NONE;
 	switch (cmd) {
+	case KMS_BPF_MAP_UPDATE_BATCH:
+		/* the elements done were all inserts or all overwrites only when
+		 * elem_flags says so; BPF_ANY follows the BPF_ANY rule */
+		if ((flags & 3) == KMS_BPF_EXIST)
+			return KMS_KEY_EXISTING;
+		if ((flags & 3) == KMS_BPF_NOEXIST || r->sopts.any_update_inserts)
+			return KMS_KEY_NEW;
+		return KMS_KEY_NONE;
+	case KMS_BPF_MAP_DELETE_BATCH:
+	case KMS_BPF_MAP_LOOKUP_AND_DELETE_BATCH:
+		return KMS_KEY_EXISTING;	/* count_out elements that were there */
 	case KMS_BPF_MAP_UPDATE_ELEM:
 		/* 6.18 kernel/bpf/hashtab.c check_flags(): NOEXIST on a present key
 		 * is -EEXIST, EXIST on an absent one -ENOENT; a full map -E2BIG. */
@@ -621,19 +660,20 @@ static int get_u32(struct kms_trace_reader *r, const struct call *c, const char 
 /* A -yy annotation naming a cgroup directory: "5</sys/fs/cgroup/a/b>" -> "/a/b". */
 static const char *annotated_cgroup(struct kms_trace_reader *r, const struct kv *kv)
 {
-	const char *p = kv->val, *lt = NULL;
-	static const char root[] = "/sys/fs/cgroup";
+	const char *root = r->sopts.cgroup_root, *p, *lt = NULL;
+	size_t rl = strlen(root), n;
 	char *dst;
-	size_t n;
 
-	for (; p < kv->vend; p++)
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	for (p = kv->val; p < kv->vend; p++)
 		if (*p == '<') {
 			lt = p + 1;
 			break;
 		}
-	if (!lt || !starts(lt, root))
+	if (!lt || strncmp(lt, root, rl) != 0 || (lt[rl] != '/' && lt[rl] != '>'))
 		return NULL;
-	lt += sizeof(root) - 1;
+	lt += rl;
 	for (p = lt; p < kv->vend && *p != '>'; p++)
 		;
 	n = (size_t)(p - lt);
@@ -715,15 +755,8 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 	case KMS_BPF_MAP_LOOKUP_AND_DELETE_ELEM:
 		if ((err = get_i32(r, c, "map_fd", &b->map_fd)))
 			return err;
-		kv = find_kv(c, "flags");
-		if (kv && (err = flag_value(r, kv, "BPF_", kms_elem_flag_names, &u))) {
-			/* "BPF_ANY" is 0 and not in the OR-able table */
-			if (!starts(kv->val, "BPF_ANY"))
-				return err;
-			u = 0;
-			err = 0;
-		}
-		b->flags = kv ? u : 0;
+		if ((err = elem_flags(r, find_kv(c, "flags"), &b->flags)))
+			return err;
 		b->key_kind = (enum kms_key_kind)key_kind_for(r, b->cmd, b->flags, c->has_ret,
 							      c->ret);
 		break;
@@ -734,12 +767,21 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 		if ((err = get_i32(r, c, "map_fd", &b->map_fd)) ||
 		    (err = get_u32(r, c, "count", &b->count)))
 			return err;
-		kv = find_kv(c, "count");
-		if (kv && out_value(kv) && parse_num(out_value(kv), &n))
-			b->count_out = (uint32_t)n;
-		kv = find_kv(c, "elem_flags");
-		if (kv && parse_num(kv->val, &n))
-			b->elem_flags = (uint64_t)n;
+		/* the kernel writes the count done back: "{batch={...}} => {batch={count=1}}" */
+		if (c->nargs > 1) {
+			const char *o = strstr(c->args[1], "} => {");
+
+			o = o && o < c->args_end[1] ? strstr(o, "count=") : NULL;
+			/* strace prints "=> " only for a value that changed */
+			if (o && o < c->args_end[1] && parse_num(o + 6, &n))
+				b->count_out = (uint32_t)n;
+			else if (c->has_ret)
+				b->count_out = b->count;
+		}
+		b->key_kind = (enum kms_key_kind)key_kind_for(r, b->cmd, b->elem_flags,
+							      c->has_ret, 0);
+		if ((err = elem_flags(r, find_kv(c, "elem_flags"), &b->elem_flags)))
+			return err;
 		break;
 	case KMS_BPF_MAP_FREEZE:
 		err = get_i32(r, c, "map_fd", &b->map_fd);
@@ -755,10 +797,9 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 		b->expected_attach_type = kv ? (enum kms_attach_type)u : 0;
 		kv = find_kv(c, "prog_name");
 		b->prog_name = kv ? str_value(r, kv->val) : NULL;
-		kv = find_kv(c, "prog_flags");
-		if (kv && parse_num(kv->val, &n))
-			b->prog_flags = (uint32_t)n;
-		err = get_u32(r, c, "insn_cnt", &b->insn_cnt);
+		err = get_flags(r, c, "prog_flags", kms_prog_flag_names, &b->prog_flags);
+		if (!err)
+			err = get_u32(r, c, "insn_cnt", &b->insn_cnt);
 		if (!err)
 			err = get_u32(r, c, "func_info_cnt", &b->func_info_cnt);
 		if (!err)
@@ -780,7 +821,7 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 		if (b->cmd == KMS_BPF_OBJ_PIN)
 			err = get_i32(r, c, "bpf_fd", &b->bpf_fd);
 		if (!err)
-			err = get_u32(r, c, "file_flags", &b->file_flags);
+			err = get_flags(r, c, "file_flags", kms_map_flag_names, &b->file_flags);
 		break;
 	case KMS_BPF_OBJ_GET_INFO_BY_FD:
 		err = get_i32(r, c, "bpf_fd", &b->bpf_fd);
@@ -800,10 +841,14 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 		if (kv)
 			b->target = annotated_cgroup(r, kv);
 		if (!err && b->cmd != KMS_BPF_LINK_CREATE)
-			err = get_u32(r, c, "attach_flags", &b->attach_flags);
-		kv = b->cmd == KMS_BPF_LINK_CREATE ? find_kv(c, "flags") : NULL;
-		if (kv && parse_num(kv->val, &n))
-			b->flags = (uint64_t)n;
+			err = get_flags(r, c, "attach_flags", kms_attach_flag_names,
+					&b->attach_flags);
+		if (!err && b->cmd == KMS_BPF_LINK_CREATE) {
+			uint32_t f = 0;
+
+			err = get_flags(r, c, "flags", kms_attach_flag_names, &f);
+			b->flags = f;
+		}
 		break;
 	case KMS_BPF_PROG_GET_FD_BY_ID:
 		err = get_u32(r, c, "prog_id", &b->id);
@@ -831,15 +876,18 @@ static int bpf_call(struct kms_trace_reader *r, int32_t tid, const struct call *
 	}
 	if (!err && (b->cmd == KMS_BPF_PROG_GET_FD_BY_ID || b->cmd == KMS_BPF_MAP_GET_FD_BY_ID ||
 		     b->cmd == KMS_BPF_BTF_GET_FD_BY_ID || b->cmd == KMS_BPF_LINK_GET_FD_BY_ID))
-		err = get_u32(r, c, "open_flags", &b->open_flags);
+		err = get_flags(r, c, "open_flags", kms_map_flag_names, &b->open_flags);
 	return err;
 }
 
+/* Argument @i: an fd, a pid or a command, so an int. */
 static int arg_int(struct kms_trace_reader *r, const struct call *c, unsigned int i,
 		   int64_t *out)
 {
 	if (i >= c->nargs || !parse_num(c->args[i], out))
 		return fail_at(r, i < c->nargs ? c->args[i] : c->name, "expected a number");
+	if (*out < INT32_MIN || *out > INT32_MAX)
+		return fail_at(r, c->args[i], "number out of range");
 	return 0;
 }
 
@@ -890,7 +938,7 @@ static int rlimit_call(struct kms_trace_reader *r, int32_t tid, const struct cal
 		return err;
 	/* the new limit's fields: collect them from that argument alone */
 	memset(&sub, 0, sizeof(sub));
-	collect_kv(&sub, c->args[newi], c->args_end[newi]);
+	collect_kv(&sub, c->args[newi], c->args_end[newi], 0);
 	cur = find_kv(&sub, "rlim_cur");
 	max = find_kv(&sub, "rlim_max");
 	ev = push(r, KMS_EV_RLIMIT_MEMLOCK, tid);
@@ -912,6 +960,20 @@ static int rlimit_call(struct kms_trace_reader *r, int32_t tid, const struct cal
 	return 0;
 }
 
+static bool wanted_call(const char *text)
+{
+	static const char *const names[] = {
+		"bpf", "close", "dup", "dup2", "dup3", "fcntl", "fcntl64", "clone", "clone3",
+		"fork", "vfork", "execve", "execveat", "prlimit64", "setrlimit",
+	};
+	size_t n = strcspn(text, "(");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && memcmp(names[i], text, n) == 0)
+			return true;
+	return false;
+}
+
 static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char *text)
 {
 	struct kms_event *ev;
@@ -920,6 +982,10 @@ static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char
 	int64_t a, b;
 	int err;
 
+	/* calls the model does not need are skipped unread: their many
+	 * renderings are no reason to refuse a log */
+	if (!wanted_call(text))
+		return 0;
 	if (!split_call(text, &c, &bad))
 		return fail_at(r, bad, "malformed system call (expected 'name(args) = result')");
 	if (name_is(&c, "bpf"))
@@ -939,10 +1005,13 @@ static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char
 		bool cloexec = false;
 
 		if (fcntl) {
+			if (c.nargs < 2)
+				return fail_at(r, c.name, "fcntl() without a command");
 			if (arg_has(&c, 1, "F_DUPFD_CLOEXEC") ||
 			    (parse_num(c.args[1], &b) && b == 1030))
 				cloexec = true;
-			else if (!(arg_has(&c, 1, "F_DUPFD") || (parse_num(c.args[1], &b) && b == 0)))
+			else if (!arg_has(&c, 1, "F_DUPFD") &&
+				 !(parse_num(c.args[1], &b) && b == 0))
 				return 0;	/* not a dup */
 		}
 		if ((err = arg_int(r, &c, 0, &a)))
@@ -966,6 +1035,8 @@ static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char
 
 		if (!c.has_ret || c.ret <= 0)
 			return 0;
+		if (c.ret > INT32_MAX)
+			return fail_at(r, c.ret_text, "pid out of range");
 		clone_flags(&c, text, &files, &thread);
 		if (c.name[0] != 'c')
 			files = thread = false;
@@ -984,7 +1055,7 @@ static int handle_call(struct kms_trace_reader *r, struct st_task *t, const char
 		return rlimit_call(r, t->pid, &c, true);
 	if (name_is(&c, "setrlimit"))
 		return rlimit_call(r, t->pid, &c, false);
-	return 0;	/* a call the model does not need */
+	return 0;
 }
 
 /* "+++ exited with 0 +++", "+++ killed by SIGKILL +++" */
@@ -1006,6 +1077,10 @@ static int handle_exit(struct kms_trace_reader *r, struct st_task *t, const char
 	ev = push(r, KMS_EV_EXIT, t->pid);
 	ev->u.task.status = (int32_t)status;
 	ev->u.task.thread = t->thread;
+	/* forget the task: memory follows live tasks, and a reused pid is new */
+	HASH_DEL(r->st->tasks, t);
+	free(t->pending);
+	free(t);
 	return 0;
 }
 
@@ -1175,10 +1250,24 @@ static int process_line(struct kms_trace_reader *r)
 			st->nr_pending_clones--;
 		return handle_call(r, t, st->join);
 	}
-	if (!((*body >= 'a' && *body <= 'z') || *body == '_'))
-		return fail_at(r, body, "expected an strace line: [PID] [TIME] call(...) = result");
+	{
+		const char *e = body;
+
+		while ((*e >= 'a' && *e <= 'z') || is_digit(*e) || *e == '_')
+			e++;
+		if (e == body || *e != '(')
+			return fail_at(r, body, "expected an strace line: [PID] [TIME] "
+				       "call(...) = result");
+	}
 	{
 		const char *u = strstr(body, " <unfinished ...>");
+		const char *d = strstr(body, " <detached ...>");
+
+		/* strace let go of the task mid-call: the result is not known */
+		if (d && d[15] == '\0') {
+			st->nr_detached++;
+			return 0;
+		}
 
 		if (u && u[17] == '\0') {
 			err = pending_set(t, body, (size_t)(u - body));
@@ -1263,6 +1352,38 @@ void kms_strace_fini(struct kms_trace_reader *r)
 	r->st = NULL;
 }
 
+/* At the end: what the importer had to guess while reading. */
+static int add_notes(struct kms_trace_reader *r)
+{
+	struct kms_strace_state *st = r->st;
+	char buf[512];
+	size_t n = 0;
+
+	if (st->notes_done)
+		return 0;
+	st->notes_done = true;
+	if (st->nr_truncated)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "%u strings were cut by strace -s and end in '...'; "
+				      "record with a larger -s\n", st->nr_truncated);
+	if (st->nr_ambiguous_forks)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "%u new tasks appeared while several clones were "
+				      "unfinished; each was given to the lowest pid's\n",
+				      st->nr_ambiguous_forks);
+	if (st->nr_detached)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "%u calls were cut by strace detaching (<detached ...>) "
+				      "and left out\n", st->nr_detached);
+	if (n) {
+		free(r->notes);
+		r->notes = strdup(buf);
+		if (!r->notes)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int kms_strace_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 {
 	struct kms_strace_state *st = r->st;
@@ -1271,7 +1392,9 @@ int kms_strace_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 	while (st->qi == st->qn) {
 		st->qi = st->qn = 0;
 		ret = kms_reader_next_line(r);
-		if (ret <= 0)
+		if (ret == 0)
+			return add_notes(r);
+		if (ret < 0)
 			return ret;
 		ret = process_line(r);
 		if (ret < 0) {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "trace/fields.h"
-#include "trace/names.h"
+#include "core/uapi_names.h"
 #include "trace/reader.h"
 
 struct out {
@@ -227,7 +227,7 @@ static bool at_default(const struct kms_event *ev, const struct kms_field *f)
 		return *FIELD(ev, f->off2, uint32_t) == 0;
 	case FT_STR:
 	case FT_PATH:
-		return *FIELD(ev, off, const char *) == NULL;
+		return *FIELD(ev, off, char *) == NULL;
 	case FT_UID:
 		return *FIELD(ev, off, uint32_t) == KMS_UID_UNSET;
 	case FT_SEQ:
@@ -347,11 +347,13 @@ static void put_expect_value(struct out *o, const struct kms_event *ev)
 
 int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size)
 {
-	struct out o = { buf, buf + size, false };
+	/* room for the terminating NUL */
+	struct out o = { buf, buf + (size ? size - 1 : 0), false };
 	unsigned int op = kms_event_op(ev);
 	const char *name = kms_op_name(op);
 
-	if (!name || (unsigned int)ev->ctx > KMS_CTX_NMI)
+	/* what the parser would refuse is refused here: -errno is 1..4095 */
+	if (!name || (unsigned int)ev->ctx > KMS_CTX_NMI || (ev->has_ret && ev->ret < -4095))
 		return -EINVAL;
 	put_str(&o, name);
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
@@ -367,14 +369,15 @@ int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size)
 	if (ev->kind == KMS_EV_EXPECT)
 		put_expect_value(&o, ev);
 	put_c(&o, '\n');
-	if (o.full)
+	if (o.full || !size)
 		return -ENOSPC;
+	*o.p = '\0';
 	return (int)(o.p - buf);
 }
 
 int kms_trace_write_event(FILE *f, const struct kms_event *ev)
 {
-	char buf[KMS_NATIVE_MAX_LINE + 1];
+	char buf[KMS_NATIVE_MAX_LINE + 2];	/* the longest line, its newline, a NUL */
 	int n = kms_trace_format_event(ev, buf, sizeof(buf));
 
 	if (n < 0)

@@ -18,6 +18,8 @@ extern const struct kms_name_value kms_prog_type_names[];
 extern const struct kms_name_value kms_attach_type_names[];
 extern const struct kms_name_value kms_map_flag_names[];
 extern const struct kms_name_value kms_elem_flag_names[];
+extern const struct kms_name_value kms_prog_flag_names[];
+extern const struct kms_name_value kms_attach_flag_names[];
 extern const struct kms_name_value kms_errno_names[];
 
 /* Look @name (@len bytes, not NUL-terminated) up: 0 and *val, or -ENOENT. */

@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "trace/names.h"
+#include "kmemsim/uapi.h"
+#include "core/uapi_names.h"
 
 const struct kms_name_value kms_bpf_cmd_names[] = {
 	{ "map_create", 0 },
@@ -222,6 +223,41 @@ const struct kms_name_value kms_map_flag_names[] = {
 	{ NULL, 0 },
 };
 
+/*
+ * BPF_F_* of BPF_PROG_LOAD prog_flags, uapi bpf.h #defines (not in BTF; read
+ * from include/uapi/linux/bpf.h): STRICT_ALIGNMENT 1 << 0 ... TEST_REG_INVARIANTS
+ * 1 << 7 (6.8+), TOKEN_FD 1 << 16 (6.9+).
+ */
+const struct kms_name_value kms_prog_flag_names[] = {
+	{ "strict_alignment", 1 << 0 },
+	{ "any_alignment", 1 << 1 },
+	{ "test_rnd_hi32", 1 << 2 },
+	{ "test_state_freq", 1 << 3 },
+	{ "sleepable", 1 << 4 },
+	{ "xdp_has_frags", 1 << 5 },
+	{ "xdp_dev_bound_only", 1 << 6 },
+	{ "test_reg_invariants", 1 << 7 },
+	{ "token_fd", 1 << 16 },
+	{ NULL, 0 },
+};
+
+/*
+ * BPF_F_* attach flags of BPF_PROG_ATTACH/DETACH and LINK_CREATE (uapi bpf.h
+ * #defines): ALLOW_OVERRIDE 1 << 0 ... ID 1 << 5 (6.6+), PREORDER 1 << 6
+ * (6.15+), LINK = 1 << 13.
+ */
+const struct kms_name_value kms_attach_flag_names[] = {
+	{ "allow_override", 1 << 0 },
+	{ "allow_multi", 1 << 1 },
+	{ "replace", 1 << 2 },
+	{ "before", 1 << 3 },
+	{ "after", 1 << 4 },
+	{ "id", 1 << 5 },
+	{ "preorder", 1 << 6 },
+	{ "link", 1 << 13 },
+	{ NULL, 0 },
+};
+
 /* BPF_MAP_UPDATE_ELEM flags; "any" is BPF_ANY = 0. */
 const struct kms_name_value kms_elem_flag_names[] = {
 	{ "noexist", 1 },
@@ -271,4 +307,56 @@ const char *kms_name_of(const struct kms_name_value *t, uint64_t val)
 		if (t->value == val)
 			return t->name;
 	return NULL;
+}
+
+const char *kms_bpf_cmd_name(enum kms_bpf_cmd cmd)
+{
+	return kms_name_of(kms_bpf_cmd_names, (uint64_t)cmd);
+}
+
+const char *kms_map_type_name(enum kms_map_type t)
+{
+	return kms_name_of(kms_map_type_names, (uint64_t)t);
+}
+
+const char *kms_prog_type_name(enum kms_prog_type t)
+{
+	return kms_name_of(kms_prog_type_names, (uint64_t)t);
+}
+
+const char *kms_attach_type_name(enum kms_attach_type t)
+{
+	return kms_name_of(kms_attach_type_names, (uint64_t)t);
+}
+
+const char *kms_exec_ctx_name(enum kms_exec_ctx c)
+{
+	static const char *const names[] = { "task", "softirq", "hardirq", "nmi" };
+
+	return (unsigned int)c < 4 ? names[c] : NULL;
+}
+
+int kms_map_type_from_name(const char *name, enum kms_map_type *out)
+{
+	uint64_t v;
+
+	if (kms_name_lookup(kms_map_type_names, name, strlen(name), &v))
+		return -EINVAL;
+	*out = (enum kms_map_type)v;
+	return 0;
+}
+
+int kms_prog_type_from_name(const char *name, enum kms_prog_type *out)
+{
+	uint64_t v;
+
+	if (kms_name_lookup(kms_prog_type_names, name, strlen(name), &v))
+		return -EINVAL;
+	*out = (enum kms_prog_type)v;
+	return 0;
+}
+
+const char *kms_errno_name(int err)
+{
+	return err > 0 ? kms_name_of(kms_errno_names, (uint64_t)err) : NULL;
 }
