@@ -8,8 +8,6 @@
  * a fresh cgroup on the real kernel; the model's delta is the bytes BPF
  * objects charged (kms_bpf_totals()), which is byte-exact where the kernel's
  * counter is page-exact after the drain.
- *
- * Built only where the BPF model (include/kmemsim/bpf.h, profile.h) exists.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,10 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kms_build_config.h"
 #include "cli.h"
-
-#if KMS_HAVE_BPF_MODEL
 #include "kmemsim/bpf.h"
 #include "kmemsim/profile.h"
 #include "kmemsim/sim.h"
@@ -294,14 +289,3 @@ int calibrate_model(const char *path, const char *profile, FILE *out)
 	mrun_free(&m);
 	return KMS_EXIT_OK;
 }
-#else
-int calibrate_model(const char *path, const char *profile, FILE *out)
-{
-	(void)path;
-	(void)profile;
-	(void)out;
-	fprintf(stderr, "kmemsim: calibrate --model: this build has no BPF model "
-		"(include/kmemsim/bpf.h)\n");
-	return KMS_EXIT_USAGE;
-}
-#endif

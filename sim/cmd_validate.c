@@ -22,17 +22,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "kms_build_config.h"
 #include "kmemsim/kernel.h"
 #include "kmemsim/trace.h"
-#if KMS_HAVE_REPLAY
-#include "kmemsim/replay.h"
-#endif
 #include "cli.h"
 #include "ksession.h"
+#include "validate_model.h"
 
 #define PREFAULT (24u << 20)
 #define DEFAULT_PROFILE "linux-6.18"
+#define CLOSE_SETTLE_MS 400
 /* The kernel release the linux-6.18 profile's numbers were checked on (this machine). */
 #define CHECKED_ON "6.18.44"
 
@@ -82,6 +80,9 @@ struct validate {
 	struct vpin *pins;
 	size_t nr_pins, cap_pins;
 	int32_t filler_prog;	/* actor handle of a prog for prog_array values, -1 */
+	struct vmodel *model;	/* the same steps in the model; NULL: not run */
+	uint64_t irq_next_key;	/* model keys for the softirq inserts (ktime on the kernel) */
+	uint32_t mid[KMS_KACTOR_MAX_HANDLES];	/* model object id of each actor handle */
 	int64_t fd_cost;	/* bytes of one bare fd (struct file + dentry), from slabinfo */
 	int64_t fd_measured;	/* the same measured: 64 BPF_OBJ_GETs, a cross-check */
 	struct vstep *steps;
@@ -165,6 +166,49 @@ static int run_step(struct validate *v, struct kms_kactor_req *req, struct kms_k
 	return 0;
 }
 
+/* Start a step's model delta: what setup did before it is not the step's. */
+static void model_begin(struct validate *v)
+{
+	if (v->model)
+		vmodel_delta(v->model, 0);
+}
+
+/* End it, after the same @settle_ms the kernel side waited. */
+static void model_end(struct validate *v, struct vstep *st, unsigned int settle_ms)
+{
+	if (!v->model)
+		return;
+	st->modelled += vmodel_delta(v->model, settle_ms);
+	st->has_model = true;
+}
+
+/* Record the model's id for @handle (0 when the model refused or has no model). */
+static void model_bind(struct validate *v, int32_t handle, int id)
+{
+	if (handle >= 0 && handle < KMS_KACTOR_MAX_HANDLES)
+		v->mid[handle] = id > 0 ? (uint32_t)id : 0;
+}
+
+static uint32_t mid_of(const struct validate *v, int32_t handle)
+{
+	return handle >= 0 && handle < KMS_KACTOR_MAX_HANDLES ? v->mid[handle] : 0;
+}
+
+/*
+ * After a create on both sides: bind the model's object to the actor's
+ * handle, or drop it when only the model created it (the kernel refused).
+ */
+static void model_step_create(struct validate *v, struct vstep *st, int32_t handle, int id)
+{
+	if (!v->model)
+		return;
+	if (handle < 0 && id > 0)
+		vmodel_put(v->model, (uint32_t)id);
+	else
+		model_bind(v, handle, id);
+	model_end(v, st, 0);
+}
+
 /* An unmeasured helper request (setup that is not part of the trace). */
 static int setup(struct validate *v, struct kms_kactor_req *req, struct kms_kactor_reply *rep)
 {
@@ -196,9 +240,17 @@ static void release(struct validate *v, size_t obj, struct vstep *st)
 		return;
 	req = ksession_req(KMS_KACTOR_CLOSE);
 	req.handle = o->handle;
-	/* map and prog frees go through RCU and a workqueue: give them time */
-	if (run_step(v, &req, &rep, 100, st) == 0)
+	/*
+	 * Map and program frees run from a workqueue after RCU; a map with
+	 * bpf_mem_alloc caches waits for RCU-tasks-trace grace periods too
+	 * (kernel/bpf/memalloc.c free_mem_alloc()): give them CLOSE_SETTLE_MS.
+	 */
+	if (run_step(v, &req, &rep, CLOSE_SETTLE_MS, st) == 0)
 		st->new_fds--;
+	model_begin(v);
+	if (v->model && mid_of(v, o->handle))
+		vmodel_put(v->model, mid_of(v, o->handle));
+	model_end(v, st, CLOSE_SETTLE_MS);
 	o->handle = -1;
 	free(o->live);
 	o->live = NULL;
@@ -243,6 +295,7 @@ static int elems(struct validate *v, size_t obj, bool del, const uint64_t *keys,
 	bool push = o->spec.type == KMS_MAP_TYPE_QUEUE || o->spec.type == KMS_MAP_TYPE_STACK ||
 		    o->spec.type == KMS_MAP_TYPE_BLOOM_FILTER;
 
+	model_begin(v);
 	for (uint64_t i = 0; i < count; i++) {
 		struct kms_kactor_req req = ksession_req(del ? KMS_KACTOR_DELETE : push
 							 ? KMS_KACTOR_PUSH : KMS_KACTOR_UPDATE);
@@ -264,6 +317,13 @@ static int elems(struct validate *v, size_t obj, bool del, const uint64_t *keys,
 		ret = kms_kactor_call(&v->s.actor, &req, &rep);
 		if (ret)
 			return ret;
+		if (v->model && mid_of(v, o->handle)) {
+			if (del)
+				vmodel_delete(v->model, mid_of(v, o->handle), id);
+			else
+				vmodel_update(v->model, mid_of(v, o->handle), id, flags,
+					      mid_of(v, req.value_handle));
+		}
 		total += rep.done;
 		if (rep.ret && !first_err)
 			first_err = rep.ret;
@@ -286,6 +346,7 @@ static int elems(struct validate *v, size_t obj, bool del, const uint64_t *keys,
 	st->measured = (int64_t)(c.kmem - before);
 	st->real = first_err && total == 0 ? first_err : (int64_t)total;
 	st->has_memlock = kms_fdinfo_read_memlock(v->s.actor.pid, o->afd, &st->memlock) == 0;
+	model_end(v, st, del ? 50 : 0);
 	return 0;
 }
 
@@ -320,6 +381,8 @@ static int do_map_create(struct validate *v, const struct kms_event *ev, struct 
 		bt.value_size = b->value_size;
 		if ((ret = setup(v, &bt, &rep)))
 			return ret;
+		model_bind(v, rep.handle, v->model ? vmodel_btf_load(v->model,
+								     (uint32_t)bt.count) : 0);
 		req.spec.btf_fd = rep.handle;
 		req.spec.btf_key_type_id = KMS_KBTF_INT_ID;
 		req.spec.btf_value_type_id = KMS_KBTF_VALUE_ID;
@@ -338,12 +401,18 @@ static int do_map_create(struct validate *v, const struct kms_event *ev, struct 
 				.inner_map_fd = -1, .btf_fd = -1 };
 			if ((ret = setup(v, &in, &rep)))
 				return ret;
+			model_bind(v, rep.handle, v->model ? vmodel_map_create(v->model, &in.spec, 0)
+					       : 0);
 			req.spec.inner_map_fd = rep.handle;
 			st->note = "inner map template (1-entry array) created first, not measured";
 		}
 	}
 	if ((ret = run_step(v, &req, &rep, 0, st)))
 		return ret;
+	model_begin(v);
+	model_step_create(v, st, rep.ret ? -1 : rep.handle,
+			  v->model ? vmodel_map_create(v->model, &req.spec,
+						       mid_of(v, req.spec.inner_map_fd)) : 0);
 	if (rep.ret)
 		return 0;
 	st->new_fds = 1;
@@ -363,6 +432,10 @@ static int do_load(struct validate *v, const struct kms_event *ev, uint32_t op, 
 	req.count = size;
 	if ((ret = run_step(v, &req, &rep, 0, st)))
 		return ret;
+	model_begin(v);
+	model_step_create(v, st, rep.ret ? -1 : rep.handle, !v->model ? 0
+			  : op == KMS_KACTOR_PROG_LOAD ? vmodel_prog_load(v->model, (uint32_t)size)
+			  : vmodel_btf_load(v->model, (uint32_t)size));
 	if (rep.ret)
 		return 0;
 	st->new_fds = 1;
@@ -401,6 +474,10 @@ static int do_pin(struct validate *v, const struct kms_event *ev, struct vstep *
 		return ret;
 	if (rep.ret)
 		return 0;
+	model_begin(v);
+	if (v->model && mid_of(v, req.handle))
+		vmodel_pin(v->model, mid_of(v, req.handle), req.path);
+	model_end(v, st, 0);
 	GROW(v->pins, v->nr_pins, v->cap_pins);
 	snprintf(v->pins[v->nr_pins].path, sizeof(v->pins[0].path), "%s", req.path);
 	v->pins[v->nr_pins++].obj = obj;
@@ -422,6 +499,9 @@ static int do_obj_get(struct validate *v, const struct kms_event *ev, struct vst
 			return ret;
 		if (rep.ret)
 			return 0;
+		model_begin(v);
+		model_bind(v, rep.handle, v->model ? vmodel_get_pinned(v->model, req.path) : 0);
+		model_end(v, st, 0);
 		/* a second fd of the same object: our actor keeps it as its own slot */
 		st->new_fds = 1;
 		{
@@ -450,6 +530,11 @@ static void close_fd(struct validate *v, int32_t pid, int32_t fd, struct vstep *
 		return;
 	obj = f->obj;
 	*f = v->fds[--v->nr_fds];
+	if (v->objs[obj].refs > 1) {
+		/* another fd or a pin keeps the object: neither side frees anything */
+		model_begin(v);
+		model_end(v, st, 0);
+	}
 	release(v, obj, st);
 }
 
@@ -492,12 +577,18 @@ static int do_irq_updates(struct validate *v, size_t obj, uint64_t want, struct 
 	if ((ret = setup(v, &req, &rep)))
 		return ret;
 	n0 = rep.done;
+	/*
+	 * The program and its link are charged at attach and freed (after RCU)
+	 * at detach: one reading before the attach and one well after the
+	 * detach leaves only the inserts.
+	 */
+	before = v->s.kmem;
 	req = ksession_req(KMS_KACTOR_IRQ_ATTACH);
 	req.handle = o->handle;
-	if ((ret = setup(v, &req, &rep)))	/* program and link charges stay out */
+	req.cpu = (int32_t)v->s.cpu;	/* the event's CPU, as the model is told */
+	if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)) || (ret = rep.ret))
 		return ret;
 	link = rep.handle;
-	before = v->s.kmem;
 	req = ksession_req(KMS_KACTOR_COUNT);
 	req.handle = o->handle;
 	for (int i = 0; i < 100; i++) {
@@ -518,14 +609,28 @@ static int do_irq_updates(struct validate *v, size_t obj, uint64_t want, struct 
 	if ((ret = kms_kactor_call(&v->s.actor, &req, &rep)))
 		return ret;
 	n = rep.done;
+	{
+		struct timespec ts = { 0, 200 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 	if ((ret = ksession_read(&v->s, &c)))
 		return ret;
 	ksession_add_last_delta(&v->s, &st->all);
-	/* the detach's own frees land in this reading too: link and prog are < 1 page */
 	st->measured = (int64_t)(c.kmem - before);
 	st->real = (int64_t)(n - n0);
 	st->note = n - n0 == want ? "softirq_entry raw tracepoint inserts"
 		   : "softirq_entry raw tracepoint inserts (count differs from the trace)";
+	/* the model inserts as many new keys, in softirq context, interrupting nobody */
+	model_begin(v);
+	if (v->model && mid_of(v, o->handle)) {
+		vmodel_set_softirq(v->model, 1);
+		for (uint64_t i = n0; i < n; i++)
+			vmodel_update(v->model, mid_of(v, o->handle), v->irq_next_key++,
+				      KMS_BPF_NOEXIST, 0);
+		vmodel_set_softirq(v->model, 0);
+	}
+	model_end(v, st, 0);
 	return 0;
 }
 
@@ -544,6 +649,8 @@ static int apply(struct validate *v, const struct kms_event *ev)
 
 		if (cpu != v->s.cpu && ksession_set_cpu(&v->s, cpu) < 0)
 			ksession_set_cpu(&v->s, 0);	/* offline CPU: stay on 0 */
+		if (v->model)
+			vmodel_set_cpu(v->model, v->s.cpu);
 	}
 	switch (ev->kind) {
 	case KMS_EV_BPF:
@@ -642,64 +749,6 @@ static int apply(struct validate *v, const struct kms_event *ev)
 	}
 }
 
-#if KMS_HAVE_REPLAY
-struct model_arg {
-	struct validate *v;
-	size_t cursor;
-};
-
-static int on_model_step(const struct kms_replay_step *s, struct kms_replay *r, void *arg)
-{
-	struct model_arg *m = arg;
-
-	(void)r;
-	while (m->cursor < m->v->nr_steps && m->v->steps[m->cursor].seq < s->ev->seq)
-		m->cursor++;
-	for (size_t i = m->cursor; i < m->v->nr_steps && m->v->steps[i].seq == s->ev->seq; i++) {
-		m->v->steps[i].has_model = true;
-		m->v->steps[i].modelled += s->charged_delta;
-	}
-	return 0;
-}
-
-static int run_model(struct validate *v, const char *path, const char *profile,
-		     char *why, size_t len)
-{
-	const char *profiles[1] = { profile };
-	struct kms_replay_opts opts = { .profiles = profiles, .nr_profiles = 1 };
-	struct model_arg m = { .v = v };
-	struct kms_trace_reader *rd;
-	struct kms_trace_error err;
-	struct kms_replay *r;
-	int ret = kms_replay_new(&opts, &r, why, len);
-
-	if (ret)
-		return ret;
-	ret = kms_trace_open(path, NULL, &rd, &err);
-	if (ret) {
-		kms_trace_error_format(&err, why, len);
-		kms_replay_free(r);
-		return ret;
-	}
-	ret = kms_replay_run(r, rd, on_model_step, &m, NULL, NULL);
-	if (ret)
-		snprintf(why, len, "%s", kms_replay_error(r));
-	kms_trace_reader_free(rd);
-	kms_replay_free(r);
-	return ret;
-}
-#else
-static int run_model(struct validate *v, const char *path, const char *profile,
-		     char *why, size_t len)
-{
-	(void)v;
-	(void)path;
-	(void)profile;
-	snprintf(why, len, "this build has no replay engine (src/replay) to run the model");
-	return -ENOSYS;
-}
-#endif
-
 /* What one more fd costs: BPF_OBJ_GET of a pinned 1-entry array, 64 times. */
 static int measure_fd_cost(struct validate *v)
 {
@@ -773,7 +822,8 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 	       v->s.caps.release, v->s.caps.nr_possible_cpus, page, v->s.cg.version ? v->s.cg.version
 	       : v->s.caps.memcg_version, v->s.caps.memcg_root);
 	if (have_model)
-		printf("model: profile %s (checked on %s)\n", profile, CHECKED_ON);
+		printf("model: profile %s (checked on %s), every step done on the model too\n",
+		       profile, CHECKED_ON);
 	else
 		printf("model: not run: %s\n", why);
 	printf("method: one actor process in a fresh memory cgroup does the steps, on the CPU the\n"
@@ -888,15 +938,13 @@ static void usage(FILE *f)
 		"--remove-leftovers removes what a killed run (SIGKILL) left behind.\n");
 }
 
-int cmd_validate(int argc, char **argv)
+static int validate_main(struct validate *v, int argc, char **argv)
 {
 	const char *path = NULL, *profile = DEFAULT_PROFILE;
-	struct validate v = { .filler_prog = -1 };
 	struct kms_trace_reader *rd = NULL;
 	struct kms_trace_error terr;
 	struct kms_event ev;
 	char why[512] = "";
-	bool have_model;
 	int ret, status;
 
 	for (int i = 1; i < argc; i++) {
@@ -904,7 +952,7 @@ int cmd_validate(int argc, char **argv)
 			usage(stdout);
 			return KMS_EXIT_OK;
 		} else if (strcmp(argv[i], "--remove-leftovers") == 0) {
-			return remove_leftovers(&v.s);
+			return remove_leftovers(&v->s);
 		} else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
 			profile = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1]) {
@@ -929,44 +977,69 @@ int cmd_validate(int argc, char **argv)
 	}
 	kms_trace_reader_free(rd);
 	rd = NULL;
-	if (ksession_probe(&v.s))
+	ret = vmodel_new(profile, &v->model, why, sizeof(why));
+	if (ret == -EINVAL)
+		return cli_usage_error("validate: %s", why);
+	if (ksession_probe(&v->s)) {
+		vmodel_free(v->model);
 		return KMS_EXIT_USAGE;
-	ret = ksession_open(&v.s, true, PREFAULT);
+	}
+	ret = ksession_open(&v->s, true, PREFAULT);
 	if (ret) {
 		fprintf(stderr, "kmemsim: validate: cannot set up the scratch cgroup: %s\n",
 			strerror(-ret));
+		vmodel_free(v->model);
 		return KMS_EXIT_USAGE;
 	}
 	{
 		uint64_t cost;
 
 		ret = kms_kernel_fd_cost(&cost);
-		v.fd_cost = ret ? 0 : (int64_t)cost;
+		v->fd_cost = ret ? 0 : (int64_t)cost;
 	}
 	if (ret == 0)
-		ret = measure_fd_cost(&v);
+		ret = measure_fd_cost(v);
 	if (ret == 0) {
 		struct kms_kactor_req req = ksession_req(KMS_KACTOR_PROG_LOAD);
 		struct kms_kactor_reply rep;
 
 		req.count = 2;
-		ret = setup(&v, &req, &rep);
-		v.filler_prog = rep.handle;
+		ret = setup(v, &req, &rep);
+		v->filler_prog = rep.handle;
+		model_bind(v, rep.handle, v->model ? vmodel_prog_load(v->model, 2) : 0);
 	}
 	if (ret == 0)
 		ret = kms_trace_open(path, NULL, &rd, &terr);
-	while (ret == 0 && (ret = kms_trace_read_next(rd, &ev)) == 1)
-		ret = apply(&v, &ev) < 0 ? -EIO : 0;
+	while (ret == 0 && (ret = kms_trace_read_next(rd, &ev)) == 1) {
+		int applied = apply(v, &ev);
+
+		ret = applied < 0 ? applied : 0;
+	}
 	kms_trace_reader_free(rd);
-	ksession_close(&v.s);
+	ksession_close(&v->s);
 	if (ret < 0) {
 		fprintf(stderr, "kmemsim: validate: the measurement broke off: %s\n",
 			strerror(-ret));
-		validate_free(&v);
+		vmodel_free(v->model);
 		return KMS_EXIT_USAGE;
 	}
-	have_model = run_model(&v, path, profile, why, sizeof(why)) == 0;
-	status = report(&v, path, profile, have_model, why);
-	validate_free(&v);
+	status = report(v, path, profile, v->model != NULL, why);
+	vmodel_free(v->model);
+	return status;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	/* big (a model id per actor handle): on the heap */
+	struct validate *v = calloc(1, sizeof(*v));
+	int status;
+
+	if (!v)
+		return KMS_EXIT_FAIL;
+	v->filler_prog = -1;
+	v->irq_next_key = 1ull << 61;
+	status = validate_main(v, argc, argv);
+	validate_free(v);
+	free(v);
 	return status;
 }

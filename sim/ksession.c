@@ -16,6 +16,7 @@
 #include "ksession.h"
 
 #define MAX_LIVE 4
+#define SETTLE_MAX_MS 3000
 
 static struct ksession *live[MAX_LIVE];
 
@@ -186,8 +187,9 @@ void ksession_add_last_delta(const struct ksession *s, struct ksession_delta *d)
 int ksession_step(struct ksession *s, const struct kms_kactor_req *req,
 		  struct kms_kactor_reply *rep, unsigned int settle_ms, int64_t *delta)
 {
-	struct kms_kcgroup_counters c;
-	uint64_t before = s->kmem;
+	struct kms_kcgroup_counters c, before = s->last;
+	uint64_t start = s->kmem;
+	unsigned int waited = settle_ms;
 	int ret = kms_kactor_call(&s->actor, req, rep);
 
 	if (ret)
@@ -195,9 +197,25 @@ int ksession_step(struct ksession *s, const struct kms_kactor_req *req,
 	if (settle_ms)
 		sleep_ms(settle_ms);
 	ret = ksession_read(s, &c);
+	/*
+	 * Frees that go through RCU and workqueues (a map with bpf_mem_alloc
+	 * caches waits for RCU-tasks-trace grace periods) can take longer than
+	 * any fixed wait: after a settling step, read on every 100 ms until two
+	 * readings agree (at most SETTLE_MAX_MS).
+	 */
+	while (!ret && settle_ms && waited < SETTLE_MAX_MS) {
+		uint64_t last = c.kmem;
+
+		sleep_ms(100);
+		waited += 100;
+		ret = ksession_read(s, &c);
+		if (!ret && c.kmem == last)
+			break;
+	}
 	if (ret)
 		return ret;
-	*delta = (int64_t)(c.kmem - before);
+	s->prev = before;	/* the step's delta is from before it to the settled reading */
+	*delta = (int64_t)(c.kmem - start);
 	return 0;
 }
 
@@ -211,5 +229,6 @@ struct kms_kactor_req ksession_req(uint32_t op)
 	r.spec.inner_map_fd = -1;
 	r.spec.btf_fd = -1;
 	r.value_handle = -1;
+	r.cpu = -1;
 	return r;
 }

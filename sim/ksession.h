@@ -55,7 +55,8 @@ int ksession_set_cpu(struct ksession *s, uint32_t cpu);
 int ksession_read(struct ksession *s, struct kms_kcgroup_counters *c);
 /*
  * Run one actor request and return the kmem delta it caused (drained before
- * and after; @settle_ms extra wait for deferred frees before the reading).
+ * and after). With @settle_ms, wait that long for deferred frees, then read
+ * every 100 ms until two readings agree (at most 3 s).
  */
 int ksession_step(struct ksession *s, const struct kms_kactor_req *req,
 		  struct kms_kactor_reply *rep, unsigned int settle_ms, int64_t *delta);

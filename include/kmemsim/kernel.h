@@ -152,9 +152,10 @@ int kms_kbpf_prog_load_filler(uint32_t insn_cnt, void *buf, size_t buf_len);
 /*
  * A raw tracepoint program that inserts one element with key
  * bpf_ktime_get_ns() into the hash @map_fd (key and value 8 bytes) each time
- * it runs; attached with kms_kbpf_raw_tp_open(). Returns the prog fd.
+ * it runs on @cpu (any CPU if @cpu < 0); attached with
+ * kms_kbpf_raw_tp_open(). Returns the prog fd.
  */
-int kms_kbpf_prog_load_irq_inserter(int map_fd, char *log, size_t log_len);
+int kms_kbpf_prog_load_irq_inserter(int map_fd, int cpu, char *log, size_t log_len);
 int kms_kbpf_raw_tp_open(const char *tp_name, int prog_fd);
 
 /*
@@ -214,7 +215,7 @@ enum kms_kactor_op {
 	KMS_KACTOR_PIN,			/* handle, path */
 	KMS_KACTOR_UNPIN,		/* path */
 	KMS_KACTOR_CLOSE,		/* handle */
-	KMS_KACTOR_IRQ_ATTACH,		/* handle (a hash map) -> handle of the link */
+	KMS_KACTOR_IRQ_ATTACH,		/* handle (a hash map), cpu -> handle of the link */
 	KMS_KACTOR_COUNT,		/* handle -> number of keys */
 	KMS_KACTOR_NOP,			/* an empty step: what a step costs by itself */
 	KMS_KACTOR_OBJ_GET,		/* path -> handle (a new fd and struct file) */
@@ -231,6 +232,7 @@ struct kms_kactor_req {
 	uint32_t value_size;		/* BTF_LOAD */
 	int32_t value_handle;		/* UPDATE: value = that object's fd (map-in-map, prog_array) */
 	uint32_t value_u32;		/* UPDATE: else the value's first 4 bytes (devmap ifindex) */
+	int32_t cpu;			/* IRQ_ATTACH: insert only on this CPU; -1 any */
 	char path[256];
 };
 

@@ -202,7 +202,7 @@ static void serve(struct actor *a, const struct kms_kactor_req *req, struct kms_
 			rep->ret = -EBADF;
 			break;
 		}
-		fd = kms_kbpf_prog_load_irq_inserter(fd, NULL, 0);
+		fd = kms_kbpf_prog_load_irq_inserter(fd, req->cpu, NULL, 0);
 		if (fd >= 0) {
 			int link = kms_kbpf_raw_tp_open("softirq_entry", fd);
 

@@ -260,9 +260,9 @@ int kms_kbpf_prog_load_filler(uint32_t insn_cnt, void *buf, size_t buf_len)
 	return ret;
 }
 
-int kms_kbpf_prog_load_irq_inserter(int map_fd, char *log, size_t log_len)
+int kms_kbpf_prog_load_irq_inserter(int map_fd, int cpu, char *log, size_t log_len)
 {
-	const struct bpf_insn insns[] = {
+	const struct bpf_insn body[] = {
 		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_ktime_get_ns),
 		INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_0, -8, 0),	/* key */
 		INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -16, 0),		/* value */
@@ -274,12 +274,21 @@ int kms_kbpf_prog_load_irq_inserter(int map_fd, char *log, size_t log_len)
 		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -16),
 		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_NOEXIST),
 		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
 	};
+	const size_t nbody = sizeof(body) / sizeof(body[0]);
+	struct bpf_insn insns[2 + sizeof(body) / sizeof(body[0]) + 2];
+	size_t n = 0;
 
-	return prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, insns,
-			 (uint32_t)(sizeof(insns) / sizeof(insns[0])), log, log_len);
+	if (cpu >= 0) {
+		/* on any other CPU skip the insert: if (smp_processor_id() != cpu) goto out */
+		insns[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_smp_processor_id);
+		insns[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, (int16_t)nbody, cpu);
+	}
+	memcpy(insns + n, body, sizeof(body));
+	n += nbody;
+	insns[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);	/* out: */
+	insns[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, insns, (uint32_t)n, log, log_len);
 }
 
 int kms_kbpf_raw_tp_open(const char *tp_name, int prog_fd)
