@@ -99,6 +99,49 @@ static int split(char *line, struct mrow *r)
 	return n;
 }
 
+/*
+ * The pin rows: a 1-entry array pinned at /p0../p15, 16 BPF_OBJ_GETs of /p0
+ * and their closes, the 16 unpins, as the calibration did them.
+ */
+static int replay_pins(struct mrun *m, const char *op, uint32_t count, int *fds)
+{
+	char path[32];
+	int ret = 0;
+
+	if (!strcmp(op, "pin")) {
+		struct kms_map_attr a = { .type = KMS_MAP_TYPE_ARRAY, .key_size = 4,
+					  .value_size = 4, .max_entries = 1 };
+
+		ret = kms_bpf_map_create(m->w, &m->c, &a);
+		if (ret < 0)
+			return ret;
+		m->inner = (uint32_t)ret;	/* the pinned map */
+		mrun_read(m, 0);
+		for (uint32_t i = 0; i < count && ret >= 0; i++) {
+			snprintf(path, sizeof(path), "/p%u", i);
+			ret = kms_bpf_obj_pin(m->w, &m->c, m->inner, path);
+		}
+	} else if (!strcmp(op, "obj_get")) {
+		for (m->nr_ids = 0; m->nr_ids < count && m->nr_ids < MAX_K && ret >= 0;
+		     m->nr_ids++) {
+			ret = kms_bpf_obj_get_pinned(m->w, &m->c, "/p0");
+			m->ids[m->nr_ids] = ret > 0 ? (uint32_t)ret : 0;
+		}
+		*fds = (int)count;
+	} else if (!strcmp(op, "close")) {
+		for (uint32_t i = 0; i < m->nr_ids; i++)
+			kms_bpf_obj_put(m->w, &m->c, m->ids[i]);
+		m->nr_ids = 0;
+		*fds = -(int)count;
+	} else {
+		for (uint32_t i = 0; i < count && ret >= 0; i++) {
+			snprintf(path, sizeof(path), "/p%u", i);
+			ret = kms_bpf_obj_unpin(m->w, &m->c, path);
+		}
+	}
+	return ret < 0 ? ret : 0;
+}
+
 /* 0 and *@delta, or 1 for a row the model does not replay (note in *@why). */
 static int replay_row(struct mrun *m, const struct mrow *r, int64_t *delta, int *fds,
 		      const char **why)
@@ -113,7 +156,12 @@ static int replay_row(struct mrun *m, const struct mrow *r, int64_t *delta, int 
 	*fds = 0;
 	if (kms_map_type_from_name(obj, &type) < 0)
 		type = KMS_MAP_TYPE_UNSPEC;
-	if (strcmp(op, "create") == 0) {
+	if (!strcmp(op, "pin") || !strcmp(op, "unpin") || !strcmp(op, "obj_get") ||
+	    (!strcmp(obj, "fd") && !strcmp(op, "close"))) {
+		ret = replay_pins(m, op, count, fds);
+		if (ret < 0)
+			goto failed;
+	} else if (strcmp(op, "create") == 0) {
 		struct kms_map_attr a = { .type = type, .key_size = key, .value_size = value,
 					  .max_entries = max, .map_flags = flags };
 
@@ -192,7 +240,9 @@ static int replay_row(struct mrun *m, const struct mrow *r, int64_t *delta, int 
 		m->nr_ids = 0;
 		*fds = -(int)count;
 	} else {
-		*why = "not replayed in the model (a multi-cgroup or interrupt experiment)";
+		*why = !strcmp(op, "slab_cost") ? "derived, not a measurement"
+		       : !strcmp(op, "nop") ? "an empty step"
+		       : "not replayed (an experiment across cgroups or in softirq context)";
 		return 1;
 	}
 	/* the kernel rows waited this long before their reading */
@@ -258,8 +308,10 @@ int calibrate_model(const char *path, const char *profile, FILE *out)
 			return KMS_EXIT_USAGE;
 		}
 		page = strtol(r.col[2], NULL, 10);
-		snprintf(r.key, sizeof(r.key), "%s,%s,%s,%s,%s", r.col[3], r.col[5], r.col[6],
-			 r.col[7], r.col[8]);
+		snprintf(r.key, sizeof(r.key), "%s,%s,%s,%s,%s",
+			 /* the pin, fd and nop rows are one experiment on one map */
+			 !strcmp(r.col[3], "fd") || !strcmp(r.col[3], "nop") ? "pin" : r.col[3],
+			 r.col[5], r.col[6], r.col[7], r.col[8]);
 		if (strcmp(r.key, group) != 0 || !strcmp(r.col[9], "create") ||
 		    !strcmp(r.col[9], "load")) {
 			if ((ret = mrun_new(&m))) {

@@ -495,6 +495,10 @@ static int do_obj_get(struct validate *v, const struct kms_event *ev, struct vst
 	for (size_t i = 0; i < v->nr_pins; i++) {
 		if (strcmp(v->pins[i].path, req.path) != 0)
 			continue;
+		if (v->objs[v->pins[i].obj].is_map) {
+			req.flags = 1;
+			req.spec = v->objs[v->pins[i].obj].spec;
+		}
 		if ((ret = run_step(v, &req, &rep, 0, st)))
 			return ret;
 		if (rep.ret)

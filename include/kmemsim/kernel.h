@@ -218,7 +218,7 @@ enum kms_kactor_op {
 	KMS_KACTOR_IRQ_ATTACH,		/* handle (a hash map), cpu -> handle of the link */
 	KMS_KACTOR_COUNT,		/* handle -> number of keys */
 	KMS_KACTOR_NOP,			/* an empty step: what a step costs by itself */
-	KMS_KACTOR_OBJ_GET,		/* path -> handle (a new fd and struct file) */
+	KMS_KACTOR_OBJ_GET,		/* path (flags 1: a map of spec) -> handle (a new fd) */
 	KMS_KACTOR_SET_CPU,		/* count = CPU: run only there (per-CPU caches, stocks) */
 };
 

@@ -240,6 +240,11 @@ static void serve(struct actor *a, const struct kms_kactor_req *req, struct kms_
 	}
 	case KMS_KACTOR_OBJ_GET:
 		do_new_fd(a, kms_kbpf_obj_get(req->path), rep);
+		/* a map got back from its pin: the caller says its sizes (flags 1, spec) */
+		if (rep->handle >= 0 && (req->flags & 1)) {
+			a->obj[rep->handle].is_map = true;
+			a->obj[rep->handle].spec = req->spec;
+		}
 		break;
 	default:
 		rep->ret = -EINVAL;
