@@ -240,7 +240,7 @@ static int replay_row(struct mrun *m, const struct mrow *r, int64_t *delta, int 
 		m->nr_ids = 0;
 		*fds = -(int)count;
 	} else {
-		*why = !strcmp(op, "slab_cost") ? "derived, not a measurement"
+		*why = !strcmp(op, "slab_cost") ? "derived from slabinfo (not measured)"
 		       : !strcmp(op, "nop") ? "an empty step"
 		       : "not replayed (an experiment across cgroups or in softirq context)";
 		return 1;
@@ -253,6 +253,14 @@ failed:
 	*why = kms_bpf_strerror(m->w);
 	*delta = ret;
 	return 2;
+}
+
+/* A free-text last field and the line's end: no commas in a CSV field. */
+static void put_field(FILE *out, const char *text)
+{
+	for (const char *p = text; *p; p++)
+		fputc(*p == ',' || *p == '\n' ? ';' : *p, out);
+	fputc('\n', out);
 }
 
 int calibrate_model(const char *path, const char *profile, FILE *out)
@@ -325,11 +333,13 @@ int calibrate_model(const char *path, const char *profile, FILE *out)
 		}
 		ret = replay_row(&m, &r, &delta, &fds, &why);
 		if (ret == 1) {
-			fprintf(out, "%s,,,,,n/a: %s\n", copy, why);
+			fprintf(out, "%s,,,,,n/a: ", copy);
+			put_field(out, why);
 			continue;
 		}
 		if (ret == 2) {
-			fprintf(out, "%s,%" PRId64 ",,,,model fails: %s\n", copy, delta, why);
+			fprintf(out, "%s,%" PRId64 ",,,,model fails: ", copy, delta);
+			put_field(out, why);
 			continue;
 		}
 		expect = delta + fds * fd_cost;
