@@ -638,6 +638,24 @@ static int do_irq_updates(struct validate *v, size_t obj, uint64_t want, struct 
 	return 0;
 }
 
+/* Maps whose values are fds of other kinds of objects the actor does not make. */
+static const char *fd_valued(uint32_t type)
+{
+	switch (type) {
+	case KMS_MAP_TYPE_PERF_EVENT_ARRAY:
+		return "not executed: values are perf event fds";
+	case KMS_MAP_TYPE_CGROUP_ARRAY:
+		return "not executed: values are cgroup fds";
+	case KMS_MAP_TYPE_SOCKMAP: case KMS_MAP_TYPE_SOCKHASH:
+	case KMS_MAP_TYPE_REUSEPORT_SOCKARRAY:
+		return "not executed: values are socket fds";
+	case KMS_MAP_TYPE_XSKMAP:
+		return "not executed: values are AF_XDP socket fds";
+	default:
+		return NULL;
+	}
+}
+
 /* 1: not executed (note set), 0: executed, < 0: the session broke. */
 static int apply(struct validate *v, const struct kms_event *ev)
 {
@@ -717,6 +735,12 @@ static int apply(struct validate *v, const struct kms_event *ev)
 	case KMS_BPF_PROG_LOAD:
 		if ((ret = add_step(v, ev, "prog_load", &st)))
 			return ret;
+		if (ev->has_ret && ev->ret < 0) {
+			/* the verifier or a permission check refused it; a filler would load */
+			st->real = ev->ret;
+			st->note = "not executed: the recorded load failed";
+			return 1;
+		}
 		st->note = "socket filter of the same instruction count";
 		return do_load(v, ev, KMS_KACTOR_PROG_LOAD, b->insn_cnt, st);
 	case KMS_BPF_BTF_LOAD:
@@ -743,6 +767,10 @@ static int apply(struct validate *v, const struct kms_event *ev)
 			return 0;
 		if ((ret = add_step(v, ev, kms_bpf_cmd_name(b->cmd), &st)))
 			return ret;
+		if (fd_valued(v->objs[obj].spec.type)) {
+			st->note = fd_valued(v->objs[obj].spec.type);
+			return 1;
+		}
 		/* the trace's failures (-EEXIST, -ENOENT, -E2BIG) are done again as recorded */
 		return elems(v, obj, del, b->keys, b->nr_keys,
 			     batch ? (b->count_out ? b->count_out : b->count) : 1, b->key_kind,
@@ -855,8 +883,12 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 		char real[24], traced[24], ml[24] = "-", mod[24] = "-", diff[24] = "-";
 		const char *verdict = "n/a";
 
+		bool skipped = s->note && strncmp(s->note, "not executed", 12) == 0;
+
 		/* fd numbers differ between the trace and the actor: say "fd" */
-		if (s->new_fds > 0 && s->real >= 0)
+		if (skipped && s->real == 0)
+			snprintf(real, sizeof(real), "-");
+		else if (s->new_fds > 0 && s->real >= 0)
 			snprintf(real, sizeof(real), "fd");
 		else
 			fmt_result(s->real, real, sizeof(real));
@@ -868,7 +900,7 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 			fmt_result(s->traced, traced, sizeof(traced));
 		if (s->has_memlock)
 			snprintf(ml, sizeof(ml), "%" PRIu64, s->memlock);
-		if (s->note && strncmp(s->note, "not executed", 12) == 0) {
+		if (skipped) {
 			verdict = "skipped";
 		} else if (s->has_model) {
 			int64_t expect = s->modelled + (int64_t)s->new_fds * v->fd_cost;
@@ -885,7 +917,7 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 			}
 		}
 		/* a step that succeeded here but failed there (or back) measures something else */
-		if (s->has_traced && (s->real < 0) != (s->traced < 0))
+		if (!skipped && s->has_traced && (s->real < 0) != (s->traced < 0))
 			differs++;
 		printf("%6" PRIu64 " %5u %-18s %7s %7s %10" PRId64 " %10" PRId64, s->seq, s->line,
 		       s->op, real, traced, s->all.usage, s->measured);
@@ -893,7 +925,7 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 			printf(" %9" PRId64 " %9" PRId64 " %9" PRId64, s->all.slab, s->all.percpu,
 			       s->all.vmalloc);
 		printf(" %10s %10s %8s  %s%s%s%s\n", ml, mod, diff, verdict,
-		       s->has_traced && (s->real < 0) != (s->traced < 0)
+		       !skipped && s->has_traced && (s->real < 0) != (s->traced < 0)
 		       ? " (result differs from the trace)" : "",
 		       s->note ? ": " : "", s->note ? s->note : "");
 	}
