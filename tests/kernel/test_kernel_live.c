@@ -194,6 +194,12 @@ static void test_validate_map_families(void **state)
 	validate_trace(*state, "tests/kernel/traces/families.trace", "map_update_batch");
 }
 
+/* A real libbpf-tools recording (strace), as the traces/ README describes it. */
+static void test_validate_recorded_softirqs(void **state)
+{
+	validate_trace(*state, "traces/shared/softirqs.strace", "btf_load");
+}
+
 static void test_validate_refuses_bad_trace_without_touching_the_kernel(void **state)
 {
 	const char *argv[] = { "validate", "-", NULL };
@@ -260,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_orphans_are_found_and_removed),
 		cmocka_unit_test(test_validate_small_trace),
 		cmocka_unit_test(test_validate_map_families),
+		cmocka_unit_test(test_validate_recorded_softirqs),
 		cmocka_unit_test(test_validate_refuses_bad_trace_without_touching_the_kernel),
 		cmocka_unit_test(test_validate_without_root_exits_2),
 	};
