@@ -16,7 +16,7 @@
 #include "ksession.h"
 
 #define MAX_LIVE 4
-#define SETTLE_MAX_MS 3000
+#define SETTLE_MAX_MS 5000
 
 static struct ksession *live[MAX_LIVE];
 
@@ -200,16 +200,17 @@ int ksession_step(struct ksession *s, const struct kms_kactor_req *req,
 	/*
 	 * Frees that go through RCU and workqueues (a map with bpf_mem_alloc
 	 * caches waits for RCU-tasks-trace grace periods) can take longer than
-	 * any fixed wait: after a settling step, read on every 100 ms until two
-	 * readings agree (at most SETTLE_MAX_MS).
+	 * any fixed wait: after a settling step, read every 100 ms until the
+	 * reading has not moved for @settle_ms (at most SETTLE_MAX_MS).
 	 */
-	while (!ret && settle_ms && waited < SETTLE_MAX_MS) {
+	for (unsigned int still = 0; !ret && settle_ms && waited < SETTLE_MAX_MS; ) {
 		uint64_t last = c.kmem;
 
 		sleep_ms(100);
 		waited += 100;
 		ret = ksession_read(s, &c);
-		if (!ret && c.kmem == last)
+		still = c.kmem == last ? still + 100 : 0;
+		if (still >= settle_ms)
 			break;
 	}
 	if (ret)

@@ -56,7 +56,7 @@ int ksession_read(struct ksession *s, struct kms_kcgroup_counters *c);
 /*
  * Run one actor request and return the kmem delta it caused (drained before
  * and after). With @settle_ms, wait that long for deferred frees, then read
- * every 100 ms until two readings agree (at most 3 s).
+ * every 100 ms until the reading has stayed put for @settle_ms (at most 5 s).
  */
 int ksession_step(struct ksession *s, const struct kms_kactor_req *req,
 		  struct kms_kactor_reply *rep, unsigned int settle_ms, int64_t *delta);
