@@ -16,67 +16,27 @@
 #include <string.h>
 
 #include "cli.h"
-#include "kmemsim/bpf.h"
-#include "kmemsim/profile.h"
-#include "kmemsim/sim.h"
+#include "kmemsim/uapi.h"
+#include "model_mirror.h"
 
 #define NCOL 15
 #define MAX_K 16
 
-/* One row group's simulation: a cgroup /a with the creating task 100 in it. */
+/* One row group's simulation, and the objects its rows act on. */
 struct mrun {
-	const struct kms_profile *p;
-	struct kms_sim *sim;
-	struct kms_bpf *w;
-	struct kms_bpf_ctx c;
-	uint64_t charged;	/* kms_bpf_totals().charged at the last reading */
+	const char *profile;
+	struct mirror *m;
 	uint32_t ids[MAX_K];
 	uint32_t nr_ids, inner, prog;
 };
 
-static void mrun_free(struct mrun *m)
+static int mrun_new(struct mrun *r)
 {
-	if (m->w)
-		kms_bpf_free(m->w);
-	if (m->sim)
-		kms_sim_free(m->sim);
-	m->w = NULL;
-	m->sim = NULL;
-}
+	char why[128];
 
-static int mrun_new(struct mrun *m)
-{
-	struct kms_config cfg;
-	struct kms_bpf_totals t;
-	int ret;
-
-	mrun_free(m);
-	kms_profile_config(m->p, &cfg);
-	if ((ret = kms_sim_new(&cfg, &m->sim)) || (ret = kms_cgroup_create(m->sim, "/a")) ||
-	    (ret = kms_cgroup_create(m->sim, "/b")) ||
-	    (ret = kms_task_create(m->sim, 100, 0, "/a", UINT64_MAX)) ||
-	    (ret = kms_task_create(m->sim, 200, 0, "/", UINT64_MAX)) ||
-	    (ret = kms_bpf_new(m->sim, m->p, &m->w)))
-		return ret;
-	m->c = (struct kms_bpf_ctx){ .pid = 100 };
-	m->nr_ids = m->inner = m->prog = 0;
-	kms_bpf_totals(m->w, &t);
-	m->charged = t.charged;
-	return 0;
-}
-
-/* Let @ms pass (deferred frees), then the change of bytes charged since the last reading. */
-static int64_t mrun_read(struct mrun *m, unsigned int ms)
-{
-	struct kms_bpf_totals t;
-	int64_t d;
-
-	m->c.now_ns += (uint64_t)ms * 1000000u + 1000000u;
-	kms_sim_rcu_advance(m->sim, m->c.now_ns);
-	kms_bpf_totals(m->w, &t);
-	d = (int64_t)(t.charged - m->charged);
-	m->charged = t.charged;
-	return d;
+	mirror_free(r->m);
+	r->nr_ids = r->inner = r->prog = 0;
+	return mirror_new(r->profile, &r->m, why, sizeof(why));
 }
 
 struct mrow {
@@ -103,141 +63,137 @@ static int split(char *line, struct mrow *r)
  * The pin rows: a 1-entry array pinned at /p0../p15, 16 BPF_OBJ_GETs of /p0
  * and their closes, the 16 unpins, as the calibration did them.
  */
-static int replay_pins(struct mrun *m, const char *op, uint32_t count, int *fds)
+static const struct kms_kbpf_map_spec pinned_array = {
+	.type = KMS_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4, .max_entries = 1,
+	.inner_map_fd = -1, .btf_fd = -1,
+};
+
+/*
+ * The pin rows: a 1-entry array pinned at /p0../p15, 16 BPF_OBJ_GETs of /p0
+ * and their closes, the 16 unpins, as the calibration did them.
+ */
+static int replay_pins(struct mrun *r, const char *op, uint32_t count, int *fds)
 {
 	char path[32];
 	int ret = 0;
 
 	if (!strcmp(op, "pin")) {
-		struct kms_map_attr a = { .type = KMS_MAP_TYPE_ARRAY, .key_size = 4,
-					  .value_size = 4, .max_entries = 1 };
-
-		ret = kms_bpf_map_create(m->w, &m->c, &a);
+		ret = mirror_map_create(r->m, &pinned_array, 0);
 		if (ret < 0)
 			return ret;
-		m->inner = (uint32_t)ret;	/* the pinned map */
-		mrun_read(m, 0);
+		r->inner = (uint32_t)ret;	/* the pinned map */
+		mirror_delta(r->m, 0);
 		for (uint32_t i = 0; i < count && ret >= 0; i++) {
 			snprintf(path, sizeof(path), "/p%u", i);
-			ret = kms_bpf_obj_pin(m->w, &m->c, m->inner, path);
+			ret = mirror_pin(r->m, r->inner, path);
 		}
 	} else if (!strcmp(op, "obj_get")) {
-		for (m->nr_ids = 0; m->nr_ids < count && m->nr_ids < MAX_K && ret >= 0;
-		     m->nr_ids++) {
-			ret = kms_bpf_obj_get_pinned(m->w, &m->c, "/p0");
-			m->ids[m->nr_ids] = ret > 0 ? (uint32_t)ret : 0;
+		for (r->nr_ids = 0; r->nr_ids < count && r->nr_ids < MAX_K && ret >= 0;
+		     r->nr_ids++) {
+			ret = mirror_get_pinned(r->m, "/p0");
+			r->ids[r->nr_ids] = ret > 0 ? (uint32_t)ret : 0;
 		}
 		*fds = (int)count;
 	} else if (!strcmp(op, "close")) {
-		for (uint32_t i = 0; i < m->nr_ids; i++)
-			kms_bpf_obj_put(m->w, &m->c, m->ids[i]);
-		m->nr_ids = 0;
+		for (uint32_t i = 0; i < r->nr_ids; i++)
+			mirror_put(r->m, r->ids[i]);
+		r->nr_ids = 0;
 		*fds = -(int)count;
 	} else {
 		for (uint32_t i = 0; i < count && ret >= 0; i++) {
 			snprintf(path, sizeof(path), "/p%u", i);
-			ret = kms_bpf_obj_unpin(m->w, &m->c, path);
+			ret = mirror_unpin(r->m, path);
 		}
 	}
 	return ret < 0 ? ret : 0;
 }
 
-/* 0 and *@delta, or 1 for a row the model does not replay (note in *@why). */
-static int replay_row(struct mrun *m, const struct mrow *r, int64_t *delta, int *fds,
+/* The objects of a create or load row: the count of them, made on the model. */
+static int replay_create(struct mrun *r, const char *obj, const char *op,
+			 const struct kms_kbpf_map_spec *spec, uint32_t count)
+{
+	int ret = 0;
+
+	if (!strcmp(op, "create")) {
+		/* setup objects are outside the row, as on the kernel */
+		if (spec->type == KMS_MAP_TYPE_ARRAY_OF_MAPS ||
+		    spec->type == KMS_MAP_TYPE_HASH_OF_MAPS) {
+			ret = mirror_map_create(r->m, &pinned_array, 0);
+			r->inner = ret > 0 ? (uint32_t)ret : 0;
+		} else if (spec->type == KMS_MAP_TYPE_PROG_ARRAY) {
+			ret = mirror_prog_load(r->m, 2);
+			r->prog = ret > 0 ? (uint32_t)ret : 0;
+		}
+		if (ret < 0)
+			return ret;
+		mirror_delta(r->m, 0);
+	}
+	for (r->nr_ids = 0; r->nr_ids < count && r->nr_ids < MAX_K; r->nr_ids++) {
+		ret = !strcmp(op, "create") ? mirror_map_create(r->m, spec, r->inner)
+		      : !strcmp(obj, "prog") ? mirror_prog_load(r->m, spec->max_entries)
+		      : mirror_btf_load(r->m, spec->max_entries);
+		if (ret < 0)
+			return ret;
+		r->ids[r->nr_ids] = (uint32_t)ret;
+	}
+	return 0;
+}
+
+/* 0 and *@delta, or 1 for a row the model does not replay, 2 the model refused (*@why). */
+static int replay_row(struct mrun *r, const struct mrow *row, int64_t *delta, int *fds,
 		      const char **why)
 {
-	const char *obj = r->col[3], *op = r->col[9];
-	uint32_t key = (uint32_t)atoi(r->col[5]), value = (uint32_t)atoi(r->col[6]);
-	uint32_t max = (uint32_t)atoi(r->col[7]), flags = (uint32_t)atoi(r->col[8]);
-	uint32_t count = (uint32_t)strtoul(r->col[10], NULL, 10);
+	const char *obj = row->col[3], *op = row->col[9];
 	enum kms_map_type type = KMS_MAP_TYPE_UNSPEC;
+	struct kms_kbpf_map_spec spec = {
+		.key_size = (uint32_t)atoi(row->col[5]), .value_size = (uint32_t)atoi(row->col[6]),
+		.max_entries = (uint32_t)atoi(row->col[7]), .flags = (uint32_t)atoi(row->col[8]),
+		.inner_map_fd = -1, .btf_fd = -1,
+	};
+	uint32_t count = (uint32_t)strtoul(row->col[10], NULL, 10);
 	int ret = 0;
 
 	*fds = 0;
 	if (kms_map_type_from_name(obj, &type) < 0)
 		type = KMS_MAP_TYPE_UNSPEC;
+	spec.type = (uint32_t)type;
 	if (!strcmp(op, "pin") || !strcmp(op, "unpin") || !strcmp(op, "obj_get") ||
 	    (!strcmp(obj, "fd") && !strcmp(op, "close"))) {
-		ret = replay_pins(m, op, count, fds);
-		if (ret < 0)
-			goto failed;
-	} else if (strcmp(op, "create") == 0) {
-		struct kms_map_attr a = { .type = type, .key_size = key, .value_size = value,
-					  .max_entries = max, .map_flags = flags };
-
-		if (type == KMS_MAP_TYPE_UNSPEC) {
+		ret = replay_pins(r, op, count, fds);
+	} else if (!strcmp(op, "create") || !strcmp(op, "load")) {
+		if (!strcmp(op, "create") && type == KMS_MAP_TYPE_UNSPEC) {
 			*why = "not a map type the model knows";
 			return 1;
 		}
-		if (type == KMS_MAP_TYPE_ARRAY_OF_MAPS || type == KMS_MAP_TYPE_HASH_OF_MAPS) {
-			struct kms_map_attr in = { .type = KMS_MAP_TYPE_ARRAY, .key_size = 4,
-						   .value_size = 4, .max_entries = 1 };
-
-			ret = kms_bpf_map_create(m->w, &m->c, &in);
-			if (ret < 0)
-				goto failed;
-			m->inner = (uint32_t)ret;
-			a.inner_map_id = m->inner;
-		}
-		if (type == KMS_MAP_TYPE_PROG_ARRAY) {
-			struct kms_prog_attr pa = { .prog_type = 1, .insn_cnt = 2 };
-
-			ret = kms_bpf_prog_load(m->w, &m->c, &pa);
-			if (ret < 0)
-				goto failed;
-			m->prog = (uint32_t)ret;
-		}
-		mrun_read(m, 0);	/* setup objects are outside the row, as on the kernel */
-		for (m->nr_ids = 0; m->nr_ids < count && m->nr_ids < MAX_K; m->nr_ids++) {
-			ret = kms_bpf_map_create(m->w, &m->c, &a);
-			if (ret < 0)
-				goto failed;
-			m->ids[m->nr_ids] = (uint32_t)ret;
-		}
-		*fds = (int)count;
-	} else if (strcmp(op, "load") == 0) {
-		for (m->nr_ids = 0; m->nr_ids < count && m->nr_ids < MAX_K; m->nr_ids++) {
-			struct kms_prog_attr pa = { .prog_type = 1, .insn_cnt = max };
-
-			ret = strcmp(obj, "prog") == 0 ? kms_bpf_prog_load(m->w, &m->c, &pa)
-			      : kms_bpf_btf_load(m->w, &m->c, max);
-			if (ret < 0)
-				goto failed;
-			m->ids[m->nr_ids] = (uint32_t)ret;
-		}
+		ret = replay_create(r, obj, op, &spec, count);
 		*fds = (int)count;
 	} else if (!strcmp(op, "insert") || !strcmp(op, "update") || !strcmp(op, "push") ||
 		   !strcmp(op, "reinsert_other_keys")) {
 		uint64_t first = strcmp(op, "reinsert_other_keys") == 0 ? 100000 : 1;
 
-		if (!m->nr_ids) {
-			*why = "no map in the model";
-			return 1;
-		}
-		for (uint32_t i = 0; i < count; i++) {
-			ret = m->inner ? kms_bpf_map_update_obj(m->w, &m->c, m->ids[0], first + i,
-								m->inner, KMS_ANY)
-			      : m->prog ? kms_bpf_map_update_obj(m->w, &m->c, m->ids[0], first + i,
-								 m->prog, KMS_ANY)
-			      : kms_bpf_map_update(m->w, &m->c, m->ids[0], first + i, KMS_ANY);
-			if (ret < 0)
-				break;
-		}
-	} else if (!strcmp(op, "delete") || !strcmp(op, "delete_then_5s")) {
-		if (!m->nr_ids) {
+		if (!r->nr_ids) {
 			*why = "no map in the model";
 			return 1;
 		}
 		for (uint32_t i = 0; i < count; i++)
-			kms_bpf_map_delete(m->w, &m->c, m->ids[0], 1 + i);
+			if (mirror_update(r->m, r->ids[0], first + i, KMS_BPF_ANY,
+					  r->inner ? r->inner : r->prog) < 0)
+				break;
+	} else if (!strcmp(op, "delete") || !strcmp(op, "delete_then_5s")) {
+		if (!r->nr_ids) {
+			*why = "no map in the model";
+			return 1;
+		}
+		for (uint32_t i = 0; i < count; i++)
+			mirror_delete(r->m, r->ids[0], 1 + i);
 	} else if (strcmp(op, "close") == 0) {
-		if (!m->nr_ids) {
+		if (!r->nr_ids) {
 			*why = "nothing was created in the model";
 			return 1;
 		}
-		for (uint32_t i = 0; i < m->nr_ids; i++)
-			kms_bpf_obj_put(m->w, &m->c, m->ids[i]);
-		m->nr_ids = 0;
+		for (uint32_t i = 0; i < r->nr_ids; i++)
+			mirror_put(r->m, r->ids[i]);
+		r->nr_ids = 0;
 		*fds = -(int)count;
 	} else {
 		*why = !strcmp(op, "slab_cost") ? "derived from slabinfo (not measured)"
@@ -245,14 +201,15 @@ static int replay_row(struct mrun *m, const struct mrow *r, int64_t *delta, int 
 		       : "not replayed (an experiment across cgroups or in softirq context)";
 		return 1;
 	}
+	if (ret < 0) {
+		*why = mirror_error(r->m);
+		*delta = ret;
+		return 2;
+	}
 	/* the kernel rows waited this long before their reading */
-	*delta = mrun_read(m, !strcmp(op, "close") ? 200 : !strcmp(op, "delete_then_5s") ? 5000
-			   : !strcmp(op, "delete") ? 100 : 0);
+	*delta = mirror_delta(r->m, !strcmp(op, "close") ? 200 : !strcmp(op, "delete_then_5s")
+			      ? 5000 : !strcmp(op, "delete") ? 100 : 0);
 	return 0;
-failed:
-	*why = kms_bpf_strerror(m->w);
-	*delta = ret;
-	return 2;
 }
 
 /* A free-text last field and the line's end: no commas in a CSV field. */
@@ -265,12 +222,12 @@ static void put_field(FILE *out, const char *text)
 
 int calibrate_model(const char *path, const char *profile, FILE *out)
 {
-	struct mrun m = { .p = kms_profile_find(profile) };
+	struct mrun m = { .profile = profile };
 	char line[1024], group[160] = "";
 	int64_t fd_cost = 0;
 	FILE *f;
 
-	if (!m.p)
+	if (mrun_new(&m))
 		return cli_usage_error("calibrate: unknown profile '%s'", profile);
 	f = fopen(path, "r");
 	if (!f) {
@@ -312,7 +269,7 @@ int calibrate_model(const char *path, const char *profile, FILE *out)
 			fprintf(stderr, "kmemsim: %s:%u:1: expected %d columns\n", path, lineno,
 				NCOL);
 			fclose(f);
-			mrun_free(&m);
+			mirror_free(m.m);
 			return KMS_EXIT_USAGE;
 		}
 		/* < 1 page per CPU in the objcg after each drain: see docs/calibration.md */
@@ -327,7 +284,7 @@ int calibrate_model(const char *path, const char *profile, FILE *out)
 				fprintf(stderr, "kmemsim: cannot build the model: %s\n",
 					strerror(-ret));
 				fclose(f);
-				mrun_free(&m);
+				mirror_free(m.m);
 				return KMS_EXIT_FAIL;
 			}
 			snprintf(group, sizeof(group), "%s", r.key);
@@ -349,6 +306,6 @@ int calibrate_model(const char *path, const char *profile, FILE *out)
 			expect, diff, diff > -tol && diff < tol ? "ok" : "OFF");
 	}
 	fclose(f);
-	mrun_free(&m);
+	mirror_free(m.m);
 	return KMS_EXIT_OK;
 }

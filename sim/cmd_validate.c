@@ -26,7 +26,7 @@
 #include "kmemsim/trace.h"
 #include "cli.h"
 #include "ksession.h"
-#include "validate_model.h"
+#include "model_mirror.h"
 
 #define PREFAULT (24u << 20)
 #define DEFAULT_PROFILE "linux-6.18"
@@ -79,7 +79,7 @@ struct validate {
 	struct vpin *pins;
 	size_t nr_pins, cap_pins;
 	int32_t filler_prog;	/* actor handle of a prog for prog_array values, -1 */
-	struct vmodel *model;	/* the same steps in the model; NULL: not run */
+	struct mirror *model;	/* the same steps in the model; NULL: not run */
 	uint64_t irq_next_key;	/* model keys for the softirq inserts (ktime on the kernel) */
 	uint32_t mid[KMS_KACTOR_MAX_HANDLES];	/* model object id of each actor handle */
 	int64_t fd_cost;	/* bytes of one bare fd (struct file + dentry), from slabinfo */
@@ -169,7 +169,7 @@ static int run_step(struct validate *v, struct kms_kactor_req *req, struct kms_k
 static void model_begin(struct validate *v)
 {
 	if (v->model)
-		vmodel_delta(v->model, 0);
+		mirror_delta(v->model, 0);
 }
 
 /* End it, after the same @settle_ms the kernel side waited. */
@@ -177,7 +177,7 @@ static void model_end(struct validate *v, struct vstep *st, unsigned int settle_
 {
 	if (!v->model)
 		return;
-	st->modelled += vmodel_delta(v->model, settle_ms);
+	st->modelled += mirror_delta(v->model, settle_ms);
 	st->has_model = true;
 }
 
@@ -202,7 +202,7 @@ static void model_step_create(struct validate *v, struct vstep *st, int32_t hand
 	if (!v->model)
 		return;
 	if (handle < 0 && id > 0)
-		vmodel_put(v->model, (uint32_t)id);
+		mirror_put(v->model, (uint32_t)id);
 	else
 		model_bind(v, handle, id);
 	model_end(v, st, 0);
@@ -264,7 +264,7 @@ static void release(struct validate *v, size_t obj, struct vstep *st)
 		st->new_fds--;
 	model_begin(v);
 	if (v->model && mid_of(v, o->handle))
-		vmodel_put(v->model, mid_of(v, o->handle));
+		mirror_put(v->model, mid_of(v, o->handle));
 	model_end(v, st, settle);
 	o->handle = -1;
 	free(o->live);
@@ -334,9 +334,9 @@ static int elems(struct validate *v, size_t obj, bool del, const uint64_t *keys,
 			return ret;
 		if (v->model && mid_of(v, o->handle)) {
 			if (del)
-				vmodel_delete(v->model, mid_of(v, o->handle), id);
+				mirror_delete(v->model, mid_of(v, o->handle), id);
 			else
-				vmodel_update(v->model, mid_of(v, o->handle), id, flags,
+				mirror_update(v->model, mid_of(v, o->handle), id, flags,
 					      mid_of(v, req.value_handle));
 		}
 		total += rep.done;
@@ -396,7 +396,7 @@ static int do_map_create(struct validate *v, const struct kms_event *ev, struct 
 		bt.value_size = b->value_size;
 		if ((ret = setup(v, &bt, &rep)))
 			return ret;
-		model_bind(v, rep.handle, v->model ? vmodel_btf_load(v->model,
+		model_bind(v, rep.handle, v->model ? mirror_btf_load(v->model,
 								     (uint32_t)bt.count) : 0);
 		req.spec.btf_fd = rep.handle;
 		req.spec.btf_key_type_id = KMS_KBTF_INT_ID;
@@ -416,7 +416,7 @@ static int do_map_create(struct validate *v, const struct kms_event *ev, struct 
 				.inner_map_fd = -1, .btf_fd = -1 };
 			if ((ret = setup(v, &in, &rep)))
 				return ret;
-			model_bind(v, rep.handle, v->model ? vmodel_map_create(v->model, &in.spec, 0)
+			model_bind(v, rep.handle, v->model ? mirror_map_create(v->model, &in.spec, 0)
 					       : 0);
 			req.spec.inner_map_fd = rep.handle;
 			st->note = "inner map template (1-entry array) created first, not measured";
@@ -426,7 +426,7 @@ static int do_map_create(struct validate *v, const struct kms_event *ev, struct 
 		return ret;
 	model_begin(v);
 	model_step_create(v, st, rep.ret ? -1 : rep.handle,
-			  v->model ? vmodel_map_create(v->model, &req.spec,
+			  v->model ? mirror_map_create(v->model, &req.spec,
 						       mid_of(v, req.spec.inner_map_fd)) : 0);
 	if (rep.ret)
 		return 0;
@@ -449,8 +449,8 @@ static int do_load(struct validate *v, const struct kms_event *ev, uint32_t op, 
 		return ret;
 	model_begin(v);
 	model_step_create(v, st, rep.ret ? -1 : rep.handle, !v->model ? 0
-			  : op == KMS_KACTOR_PROG_LOAD ? vmodel_prog_load(v->model, (uint32_t)size)
-			  : vmodel_btf_load(v->model, (uint32_t)size));
+			  : op == KMS_KACTOR_PROG_LOAD ? mirror_prog_load(v->model, (uint32_t)size)
+			  : mirror_btf_load(v->model, (uint32_t)size));
 	if (rep.ret)
 		return 0;
 	st->new_fds = 1;
@@ -491,7 +491,7 @@ static int do_pin(struct validate *v, const struct kms_event *ev, struct vstep *
 		return 0;
 	model_begin(v);
 	if (v->model && mid_of(v, req.handle))
-		vmodel_pin(v->model, mid_of(v, req.handle), req.path);
+		mirror_pin(v->model, mid_of(v, req.handle), req.path);
 	model_end(v, st, 0);
 	GROW(v->pins, v->nr_pins, v->cap_pins);
 	snprintf(v->pins[v->nr_pins].path, sizeof(v->pins[0].path), "%s", req.path);
@@ -519,7 +519,7 @@ static int do_obj_get(struct validate *v, const struct kms_event *ev, struct vst
 		if (rep.ret)
 			return 0;
 		model_begin(v);
-		model_bind(v, rep.handle, v->model ? vmodel_get_pinned(v->model, req.path) : 0);
+		model_bind(v, rep.handle, v->model ? mirror_get_pinned(v->model, req.path) : 0);
 		model_end(v, st, 0);
 		/* a second fd of the same object: our actor keeps it as its own slot */
 		st->new_fds = 1;
@@ -643,11 +643,11 @@ static int do_irq_updates(struct validate *v, size_t obj, uint64_t want, struct 
 	/* the model inserts as many new keys, in softirq context, interrupting nobody */
 	model_begin(v);
 	if (v->model && mid_of(v, o->handle)) {
-		vmodel_set_softirq(v->model, 1);
+		mirror_set_softirq(v->model, 1);
 		for (uint64_t i = n0; i < n; i++)
-			vmodel_update(v->model, mid_of(v, o->handle), v->irq_next_key++,
+			mirror_update(v->model, mid_of(v, o->handle), v->irq_next_key++,
 				      KMS_BPF_NOEXIST, 0);
-		vmodel_set_softirq(v->model, 0);
+		mirror_set_softirq(v->model, 0);
 	}
 	model_end(v, st, 0);
 	return 0;
@@ -687,7 +687,7 @@ static int apply(struct validate *v, const struct kms_event *ev)
 		if (cpu != v->s.cpu && ksession_set_cpu(&v->s, cpu) < 0)
 			ksession_set_cpu(&v->s, 0);	/* offline CPU: stay on 0 */
 		if (v->model)
-			vmodel_set_cpu(v->model, v->s.cpu);
+			mirror_set_cpu(v->model, v->s.cpu);
 	}
 	switch (ev->kind) {
 	case KMS_EV_BPF:
@@ -1034,18 +1034,18 @@ static int validate_main(struct validate *v, int argc, char **argv)
 	}
 	kms_trace_reader_free(rd);
 	rd = NULL;
-	ret = vmodel_new(profile, &v->model, why, sizeof(why));
+	ret = mirror_new(profile, &v->model, why, sizeof(why));
 	if (ret == -EINVAL)
 		return cli_usage_error("validate: %s", why);
 	if (ksession_probe(&v->s)) {
-		vmodel_free(v->model);
+		mirror_free(v->model);
 		return KMS_EXIT_USAGE;
 	}
 	ret = ksession_open(&v->s, true, PREFAULT);
 	if (ret) {
 		fprintf(stderr, "kmemsim: validate: cannot set up the scratch cgroup: %s\n",
 			strerror(-ret));
-		vmodel_free(v->model);
+		mirror_free(v->model);
 		return KMS_EXIT_USAGE;
 	}
 	{
@@ -1063,7 +1063,7 @@ static int validate_main(struct validate *v, int argc, char **argv)
 		req.count = 2;
 		ret = setup(v, &req, &rep);
 		v->filler_prog = rep.handle;
-		model_bind(v, rep.handle, v->model ? vmodel_prog_load(v->model, 2) : 0);
+		model_bind(v, rep.handle, v->model ? mirror_prog_load(v->model, 2) : 0);
 	}
 	if (ret == 0)
 		ret = kms_trace_open(path, NULL, &rd, &terr);
@@ -1077,11 +1077,11 @@ static int validate_main(struct validate *v, int argc, char **argv)
 	if (ret < 0) {
 		fprintf(stderr, "kmemsim: validate: the measurement broke off: %s\n",
 			strerror(-ret));
-		vmodel_free(v->model);
+		mirror_free(v->model);
 		return KMS_EXIT_USAGE;
 	}
 	status = report(v, path, profile, v->model != NULL, why);
-	vmodel_free(v->model);
+	mirror_free(v->model);
 	return status;
 }
 

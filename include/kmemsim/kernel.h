@@ -20,9 +20,10 @@
  *   (cgroup v1: write 0 to memory.force_empty; v2: a memory.high write below
  *   usage, restored to "max"), waits for the remote CPUs' drain work, and
  *   reads the kernel-memory counter (v1 memory.kmem.usage_in_bytes; v2
- *   memory.current, as the actor adds no user pages). After a drain only obj_cgroup's sub-page
- *   remainder (< 1 page per objcg) is left, so a step's delta is exact to
- *   within one page.
+ *   memory.current, as the actor adds no user pages). After a drain what
+ *   is left beyond the real bytes is each CPU's obj stock remainder, moved
+ *   to objcg->nr_charged_bytes (< 1 page per CPU per objcg), so a step's
+ *   delta is exact to within nr_possible_cpus pages.
  */
 #ifndef KMEMSIM_KERNEL_H
 #define KMEMSIM_KERNEL_H

@@ -330,28 +330,37 @@ int kms_kbtf_load(const void *blob, size_t size)
 	return (int)sys_bpf(BPF_BTF_LOAD, &attr);
 }
 
-int kms_fdinfo_parse_memlock(const char *text, uint64_t *memlock)
+/* The rest of the first line of @text that is @key then a blank, or NULL. */
+static const char *keyed_line(const char *text, const char *key)
 {
-	for (const char *p = text; p && *p; ) {
-		if (strncmp(p, "memlock:", 8) == 0) {
-			char *end;
-			unsigned long long v;
+	size_t n = strlen(key);
 
-			p += 8;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			errno = 0;
-			v = strtoull(p, &end, 10);
-			if (end == p || errno || (*end && *end != '\n'))
-				return -EINVAL;
-			*memlock = v;
-			return 0;
-		}
+	for (const char *p = text; p && *p; ) {
+		if (strncmp(p, key, n) == 0 && (p[n] == ' ' || p[n] == '\t'))
+			return p + n;
 		p = strchr(p, '\n');
 		if (p)
 			p++;
 	}
-	return -ENOENT;
+	return NULL;
+}
+
+int kms_fdinfo_parse_memlock(const char *text, uint64_t *memlock)
+{
+	const char *p = keyed_line(text, "memlock:");
+	unsigned long long v;
+	char *end;
+
+	if (!p)
+		return -ENOENT;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (end == p || errno || (*end && *end != '\n'))
+		return -EINVAL;
+	*memlock = v;
+	return 0;
 }
 
 int kms_fdinfo_read_memlock(pid_t pid, int fd, uint64_t *memlock)
@@ -366,23 +375,16 @@ int kms_fdinfo_read_memlock(pid_t pid, int fd, uint64_t *memlock)
 
 int kms_slabinfo_parse_objsize(const char *text, const char *cache, uint32_t *objsize)
 {
-	size_t n = strlen(cache);
+	const char *p = keyed_line(text, cache);
+	unsigned long active, num, size;
 
-	for (const char *p = text; p && *p; ) {
-		if (strncmp(p, cache, n) == 0 && (p[n] == ' ' || p[n] == '\t')) {
-			unsigned long active, num, size;
-
-			if (sscanf(p + n, "%lu %lu %lu", &active, &num, &size) != 3 || !size ||
-			    size > UINT32_MAX)
-				return -EINVAL;
-			*objsize = (uint32_t)size;
-			return 0;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -ENOENT;
+	if (!p)
+		return -ENOENT;
+	/* <active_objs> <num_objs> <objsize> ... */
+	if (sscanf(p, "%lu %lu %lu", &active, &num, &size) != 3 || !size || size > UINT32_MAX)
+		return -EINVAL;
+	*objsize = (uint32_t)size;
+	return 0;
 }
 
 int kms_kernel_fd_cost(uint64_t *bytes)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The model side of `kmemsim validate` (see validate_model.h). */
+/* The model side of `kmemsim validate` (see model_mirror.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,21 +8,21 @@
 #include "kmemsim/bpf.h"
 #include "kmemsim/profile.h"
 #include "kmemsim/sim.h"
-#include "validate_model.h"
+#include "model_mirror.h"
 
 #define VM_PID 100
 
-struct vmodel {
+struct mirror {
 	const struct kms_profile *p;
 	struct kms_sim *sim;
 	struct kms_bpf *w;
 	struct kms_bpf_ctx c;
-	uint64_t charged;	/* kms_bpf_totals().charged at the last vmodel_delta() */
+	uint64_t charged;	/* kms_bpf_totals().charged at the last mirror_delta() */
 };
 
-int vmodel_new(const char *profile, struct vmodel **out, char *why, size_t len)
+int mirror_new(const char *profile, struct mirror **out, char *why, size_t len)
 {
-	struct vmodel *m = calloc(1, sizeof(*m));
+	struct mirror *m = calloc(1, sizeof(*m));
 	struct kms_config cfg;
 	int ret;
 
@@ -40,7 +40,7 @@ int vmodel_new(const char *profile, struct vmodel **out, char *why, size_t len)
 	    (ret = kms_task_create(m->sim, VM_PID, 0, "/a", UINT64_MAX)) ||
 	    (ret = kms_bpf_new(m->sim, m->p, &m->w))) {
 		snprintf(why, len, "cannot build the model: %s", strerror(-ret));
-		vmodel_free(m);
+		mirror_free(m);
 		return ret;
 	}
 	m->c = (struct kms_bpf_ctx){ .pid = VM_PID };
@@ -48,7 +48,7 @@ int vmodel_new(const char *profile, struct vmodel **out, char *why, size_t len)
 	return 0;
 }
 
-void vmodel_free(struct vmodel *m)
+void mirror_free(struct mirror *m)
 {
 	if (!m)
 		return;
@@ -59,7 +59,7 @@ void vmodel_free(struct vmodel *m)
 	free(m);
 }
 
-int64_t vmodel_delta(struct vmodel *m, unsigned int settle_ms)
+int64_t mirror_delta(struct mirror *m, unsigned int settle_ms)
 {
 	struct kms_bpf_totals t;
 	int64_t d;
@@ -73,19 +73,19 @@ int64_t vmodel_delta(struct vmodel *m, unsigned int settle_ms)
 	return d;
 }
 
-void vmodel_set_cpu(struct vmodel *m, uint32_t cpu)
+void mirror_set_cpu(struct mirror *m, uint32_t cpu)
 {
 	m->c.cpu = cpu;
 }
 
-void vmodel_set_softirq(struct vmodel *m, int on)
+void mirror_set_softirq(struct mirror *m, int on)
 {
 	/* the softirq interrupts another task: 0, the idle task / a kernel thread */
 	m->c.ctx = on ? KMS_CTX_SOFTIRQ : KMS_CTX_TASK;
 	m->c.interrupted_pid = 0;
 }
 
-int vmodel_map_create(struct vmodel *m, const struct kms_kbpf_map_spec *spec, uint32_t inner_id)
+int mirror_map_create(struct mirror *m, const struct kms_kbpf_map_spec *spec, uint32_t inner_id)
 {
 	struct kms_map_attr a = {
 		.type = (enum kms_map_type)spec->type, .key_size = spec->key_size,
@@ -96,7 +96,7 @@ int vmodel_map_create(struct vmodel *m, const struct kms_kbpf_map_spec *spec, ui
 	return kms_bpf_map_create(m->w, &m->c, &a);
 }
 
-int vmodel_prog_load(struct vmodel *m, uint32_t insn_cnt)
+int mirror_prog_load(struct mirror *m, uint32_t insn_cnt)
 {
 	/* what the actor loads: a socket filter of that many instructions */
 	struct kms_prog_attr pa = { .prog_type = KMS_PROG_TYPE_SOCKET_FILTER,
@@ -105,38 +105,43 @@ int vmodel_prog_load(struct vmodel *m, uint32_t insn_cnt)
 	return kms_bpf_prog_load(m->w, &m->c, &pa);
 }
 
-int vmodel_btf_load(struct vmodel *m, uint32_t size)
+int mirror_btf_load(struct mirror *m, uint32_t size)
 {
 	return kms_bpf_btf_load(m->w, &m->c, size);
 }
 
-int vmodel_update(struct vmodel *m, uint32_t id, uint64_t key, uint64_t flags, uint32_t obj_id)
+int mirror_update(struct mirror *m, uint32_t id, uint64_t key, uint64_t flags, uint32_t obj_id)
 {
 	return obj_id ? kms_bpf_map_update_obj(m->w, &m->c, id, key, obj_id, (uint32_t)flags)
 		      : kms_bpf_map_update(m->w, &m->c, id, key, (uint32_t)flags);
 }
 
-int vmodel_delete(struct vmodel *m, uint32_t id, uint64_t key)
+int mirror_delete(struct mirror *m, uint32_t id, uint64_t key)
 {
 	return kms_bpf_map_delete(m->w, &m->c, id, key);
 }
 
-int vmodel_put(struct vmodel *m, uint32_t id)
+int mirror_put(struct mirror *m, uint32_t id)
 {
 	return kms_bpf_obj_put(m->w, &m->c, id);
 }
 
-int vmodel_pin(struct vmodel *m, uint32_t id, const char *path)
+int mirror_pin(struct mirror *m, uint32_t id, const char *path)
 {
 	return kms_bpf_obj_pin(m->w, &m->c, id, path);
 }
 
-int vmodel_get_pinned(struct vmodel *m, const char *path)
+int mirror_get_pinned(struct mirror *m, const char *path)
 {
 	return kms_bpf_obj_get_pinned(m->w, &m->c, path);
 }
 
-const char *vmodel_error(const struct vmodel *m)
+int mirror_unpin(struct mirror *m, const char *path)
+{
+	return kms_bpf_obj_unpin(m->w, &m->c, path);
+}
+
+const char *mirror_error(const struct mirror *m)
 {
 	return kms_bpf_strerror(m->w);
 }
