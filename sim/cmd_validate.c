@@ -81,6 +81,7 @@ struct validate {
 	int32_t filler_prog;	/* actor handle of a prog for prog_array values, -1 */
 	struct mirror *model;	/* the same steps in the model; NULL: not run */
 	uint64_t irq_next_key;	/* model keys for the softirq inserts (ktime on the kernel) */
+	uint32_t not_done[KMS_NR_BPF_CMDS];	/* bpf commands not executed, per command */
 	uint32_t mid[KMS_KACTOR_MAX_HANDLES];	/* model object id of each actor handle */
 	int64_t fd_cost;	/* bytes of one bare fd (struct file + dentry), from slabinfo */
 	int64_t fd_measured;	/* the same measured: 64 BPF_OBJ_GETs, a cross-check */
@@ -792,6 +793,9 @@ static int apply(struct validate *v, const struct kms_event *ev)
 			     b->key, b->flags, st);
 	}
 	default:
+		/* lookups, links, attaches, info queries...: counted, listed at the end */
+		if (b->cmd < KMS_NR_BPF_CMDS)
+			v->not_done[b->cmd]++;
 		return 0;
 	}
 }
@@ -952,6 +956,20 @@ static int report(struct validate *v, const char *path, const char *profile, boo
 	}
 	printf("\n%zu steps measured, %d compared with the model, %d outside the tolerance, "
 	       "%d with another result than the trace's\n", v->nr_steps, checked, fails, differs);
+	{
+		const char *sep = "bpf commands not done (nothing to measure, or not "
+				  "reproducible here): ";
+
+		for (int cmd = 0; cmd < KMS_NR_BPF_CMDS; cmd++) {
+			if (!v->not_done[cmd])
+				continue;
+			printf("%s%s %u", sep, kms_bpf_cmd_name((enum kms_bpf_cmd)cmd),
+			       v->not_done[cmd]);
+			sep = ", ";
+		}
+		if (sep[0] == ',')
+			putchar('\n');
+	}
 	return fails ? KMS_EXIT_FAIL : KMS_EXIT_OK;
 }
 
