@@ -93,6 +93,8 @@ const char *kms_replay_profile_name(const struct kms_replay *r, size_t run);
 const struct kms_sim *kms_replay_sim(const struct kms_replay *r, size_t run);
 const struct kms_bpf *kms_replay_bpf(const struct kms_replay *r, size_t run);
 const struct kms_trace_header *kms_replay_header(const struct kms_replay *r);
+/* "native" or "strace": what the replayed trace was. */
+const char *kms_replay_trace_format(const struct kms_replay *r);
 
 struct kms_replay_summary {
 	uint64_t events;		/* events applied */

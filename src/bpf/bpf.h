@@ -296,4 +296,19 @@ void bpf_prog_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_pro
 /* The map type's name for messages ("unknown" for a value no kernel has). */
 const char *bpf_map_type_str(enum kms_map_type type);
 
+/*
+ * The index an array-like map (array, devmap, xskmap, sockmap, ...) sees for
+ * a trace's key. A key below 2^32 is the index as a person wrote it and is
+ * range-checked like the kernel's (E2BIG); a larger one is a key id (FNV-1a
+ * of the 4 index bytes, or an id the replay made up), which cannot be turned
+ * back into the index, so it is folded into range: arrays allocate nothing
+ * per index, and the recorded result says whether the real index fit.
+ */
+static inline uint64_t bpf_array_index(const struct bpf_map *m, uint64_t key)
+{
+	if (key >> 32 && m->max_entries)
+		return key % m->max_entries;
+	return key;
+}
+
 #endif

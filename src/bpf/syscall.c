@@ -976,6 +976,36 @@ static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 	return map;
 }
 
+/*
+ * The index an array-like map sees for a trace's key. A key below 2^32 is an
+ * index as a person wrote it, range-checked like the kernel's (E2BIG); a
+ * larger one is a key id (FNV-1a of the 4 index bytes, or an id the replay
+ * made up) that cannot be turned back into the index, so it is folded into
+ * range: such maps allocate nothing per index, and the recorded result says
+ * whether the real index fit.
+ */
+static uint64_t map_index_key(const struct bpf_map *map, uint64_t key)
+{
+	switch (map->type) {
+	case KMS_MAP_TYPE_ARRAY:
+	case KMS_MAP_TYPE_PERCPU_ARRAY:
+	case KMS_MAP_TYPE_PROG_ARRAY:
+	case KMS_MAP_TYPE_PERF_EVENT_ARRAY:
+	case KMS_MAP_TYPE_CGROUP_ARRAY:
+	case KMS_MAP_TYPE_ARRAY_OF_MAPS:
+	case KMS_MAP_TYPE_DEVMAP:
+	case KMS_MAP_TYPE_SOCKMAP:
+	case KMS_MAP_TYPE_CPUMAP:
+	case KMS_MAP_TYPE_XSKMAP:
+	case KMS_MAP_TYPE_REUSEPORT_SOCKARRAY:
+		if (key >> 32 && map->max_entries)
+			return key % map->max_entries;
+		return key;
+	default:
+		return key;
+	}
+}
+
 static int map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
 		      uint64_t key, uint32_t obj_id, uint32_t flags)
 {
@@ -992,7 +1022,7 @@ static int map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t m
 	if (!map->ops->map_update)
 		return bpf_err(w, -EOPNOTSUPP, "%s: update not modelled",
 			       bpf_map_type_str(map->type));
-	return map->ops->map_update(w, map, &ac, key, flags, obj_id);
+	return map->ops->map_update(w, map, &ac, map_index_key(map, key), flags, obj_id);
 }
 
 int kms_bpf_map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
@@ -1021,6 +1051,7 @@ static int map_delete(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t m
 	if (!map->ops->map_delete)
 		return bpf_err(w, -EINVAL, "%s: delete not supported",
 			       bpf_map_type_str(map->type));
+	key = map_index_key(map, key);
 	err = map->ops->map_delete(w, map, &ac, key, pop);
 	if (err == -ENOENT && !w->err[0])
 		bpf_err(w, err, "key %llu not in map %u", (unsigned long long)key, map_id);

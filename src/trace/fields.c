@@ -129,6 +129,10 @@ const struct kms_field kms_fields[] = {
 	/* *_GET_FD_BY_ID */
 	{ "id", FT_U32, FF_ALWAYS, B(id), 0, OPS_BY_ID },
 	{ "open_flags", FT_U32, 0, B(open_flags), 0, OPS_BY_ID },
+	/* the kernel's id of the object a call created (recorders know it from fdinfo) */
+	{ "obj_id", FT_U32, 0, B(obj_id), 0,
+	  MC | PL | OPB(KMS_BPF_BTF_LOAD) | OPB(KMS_BPF_OBJ_GET) | OPB(KMS_BPF_LINK_CREATE) |
+	  OPB(KMS_BPF_RAW_TRACEPOINT_OPEN) },
 
 	/* in-kernel activity */
 	{ "map_fd", FT_I32, 0, EV(u.prog.map_fd), 0, OPS_PROG_EV },
