@@ -137,7 +137,8 @@ int expect_check(struct kms_replay *r, struct run *run, const struct kms_event *
 
 	switch (x->what) {
 	case KMS_EXPECT_RESULT: {
-		uint64_t seq = x->of_seq ? x->of_seq : ev->seq - 1;
+		/* Expectation lines have seqs too: the default is the last real event. */
+		uint64_t seq = x->of_seq ? x->of_seq : run->last_seq;
 
 		what = "ret";
 		if (run->ring_seq[seq % RESULT_RING] != seq) {
