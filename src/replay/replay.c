@@ -909,6 +909,7 @@ static int64_t apply_prog(struct run *run, struct proc *p, const struct kms_even
 	int ret = 0;
 
 	bpf_ctx_of(ev, &c);
+	c.from_prog = true;	/* a helper call, not bpf(2) */
 	if (ev->u.prog.map_fd >= 0)
 		map = fd_obj(p, ev->u.prog.map_fd);
 	if (!map && ev->u.prog.map_id) {
