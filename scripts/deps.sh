@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Debian packages kmemsim needs to build and test. Sourced by bootstrap and test.
-KMS_DEB_PACKAGES=(meson ninja-build gcc pkg-config libcmocka-dev libjemalloc-dev uthash-dev)
+KMS_DEB_PACKAGES=(meson ninja-build gcc pkg-config libcmocka-dev libjemalloc-dev uthash-dev
+	libjansson-dev)
 
 # Install whichever of the packages are missing (nothing to do on a second run).
 kms_install_missing() {

@@ -528,7 +528,7 @@ int bpf_map_charge_init(struct kms_bpf *w, struct bpf_map *map, const struct all
 			       (unsigned long long)(t->rlimit_memlock >> w->sim->page_shift));
 	}
 	map->obj.user = t->user;
-	map->obj.memlock_pages += pages;
+	bpf_obj_memlock_add(&map->obj, pages);
 	return 0;
 }
 
@@ -1605,6 +1605,7 @@ int kms_bpf_obj_info(const struct kms_bpf *w, uint32_t id, struct kms_bpf_obj_in
 	out->unpaid = o->led.unpaid;
 	out->unpaid_peak = o->led.unpaid_peak;
 	out->locked_vm_pages = o->memlock_pages;
+	out->locked_vm_pages_peak = o->memlock_pages_peak;
 	if (o->owner_memcg)
 		out->memcg_path = mem_cgroup_online_ancestor(o->owner_memcg)->path;
 	switch (o->kind) {
