@@ -213,6 +213,8 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 	}
 	if ((ret = name_set_add(&run->cgroups, "/")) < 0)
 		return ret;
+	if (r->opts.explain)
+		kms_sim_set_explain(run->sim, true);
 	if (!unlimited)
 		for (size_t i = 0; i < run->nr_overrides; i++)
 			if ((ret = apply_override(run, &run->overrides[i]))) {
@@ -989,8 +991,7 @@ static const char *op_name(const struct kms_event *ev)
 
 static void explain_take(struct run *run, struct kms_replay_step *step)
 {
-	step->explain = "";
-	(void)run;
+	step->explain = kms_sim_explain_take(run->sim);
 }
 
 int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,

@@ -247,6 +247,33 @@ static void test_real_traces_replay_under_every_profile(void **state)
 	assert_true(nr_traces >= 40);
 }
 
+/*
+ * --explain says the charge path in words. 5.10 htab_map_alloc(), key 4,
+ * value 8, 100000 entries, 2 CPUs: 131072 * 16 + 64 * 100000 + 64 * 2 =
+ * 8497280 bytes -> 2075 pages; 6.18 charges /app through a kmalloc-cg-1k
+ * object (sizeof(bpf_htab) 832, BTF) and vmalloc pages for the buckets.
+ */
+static void test_explain_names_the_charge_path(void **state)
+{
+	static const char trace[] =
+		"trace version=1 kernel=6.18.44\n"
+		"cgroup_create path=/app\n"
+		"task_new pid=10 uid=0 cgroup=/app memlock_cur=64K\n"
+		"map_create pid=10 map_type=hash key_size=4 value_size=8 max_entries=100000 ret=3\n";
+	const char *argv[] = { "compare", "-p", "linux-5.10,linux-6.18", "--explain", "-", NULL };
+	struct run_result r;
+
+	(void)state;
+	assert_int_equal(run_kmemsim(argv, trace, &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "cost 8497280 bytes -> 2075 pages on uid 0"));
+	assert_non_null(strstr(r.out, "RLIMIT_MEMLOCK of 16 pages"));
+	assert_non_null(strstr(r.out, "kmalloc(832) -> kmalloc-cg-1024"));
+	assert_non_null(strstr(r.out, "pays: /app (current task)"));
+	assert_non_null(strstr(r.out, "vmalloc(2097152): 512 pages"));
+	run_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_check_tap),
 		cmocka_unit_test(test_bad_input_exits_2_with_position),
 		cmocka_unit_test(test_svg_and_output_file),
+		cmocka_unit_test(test_explain_names_the_charge_path),
 		cmocka_unit_test(test_real_traces_replay_under_every_profile),
 	};
 
