@@ -273,6 +273,21 @@ static int svg_step(struct kms_report *rep, const struct kms_replay_step *s,
 		const char *path = kms_replay_cgroup_path(r, run, i);
 		struct kms_cgroup_stats st;
 
+		/* The root's counter is the sum of its children's: a line of its own only
+		 * when nothing else is there to show. */
+		if (i == 0 && kms_replay_nr_cgroups(r, run) > 1) {
+			if (sr->nr_cg == 0) {
+				int *p = realloc(sr->cg_series, sizeof(*p));
+
+				if (!p)
+					return -ENOMEM;
+				sr->cg_series = p;
+				sr->cg_series[0] = -1;
+				sr->nr_cg = 1;
+			}
+			continue;
+		}
+
 		if (i >= sr->nr_cg) {
 			int *p = realloc(sr->cg_series, (i + 1) * sizeof(*p));
 
@@ -283,9 +298,8 @@ static int svg_step(struct kms_report *rep, const struct kms_replay_step *s,
 			sr->cg_series[i] = svg_series_add(rep->svg, sr->panel, label);
 			sr->nr_cg = i + 1;
 		}
-		if (kms_cgroup_read(sim, path, &st))
+		if (sr->cg_series[i] < 0 || kms_cgroup_read(sim, path, &st))
 			continue;
-		/* The root's page counter carries every cgroup's charges; plot the children. */
 		svg_point(rep->svg, sr->cg_series[i], s->ev->seq, st.current);
 		if (st.max != KMS_UNLIMITED) {
 			char h[32];
@@ -317,7 +331,9 @@ static int svg_step(struct kms_report *rep, const struct kms_replay_step *s,
 		char buf[32];
 
 		kms_cgroup_read(sim, "/", &root);
-		snprintf(label, sizeof(label), "%s %s", s->op, errno_str(s->result, buf, sizeof(buf)));
+		snprintf(label, sizeof(label), "%s %s%s%.60s", s->op,
+			 errno_str(s->result, buf, sizeof(buf)), s->why && s->why[0] ? ": " : "",
+			 s->why ? s->why : "");
 		svg_marker(rep->svg, sr->panel, s->ev->seq,
 			   root.current > kms_locked_vm_total(sim) ? root.current
 								   : kms_locked_vm_total(sim),
