@@ -23,5 +23,9 @@ kms_build() {
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" "$@" >/dev/null || meson setup --wipe "$dir" "$@"
 	fi
-	ninja -C "$dir" >/dev/null
+	# Quiet when it works; the whole compiler output when it does not.
+	if ! ninja -C "$dir" >"$dir/ninja.log" 2>&1; then
+		cat "$dir/ninja.log" >&2
+		return 1
+	fi
 }

@@ -600,7 +600,10 @@ static void test_deep_nesting(void **state)
 	struct kms_event ev;
 
 	(void)state;
-	assert_non_null(text);
+	if (!text) {
+		fail_msg("out of memory");
+		return;
+	}
 	len = (size_t)sprintf(text, "1 1.0 bpf(BPF_MAP_CREATE, ");
 	memset(text + len, '{', n);
 	strcpy(text + len + n, "\n");
