@@ -634,6 +634,8 @@ static void test_malformed(void **state)
 		{ "1 1.0 close(99999999999) = 0\n", 1, 13, "out of range" },
 		{ "1 1.0 vfork() = 99999999999\n", 1, 17, "pid out of range" },
 		{ "1 1.0 fcntl(3) = 0\n", 1, 7, "fcntl() without a command" },
+		/* past 2^64 ns */
+		{ "1 18446744073.0 close(3) = 0\n", 1, 1, "expected an strace line" },
 		{ "1 1.0 close(3) = 0\n1 1.0 CLOSE(3) = 0\n", 2, 7, "expected an strace line" },
 	};
 
