@@ -19,6 +19,10 @@ struct kms_command {
 };
 
 int cmd_import(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_profiles(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);

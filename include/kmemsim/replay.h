@@ -22,8 +22,18 @@ struct kms_bpf;
 struct kms_profile;
 struct kms_replay;
 
+/*
+ * The run name an expectation names: "linux-5.11", or with the expect line's
+ * set= what-ifs "linux-5.11[memcg=off,kmem=off]" (a name kms_replay_opts.profiles
+ * accepts too). Returns the length written, or -ENAMETOOLONG.
+ */
+int kms_replay_run_name(const char *profile, const char *set, char *buf, size_t len);
+
 struct kms_replay_opts {
-	/* Profile names ("linux-5.10", ...); NULL: the trace's expectations decide (check). */
+	/*
+	 * Profile names ("linux-5.10", ...), each optionally with its own what-ifs:
+	 * "linux-5.11[memcg=off]" (applied after @sets).
+	 */
 	const char *const *profiles;
 	size_t nr_profiles;
 	/*
@@ -93,6 +103,8 @@ const char *kms_replay_profile_name(const struct kms_replay *r, size_t run);
 const struct kms_sim *kms_replay_sim(const struct kms_replay *r, size_t run);
 const struct kms_bpf *kms_replay_bpf(const struct kms_replay *r, size_t run);
 const struct kms_trace_header *kms_replay_header(const struct kms_replay *r);
+/* "native" or "strace": what the replayed trace was. */
+const char *kms_replay_trace_format(const struct kms_replay *r);
 
 struct kms_replay_summary {
 	uint64_t events;		/* events applied */

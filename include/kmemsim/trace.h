@@ -118,6 +118,13 @@ struct kms_ev_bpf {
 	/* *_GET_FD_BY_ID */
 	uint32_t id;
 	uint32_t open_flags;
+	/*
+	 * The kernel's id of the object a successful call created or opened
+	 * (map_create, prog_load, btf_load, obj_get, link_create,
+	 * raw_tracepoint_open), 0 if not known: lets later map_id= and id=
+	 * fields, which carry kernel ids, name the model's object.
+	 */
+	uint32_t obj_id;
 };
 
 enum kms_expect_what {
@@ -179,6 +186,8 @@ struct kms_event {
 		} prog;
 		struct {
 			const char *profile;
+			/* "memcg=off,kmem=off": what-ifs applied to that profile's run, or NULL */
+			const char *set;
 			enum kms_expect_what what;
 			enum kms_expect_rel rel;
 			uint64_t of_seq;	/* RESULT: event whose result; 0 = previous */

@@ -52,6 +52,7 @@ struct bpf_obj {
 	/* rlimit scheme: pages held on @user (map->memory / prog->aux->user) */
 	struct user_struct *user;
 	uint64_t memlock_pages;
+	uint64_t memlock_pages_peak;	/* highest memlock_pages, for reports after the free */
 	/* memcg the object's memory belongs to (map memcg, prog loader), ref held */
 	struct mem_cgroup *owner_memcg;
 };
@@ -295,5 +296,28 @@ void bpf_prog_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_pro
 
 /* The map type's name for messages ("unknown" for a value no kernel has). */
 const char *bpf_map_type_str(enum kms_map_type type);
+
+/*
+ * The index an array-like map (array, devmap, xskmap, sockmap, ...) sees for
+ * a trace's key. A key below 2^32 is the index as a person wrote it and is
+ * range-checked like the kernel's (E2BIG); a larger one is a key id (FNV-1a
+ * of the 4 index bytes, or an id the replay made up), which cannot be turned
+ * back into the index, so it is folded into range: arrays allocate nothing
+ * per index, and the recorded result says whether the real index fit.
+ */
+static inline uint64_t bpf_array_index(const struct bpf_map *m, uint64_t key)
+{
+	if (key >> 32 && m->max_entries)
+		return key % m->max_entries;
+	return key;
+}
+
+/* 5.10: pages now charged on the creator's locked_vm for @o (and their peak). */
+static inline void bpf_obj_memlock_add(struct bpf_obj *o, uint64_t pages)
+{
+	o->memlock_pages += pages;
+	if (o->memlock_pages > o->memlock_pages_peak)
+		o->memlock_pages_peak = o->memlock_pages;
+}
 
 #endif

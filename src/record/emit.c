@@ -343,6 +343,10 @@ void rec_emit_bpf(struct rec_emit *e, const struct rec_ctx *c, const struct rec_
 		fill_bpf(&ev.u.bpf, b, name);
 	ev.has_ret = true;
 	ev.ret = b->ret;
+	if (b->ret >= 0 && rec_bpf_returns_fd(b->cmd) && b->result.kind != REC_OBJ_NONE &&
+	    b->cmd != KMS_BPF_MAP_GET_FD_BY_ID && b->cmd != KMS_BPF_PROG_GET_FD_BY_ID &&
+	    b->cmd != KMS_BPF_BTF_GET_FD_BY_ID && b->cmd != KMS_BPF_LINK_GET_FD_BY_ID)
+		ev.u.bpf.obj_id = b->result.id;
 	if ((unsigned int)b->cmd >= KMS_NR_BPF_CMDS) {
 		/* a command newer than the format: say so rather than drop it */
 		rec_emit_comment(e, "pid %d: bpf command %d (unknown to this format) returned %ld",

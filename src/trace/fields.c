@@ -129,6 +129,10 @@ const struct kms_field kms_fields[] = {
 	/* *_GET_FD_BY_ID */
 	{ "id", FT_U32, FF_ALWAYS, B(id), 0, OPS_BY_ID },
 	{ "open_flags", FT_U32, 0, B(open_flags), 0, OPS_BY_ID },
+	/* the kernel's id of the object a call created (recorders know it from fdinfo) */
+	{ "obj_id", FT_U32, 0, B(obj_id), 0,
+	  MC | PL | OPB(KMS_BPF_BTF_LOAD) | OPB(KMS_BPF_OBJ_GET) | OPB(KMS_BPF_LINK_CREATE) |
+	  OPB(KMS_BPF_RAW_TRACEPOINT_OPEN) },
 
 	/* in-kernel activity */
 	{ "map_fd", FT_I32, 0, EV(u.prog.map_fd), 0, OPS_PROG_EV },
@@ -141,6 +145,7 @@ const struct kms_field kms_fields[] = {
 	/* expectations; the counter and its relation are parsed apart */
 	{ "profile", FT_STR, FF_REQUIRED | FF_ALWAYS, EV(u.expect.profile), 0,
 	  OPK(KMS_EV_EXPECT) },
+	{ "set", FT_STR, 0, EV(u.expect.set), 0, OPK(KMS_EV_EXPECT) },
 	{ "of", FT_U64, 0, EV(u.expect.of_seq), 0, OPK(KMS_EV_EXPECT) },
 	{ "cgroup", FT_PATH, 0, EV(u.expect.cgroup), 0, OPK(KMS_EV_EXPECT) },
 	{ "user", FT_UID, 0, EV(u.expect.user), 0, OPK(KMS_EV_EXPECT) },
