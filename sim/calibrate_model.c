@@ -227,11 +227,14 @@ int calibrate_model(const char *path, const char *profile, FILE *out)
 	int64_t fd_cost = 0;
 	FILE *f;
 
-	if (mrun_new(&m))
+	if (mrun_new(&m)) {
+		mirror_free(m.m);
 		return cli_usage_error("calibrate: unknown profile '%s'", profile);
+	}
 	f = fopen(path, "r");
 	if (!f) {
 		fprintf(stderr, "kmemsim: %s: %s\n", path, strerror(errno));
+		mirror_free(m.m);
 		return KMS_EXIT_USAGE;
 	}
 	/*
@@ -251,7 +254,8 @@ int calibrate_model(const char *path, const char *profile, FILE *out)
 	rewind(f);
 	if (!fgets(line, sizeof(line), f)) {
 		fclose(f);
-		fprintf(stderr, "kmemsim: %s: empty\n", path);
+		mirror_free(m.m);
+		fprintf(stderr, "kmemsim: %s:1:1: empty, expected the header line\n", path);
 		return KMS_EXIT_USAGE;
 	}
 	fprintf(out, "%s,modelled,fds,expected,diff,verdict\n", strtok(line, "\n"));
