@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * `kmemsim validate TRACE`: do the trace's bpf(2) operations for real in a
- * scratch memory cgroup, measure what each step charged, replay the same
- * trace in the model under the current-kernel profile, and print both side
- * by side with a verdict per step.
+ * scratch memory cgroup, measure what each step charged, do the same step on
+ * the model under the current-kernel profile (sim/model_mirror.c: same
+ * objects, keys, CPU and waits), and print both side by side with a verdict
+ * per step against the tolerance of docs/calibration.md.
  *
  * What is executed: map create (the trace's type, sizes, flags), element
  * updates and deletes (key ids turned into key bytes), batch updates and
