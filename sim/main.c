@@ -12,6 +12,7 @@ static const struct kms_command commands[] = {
 	{ "replay", "replay a trace under one kernel profile: the full report", cmd_replay },
 	{ "check", "check a trace's expectations under every profile they name", cmd_check },
 	{ "profiles", "list the built-in kernel profiles", cmd_profiles },
+	{ "gen", "write a large deterministic synthetic trace (benchmarks)", cmd_gen },
 	{ "import", "convert an strace log to the native trace format", cmd_import },
 	{ "record", "run a command and record its bpf(2) calls as a trace", cmd_record },
 	{ "selfcheck", "run a built-in check of the accounting core", cmd_selfcheck },
