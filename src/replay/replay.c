@@ -364,7 +364,8 @@ static struct proc *proc_get(struct run *run, const struct kms_event *ev, int *e
 		}
 		return p;
 	}
-	if (kms_task_read(run->sim, ev->pid, &ti) == 0) {
+	/* Most events name neither: then there is nothing to compare. */
+	if ((ev->uid != KMS_UID_UNSET || ev->cgroup) && kms_task_read(run->sim, ev->pid, &ti) == 0) {
 		if (ev->uid != KMS_UID_UNSET && ev->uid != ti.uid) {
 			kms_task_set_uid(run->sim, ev->pid, ev->uid);
 			note_uid(run, ev->uid);

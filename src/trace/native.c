@@ -31,15 +31,20 @@ struct kms_field_index {
 
 
 
+/*
+ * Names are short and differ in length, first or last bytes: hashing those
+ * (not every byte) keeps a lookup to a few instructions; collisions probe on.
+ */
 static uint32_t name_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a 32 */
+	uint32_t h = (uint32_t)len * 0x9e3779b1u;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	if (len) {
+		h ^= (unsigned char)s[0] * 0x85ebca6bu;
+		h ^= (unsigned char)s[len - 1] * 0xc2b2ae35u;
+		h ^= (unsigned char)s[len / 2] * 0x27d4eb2fu;
 	}
-	return h;
+	return h ^ (h >> 15);
 }
 
 static bool name_eq(const char *name, const char *s, size_t len)
@@ -147,6 +152,19 @@ static int lookup_field(const struct kms_field_index *x, const char *s, size_t l
 
 /* ---- values ---- */
 
+/* Value of a hex digit, 0xff for anything else. */
+static const uint8_t hex_digit[256] = {
+	['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6, ['7'] = 7,
+	['8'] = 8, ['9'] = 9, ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14,
+	['f'] = 15, ['A'] = 10, ['B'] = 11, ['C'] = 12, ['D'] = 13, ['E'] = 14, ['F'] = 15,
+};
+
+/* hex_digit[] gives 0 for non-digits too: this tells a real '0' apart. */
+static bool is_hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
 int kms_parse_u64(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -156,20 +174,11 @@ int kms_parse_u64(const char *s, size_t len, uint64_t *out)
 		return -EINVAL;
 	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		for (i = 2; i < len; i++) {
-			unsigned int d;
-			char c = s[i];
-
-			if (c >= '0' && c <= '9')
-				d = (unsigned int)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				d = (unsigned int)(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				d = (unsigned int)(c - 'A' + 10);
-			else
+			if (!is_hex_digit(s[i]))
 				return -EINVAL;
 			if (v >> 60)
 				return -ERANGE;
-			v = v << 4 | d;
+			v = v << 4 | hex_digit[(unsigned char)s[i]];
 		}
 		*out = v;
 		return 0;
@@ -179,7 +188,8 @@ int kms_parse_u64(const char *s, size_t len, uint64_t *out)
 
 		if (d > 9)
 			return -EINVAL;
-		if (v > (UINT64_MAX - d) / 10)
+		/* 19 digits never overflow: check only beyond */
+		if (i >= 19 && v > (UINT64_MAX - d) / 10)
 			return -ERANGE;
 		v = v * 10 + d;
 	}
@@ -336,10 +346,24 @@ struct tok {
 	bool quoted;
 };
 
+/* Byte classes of the tokenizer, one table lookup a byte. */
+enum { C_KEY = 1, C_STOP = 2 };
+#define KEYS_09 ['0'] = C_KEY, ['1'] = C_KEY, ['2'] = C_KEY, ['3'] = C_KEY, ['4'] = C_KEY, \
+	['5'] = C_KEY, ['6'] = C_KEY, ['7'] = C_KEY, ['8'] = C_KEY, ['9'] = C_KEY
+#define KEYS_AZ(a) [a + 0] = C_KEY, [a + 1] = C_KEY, [a + 2] = C_KEY, [a + 3] = C_KEY, \
+	[a + 4] = C_KEY, [a + 5] = C_KEY, [a + 6] = C_KEY, [a + 7] = C_KEY, [a + 8] = C_KEY, \
+	[a + 9] = C_KEY, [a + 10] = C_KEY, [a + 11] = C_KEY, [a + 12] = C_KEY, \
+	[a + 13] = C_KEY, [a + 14] = C_KEY, [a + 15] = C_KEY, [a + 16] = C_KEY, \
+	[a + 17] = C_KEY, [a + 18] = C_KEY, [a + 19] = C_KEY, [a + 20] = C_KEY, \
+	[a + 21] = C_KEY, [a + 22] = C_KEY, [a + 23] = C_KEY, [a + 24] = C_KEY, [a + 25] = C_KEY
+static const uint8_t char_class[256] = {
+	KEYS_09, KEYS_AZ('a'), KEYS_AZ('A'), ['_'] = C_KEY, ['.'] = C_KEY,
+	['\0'] = C_STOP, [' '] = C_STOP, ['\t'] = C_STOP,
+};
+
 static bool is_key_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-	       (c >= 'A' && c <= 'Z');
+	return char_class[(unsigned char)c] & C_KEY;
 }
 
 static int hexval(char c)
@@ -441,7 +465,7 @@ static int next_tok(struct kms_trace_reader *r, char **pp, struct tok *t)
 		return parse_quoted(r, pp, t);
 	}
 	t->val = p;
-	while (*p != '\0' && *p != ' ' && *p != '\t')
+	while (!(char_class[(unsigned char)*p] & C_STOP))
 		p++;
 	t->vlen = (size_t)(p - t->val);
 	if (t->vlen == 0)
