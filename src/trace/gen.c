@@ -395,8 +395,8 @@ static int setup(struct gen *g)
 
 		kms_event_init(&ev, KMS_EV_TASK_NEW);
 		ev_proc(g, &ev, i);
-		/* root and an unprivileged user: the rlimit scheme keeps one locked_vm each */
-		ev.uid = i % 2 ? 1000 : 0;
+		/* root, as BPF tools run: since 5.16 kernel.unprivileged_bpf_disabled=2 */
+		ev.uid = 0;
 		ev.cgroup = g->cgroups[o->cgroups ? 1 + i % o->cgroups : 0];
 		ev.u.task.has_cur = ev.u.task.has_max = true;
 		ev.u.task.cur = ev.u.task.max = KMS_TRACE_UNLIMITED;
@@ -416,9 +416,6 @@ static int setup(struct gen *g)
 
 		m->t = &gen_types[i % NR_GEN_TYPES];
 		m->owner = i % o->procs;
-		/* queue and stack maps need CAP_BPF: a root process (even index) creates them */
-		if (m->t->cls == CLASS_QUEUE)
-			m->owner &= ~1u;
 		m->fd = (int32_t)g->proc_next_fd[m->owner]++;
 		m->max_entries = (uint32_t)per_map;
 		if ((err = emit_create(g, m)))
