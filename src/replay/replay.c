@@ -206,6 +206,9 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 			 strerror(-ret));
 		return ret;
 	}
+	/* Nothing allocated yet, so switching it off cannot fail. */
+	if (!r->opts.ledger && !r->opts.check_invariants)
+		kms_sim_set_ledger(run->sim, false);
 	if ((ret = kms_bpf_new(run->sim, run->profile, &run->bpf))) {
 		snprintf(err, err_len, "profile '%s': cannot build the BPF model: %s", name,
 			 strerror(-ret));
