@@ -203,6 +203,7 @@ struct kms_bpf_obj_info {
 	uint64_t unpaid;
 	uint64_t unpaid_peak;
 	uint64_t locked_vm_pages;	/* rlimit scheme: pages held on the creator's uid */
+	uint64_t locked_vm_pages_peak;
 	uint64_t memlock;		/* what fdinfo "memlock:" shows on this kernel */
 	uint32_t refcnt;
 	bool freed;

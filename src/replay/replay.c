@@ -216,6 +216,8 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 	}
 	if ((ret = name_set_add(&run->cgroups, "/")) < 0)
 		return ret;
+	if (r->opts.explain)
+		kms_sim_set_explain(run->sim, true);
 	if (!unlimited)
 		for (size_t i = 0; i < run->nr_overrides; i++)
 			if ((ret = apply_override(run, &run->overrides[i]))) {
@@ -226,7 +228,7 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 	return 0;
 }
 
-static void proc_release(struct run *run, struct proc *p, uint64_t now_ns);
+static void proc_release(struct run *run, struct proc *p, const struct kms_bpf_ctx *c);
 
 void run_destroy(struct run *run)
 {
@@ -235,7 +237,7 @@ void run_destroy(struct run *run)
 	struct id_map *m, *mtmp;
 
 	HASH_ITER(hh, run->procs, p, ptmp)
-		proc_release(run, p, 0);
+		proc_release(run, p, NULL);
 	HASH_ITER(hh, run->synth, s, stmp) {
 		HASH_DEL(run->synth, s);
 		free(s->keys);
@@ -391,19 +393,19 @@ static void bpf_ctx_of(const struct kms_event *ev, struct kms_bpf_ctx *c)
 	};
 }
 
-static void obj_put(struct run *run, uint32_t slot, uint64_t now_ns)
+/* Drop the reference an fd held; @c is the closing task (close, exit, exec, dup2). */
+static void obj_put(struct run *run, uint32_t slot, const struct kms_bpf_ctx *c)
 {
-	struct kms_bpf_ctx c = { .now_ns = now_ns };
 	uint32_t obj = FD_OBJ(slot);
 
 	if (obj && obj != OBJ_FOREIGN)
-		kms_bpf_obj_put(run->bpf, &c, obj);
+		kms_bpf_obj_put(run->bpf, c, obj);
 }
 
 struct close_arg {
 	struct run *run;
 	struct fd_table *t;
-	uint64_t now_ns;
+	const struct kms_bpf_ctx *c;
 	bool cloexec_only;
 };
 
@@ -414,22 +416,24 @@ static int close_one(int64_t fd, uint32_t slot, void *arg)
 	if (a->cloexec_only && !(slot & FD_CLOEXEC_BIT))
 		return 0;
 	fd_remove(a->t, fd);
-	obj_put(a->run, slot, a->now_ns);
+	obj_put(a->run, slot, a->c);
 	return 0;
 }
 
-static void close_all(struct run *run, struct fd_table *t, uint64_t now_ns, bool cloexec_only)
+static void close_all(struct run *run, struct fd_table *t, const struct kms_bpf_ctx *c,
+		      bool cloexec_only)
 {
-	struct close_arg a = { run, t, now_ns, cloexec_only };
+	struct close_arg a = { run, t, c, cloexec_only };
 
 	fd_table_for_each(t, close_one, &a);
 }
 
-static void proc_release(struct run *run, struct proc *p, uint64_t now_ns)
+/* @c NULL: the simulation is being torn down, objects go with the BPF world. */
+static void proc_release(struct run *run, struct proc *p, const struct kms_bpf_ctx *c)
 {
 	/* The last user of an fd table closes every fd in it (exit_files()). */
-	if (p->files->refcnt == 1)
-		close_all(run, p->files, now_ns, false);
+	if (p->files->refcnt == 1 && c)
+		close_all(run, p->files, c, false);
 	fd_table_put(p->files);
 	HASH_DEL(run->procs, p);
 	free(p);
@@ -497,8 +501,11 @@ static int64_t install_new_fd(struct run *run, struct proc *p, const struct kms_
 		note_kernel_id(run, ev->u.bpf.obj_id, id);
 	if (ev->has_ret && ev->ret >= 0 && ev->ret < FD_DIRECT_MAX) {
 		fd = ev->ret;
+		struct kms_bpf_ctx c;
+
+		bpf_ctx_of(ev, &c);
 		/* The kernel never returns an fd that is open: close a stale model one. */
-		obj_put(run, fd_remove(p->files, fd), ev->time_ns);
+		obj_put(run, fd_remove(p->files, fd), &c);
 		err = fd_install(p->files, fd, id | FD_CLOEXEC_BIT);
 		return err ? err : fd;
 	}
@@ -953,6 +960,7 @@ static int64_t apply_fork(struct run *run, struct proc *p, const struct kms_even
 static int64_t apply_dup(struct run *run, struct proc *p, const struct kms_event *ev,
 			 bool *modelled)
 {
+	struct kms_bpf_ctx c;
 	uint32_t slot = fd_lookup(p->files, ev->u.fd.fd);
 	int64_t newfd;
 	int err;
@@ -968,7 +976,8 @@ static int64_t apply_dup(struct run *run, struct proc *p, const struct kms_event
 			    : fd_lowest_free(p->files, 0);
 	if (newfd == ev->u.fd.fd)
 		return newfd;
-	obj_put(run, fd_remove(p->files, newfd), ev->time_ns);
+	bpf_ctx_of(ev, &c);
+	obj_put(run, fd_remove(p->files, newfd), &c);
 	slot = FD_OBJ(slot) | (ev->u.fd.cloexec ? FD_CLOEXEC_BIT : 0);
 	if ((err = fd_install(p->files, newfd, slot)))
 		return err;
@@ -986,8 +995,7 @@ static const char *op_name(const struct kms_event *ev)
 
 static void explain_take(struct run *run, struct kms_replay_step *step)
 {
-	step->explain = "";
-	(void)run;
+	step->explain = kms_sim_explain_take(run->sim);
 }
 
 int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
@@ -996,6 +1004,7 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	/* Both are running totals in the sim: reading them per event costs nothing. */
 	uint64_t root_before = kms_root_memory_current(run->sim);
 	uint64_t lvm_before = kms_locked_vm_total(run->sim);
+	struct kms_bpf_ctx c;
 	bool modelled = true;
 	struct proc *p = NULL;
 	int64_t res = 0;
@@ -1019,8 +1028,6 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 		}
 		goto done;
 	case KMS_EV_CGROUP_REMOVE: {
-		struct kms_bpf_ctx c;
-
 		bpf_ctx_of(ev, &c);
 		res = kms_cgroup_remove(run->sim, ev->u.cg.path);
 		/* cgroup_bpf_release(): programs attached to it are detached, storages freed. */
@@ -1057,7 +1064,8 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 		res = apply_fork(run, p, ev);
 		break;
 	case KMS_EV_EXEC:
-		close_all(run, p->files, ev->time_ns, true);
+		bpf_ctx_of(ev, &c);
+		close_all(run, p->files, &c, true);
 		res = recorded(ev);
 		break;
 	case KMS_EV_TASK_MOVE:
@@ -1067,7 +1075,8 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 		break;
 	case KMS_EV_EXIT:
 		if (!ev->u.task.thread) {
-			proc_release(run, p, ev->time_ns);
+			bpf_ctx_of(ev, &c);
+			proc_release(run, p, &c);
 			kms_task_exit(run->sim, ev->pid);
 		}
 		modelled = false;
@@ -1099,7 +1108,8 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 			modelled = false;
 			res = recorded(ev);
 		} else {
-			obj_put(run, slot, ev->time_ns);
+			bpf_ctx_of(ev, &c);
+			obj_put(run, slot, &c);
 		}
 		break;
 	}
@@ -1120,7 +1130,10 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	}
 
 done:
-	if (res < 0 && !run->why[0]) {
+	/* A result the model did not decide is the kernel's, without a reason of ours. */
+	if (!modelled)
+		run->why[0] = '\0';
+	else if (res < 0 && !run->why[0]) {
 		const char *why = ev->kind == KMS_EV_BPF || ev->kind == KMS_EV_PROG_UPDATE ||
 				  ev->kind == KMS_EV_PROG_DELETE ? kms_bpf_strerror(run->bpf) : "";
 

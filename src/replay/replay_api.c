@@ -183,6 +183,9 @@ static int replay_pass(struct kms_replay *r, struct kms_trace_reader *reader,
 		kms_trace_error_format(kms_trace_reader_error(reader), r->error, sizeof(r->error));
 		goto out;
 	}
+	/* End of trace: the grace periods of every deferred free run out (rcu_barrier()). */
+	for (size_t i = 0; i < r->nr_runs; i++)
+		kms_sim_rcu_barrier(r->runs[i].sim);
 	ret = 0;
 out:
 	free(steps);

@@ -8,10 +8,10 @@
 
 #define SVG_MAX_POINTS 1024	/* per series; halved when full */
 #define SVG_MAX_MARKERS 64	/* per panel; further failures are counted only */
-#define PANEL_W 900
+#define PANEL_W 1100
 #define PANEL_H 260
 #define MARGIN_L 90
-#define MARGIN_R 230
+#define MARGIN_R 330
 #define MARGIN_T 40
 #define MARGIN_B 40
 

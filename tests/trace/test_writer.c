@@ -373,6 +373,9 @@ static void test_every_event_kind(void **state)
 			ev.u.task.share_files = ev.u.task.thread = false;
 			break;
 		case KMS_EV_EXEC:
+			/* found by the fuzzer: a value starting with '=' read as "==" */
+			ev.u.task.path = "=/usr/sbin/bpftool";
+			roundtrip(&ev);
 			ev.u.task.path = "/usr/sbin/bpftool";
 			break;
 		case KMS_EV_TASK_MOVE:
