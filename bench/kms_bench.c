@@ -4,7 +4,8 @@
  * object a line on stdout; bench/run collects them into bench/results/.
  *
  *   kms_bench parse FILE                  native parse: MB/s, events/s
- *   kms_bench replay FILE P1[,P2,...]     replay (one profile) or compare (more):
+ *   kms_bench replay FILE P1[,P2,...] [ledger] [explain]
+ *                                         replay (one profile) or compare (more):
  *                                         events/s with parse included and excluded,
  *                                         jemalloc bytes, peak RSS, bytes per live element
  *   kms_bench suite DIR N                 a short self-contained run for
@@ -151,7 +152,7 @@ static uint64_t live_elements(const struct kms_replay *r, size_t i)
 	return n;
 }
 
-static int bench_replay(const char *path, char *profile_list)
+static int bench_replay(const char *path, char *profile_list, int nr_flags, char **flags)
 {
 	const char *profiles[16];
 	size_t nr = 0;
@@ -166,6 +167,17 @@ static int bench_replay(const char *path, char *profile_list)
 	for (char *tok = strtok(profile_list, ","); tok && nr < 16; tok = strtok(NULL, ","))
 		profiles[nr++] = tok;
 	opts.nr_profiles = nr;
+	/* the costly extras, to show what switching them on costs */
+	for (int i = 0; i < nr_flags; i++) {
+		if (strcmp(flags[i], "ledger") == 0) {
+			opts.ledger = true;
+		} else if (strcmp(flags[i], "explain") == 0) {
+			opts.explain = true;
+		} else {
+			fprintf(stderr, "kms_bench: unknown flag '%s' (ledger, explain)\n", flags[i]);
+			return 2;
+		}
+	}
 	/* the parse-only pass first: it also warms the page cache for the replay */
 	if (parse_pass(path, &parsed, &tparse))
 		return 1;
@@ -199,12 +211,14 @@ static int bench_replay(const char *path, char *profile_list)
 	for (size_t i = 0; i < nr; i++)
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s\"%s\"",
 			 i ? ", " : "", profiles[i]);
-	printf("{\"bench\": \"%s\", \"trace\": \"%s\", \"profiles\": [%s], \"events\": %" PRIu64
+	printf("{\"bench\": \"%s\", \"trace\": \"%s\", \"profiles\": [%s], \"ledger\": %s, "
+	       "\"explain\": %s, \"events\": %" PRIu64
 	       ", \"cpu_seconds\": %.3f, \"wall_seconds\": %.3f, \"parse_cpu_seconds\": %.3f, "
 	       "\"events_per_s\": %.0f, \"events_per_s_parse_excluded\": %.0f, "
 	       "\"allocated_bytes\": %" PRIu64 ", \"live_elements\": %" PRIu64
 	       ", \"bytes_per_live_element\": %.1f, \"max_rss_kib\": %ld}\n",
-	       nr > 1 ? "compare" : "replay", path, names, events, t.cpu, t.wall, tparse.cpu,
+	       nr > 1 ? "compare" : "replay", path, names, opts.ledger ? "true" : "false",
+	       opts.explain ? "true" : "false", events, t.cpu, t.wall, tparse.cpu,
 	       (double)events / t.cpu,
 	       t.cpu > tparse.cpu ? (double)events / (t.cpu - tparse.cpu) : 0.0, used, live,
 	       live ? (double)used / (double)live / (double)nr : 0.0, max_rss_kib());
@@ -232,7 +246,8 @@ static int bench_suite(const char *dir, const char *n)
 		fprintf(stderr, "kms_bench: gen: %s\n", ret == -EINVAL ? err : strerror(-ret));
 		return 1;
 	}
-	ret = bench_parse(path) || bench_replay(path, p1) || bench_replay(path, p2);
+	ret = bench_parse(path) || bench_replay(path, p1, 0, NULL) ||
+	      bench_replay(path, p2, 0, NULL);
 	remove(path);
 	return ret;
 }
@@ -241,10 +256,11 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "parse") == 0)
 		return bench_parse(argv[2]);
-	if (argc == 4 && strcmp(argv[1], "replay") == 0)
-		return bench_replay(argv[2], argv[3]);
+	if (argc >= 4 && strcmp(argv[1], "replay") == 0)
+		return bench_replay(argv[2], argv[3], argc - 4, argv + 4);
 	if (argc == 4 && strcmp(argv[1], "suite") == 0)
 		return bench_suite(argv[2], argv[3]);
-	fprintf(stderr, "usage: kms_bench parse FILE | replay FILE P1[,P2...] | suite DIR N\n");
+	fprintf(stderr, "usage: kms_bench parse FILE | replay FILE P1[,P2...] [ledger] [explain] "
+		"| suite DIR N\n");
 	return 2;
 }

@@ -93,9 +93,10 @@ void kms_gen_opts_init(struct kms_gen_opts *o)
 		.procs = 4,
 		.live = 100000,
 		.cpus = 2,
-		.mix = { [KMS_GEN_INSERT] = 3000, [KMS_GEN_OVERWRITE] = 3800,
-			 [KMS_GEN_DELETE] = 1500, [KMS_GEN_PROG_UPDATE] = 1500,
-			 [KMS_GEN_CLOSE] = 2, [KMS_GEN_CGROUP] = 20 },
+		/* maps live long: one close in ~50000 events, so the live set sits at its bound */
+		.mix = { [KMS_GEN_INSERT] = 30000, [KMS_GEN_OVERWRITE] = 38000,
+			 [KMS_GEN_DELETE] = 15000, [KMS_GEN_PROG_UPDATE] = 15000,
+			 [KMS_GEN_CLOSE] = 2, [KMS_GEN_CGROUP] = 200 },
 	};
 }
 
