@@ -152,44 +152,50 @@ static int lookup_field(const struct kms_field_index *x, const char *s, size_t l
 
 /* ---- values ---- */
 
-/* Value of a hex digit, 0xff for anything else. */
+/* Value of a hex digit; 0 marks every other byte (a digit is stored + 1). */
+#define HX(c, v) [c] = (v) + 1
 static const uint8_t hex_digit[256] = {
-	['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6, ['7'] = 7,
-	['8'] = 8, ['9'] = 9, ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14,
-	['f'] = 15, ['A'] = 10, ['B'] = 11, ['C'] = 12, ['D'] = 13, ['E'] = 14, ['F'] = 15,
+	HX('0', 0), HX('1', 1), HX('2', 2), HX('3', 3), HX('4', 4), HX('5', 5), HX('6', 6),
+	HX('7', 7), HX('8', 8), HX('9', 9), HX('a', 10), HX('b', 11), HX('c', 12), HX('d', 13),
+	HX('e', 14), HX('f', 15), HX('A', 10), HX('B', 11), HX('C', 12), HX('D', 13),
+	HX('E', 14), HX('F', 15),
 };
-
-/* hex_digit[] gives 0 for non-digits too: this tells a real '0' apart. */
-static bool is_hex_digit(char c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
 
 int kms_parse_u64(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
-	size_t i = 0;
+	size_t i = 0, safe;
 
 	if (len == 0)
 		return -EINVAL;
 	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		for (i = 2; i < len; i++) {
-			if (!is_hex_digit(s[i]))
+			unsigned int d = hex_digit[(unsigned char)s[i]];
+
+			if (!d)
 				return -EINVAL;
 			if (v >> 60)
 				return -ERANGE;
-			v = v << 4 | hex_digit[(unsigned char)s[i]];
+			v = v << 4 | (d - 1);
 		}
 		*out = v;
 		return 0;
+	}
+	/* 19 decimal digits never overflow 64 bits: check only past them */
+	safe = len < 19 ? len : 19;
+	for (; i < safe; i++) {
+		unsigned int d = (unsigned int)(s[i] - '0');
+
+		if (d > 9)
+			return -EINVAL;
+		v = v * 10 + d;
 	}
 	for (; i < len; i++) {
 		unsigned int d = (unsigned int)(s[i] - '0');
 
 		if (d > 9)
 			return -EINVAL;
-		/* 19 digits never overflow: check only beyond */
-		if (i >= 19 && v > (UINT64_MAX - d) / 10)
+		if (v > (UINT64_MAX - d) / 10)
 			return -ERANGE;
 		v = v * 10 + d;
 	}
@@ -882,9 +888,9 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 					       t.key, kms_op_name(op));
 		if (t.rel_explicit)
 			return kms_reader_fail(r, t.key, "expected '=' after '%s'", t.key);
-		if (seen[fi / 64] >> (fi % 64) & 1)
+		if (seen[(unsigned int)fi / 64] >> ((unsigned int)fi % 64) & 1)
 			return kms_reader_fail(r, t.key, "duplicate field '%s'", t.key);
-		seen[fi / 64] |= 1ull << (fi % 64);
+		seen[(unsigned int)fi / 64] |= 1ull << ((unsigned int)fi % 64);
 		f = &kms_fields[fi];
 		ret = set_field(r, ev, f, &t);
 		if (ret)
