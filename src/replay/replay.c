@@ -1001,15 +1001,22 @@ static void explain_take(struct run *run, struct kms_replay_step *step)
 int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	      struct kms_replay_step *step)
 {
-	/* Both are running totals in the sim: reading them per event costs nothing. */
-	uint64_t root_before = kms_root_memory_current(run->sim);
-	uint64_t lvm_before = kms_locked_vm_total(run->sim);
+	uint64_t root_before, lvm_before;
 	struct kms_bpf_ctx c;
 	bool modelled = true;
 	struct proc *p = NULL;
 	int64_t res = 0;
 	int err = 0;
 
+	/*
+	 * Time passed since the last event: RCU callbacks due by now have run
+	 * (deferred element frees, uncharged one grace period after the delete).
+	 * They belong to no event, so the deltas below start after them.
+	 */
+	kms_sim_rcu_advance(run->sim, ev->time_ns);
+	/* Both are running totals in the sim: reading them per event costs nothing. */
+	root_before = kms_root_memory_current(run->sim);
+	lvm_before = kms_locked_vm_total(run->sim);
 	run->why[0] = '\0';
 	step->ev = ev;
 	step->profile = run->name;
