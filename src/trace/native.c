@@ -16,6 +16,7 @@
 
 #define INDEX_SLOTS 512u	/* power of two, > 2 * (fields + ops) */
 #define NO_ENTRY 0xffffu
+#define MEMO_FIELDS 16u		/* tokens a line's field order is remembered for */
 
 /* Names of fields and ops, hashed: field entries chain fields of one name. */
 struct kms_field_index {
@@ -27,9 +28,14 @@ struct kms_field_index {
 	const char *op_name[KMS_NR_OPS];
 	uint8_t op_len[KMS_NR_OPS];
 	uint8_t field_len[256];
+	/*
+	 * The fields of the last line of each op, in order: lines of one op
+	 * usually name the same fields in the same order (every writer does),
+	 * so the k-th token is first compared with the k-th field seen before.
+	 * Reader state, not global: it only ever saves a lookup.
+	 */
+	uint16_t order[KMS_NR_OPS][MEMO_FIELDS];
 };
-
-
 
 /*
  * Names are short and differ in length, first or last bytes: hashing those
@@ -67,6 +73,7 @@ int kms_native_init(struct kms_trace_reader *r)
 	memset(x->field_slot, 0xff, sizeof(x->field_slot));
 	memset(x->field_next, 0xff, sizeof(x->field_next));
 	memset(x->op_slot, 0xff, sizeof(x->op_slot));
+	memset(x->order, 0xff, sizeof(x->order));
 	memset(x->required, 0, sizeof(x->required));
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
 		const struct kms_field *f = &kms_fields[i];
@@ -255,11 +262,17 @@ static int parse_i64(const char *s, size_t len, int64_t *out)
 /* Seconds with up to nine digits of fraction, to nanoseconds. */
 static int parse_time(const char *s, size_t len, uint64_t *out)
 {
-	const char *dot = memchr(s, '.', len);
-	size_t ilen = dot ? (size_t)(dot - s) : len;
+	const char *dot = NULL;
+	size_t ilen = 0, flen;
 	uint64_t sec, frac = 0;
-	size_t flen = dot ? len - ilen - 1 : 0;
 	int err;
+
+	/* a dozen bytes: a loop, not a call to memchr() */
+	while (ilen < len && s[ilen] != '.')
+		ilen++;
+	if (ilen < len)
+		dot = s + ilen;
+	flen = dot ? len - ilen - 1 : 0;
 
 	err = kms_parse_u64(s, ilen, &sec);
 	if (err)
@@ -480,6 +493,48 @@ static int next_tok(struct kms_trace_reader *r, char **pp, struct tok *t)
 		*p++ = '\0';
 	*pp = p;
 	return 1;
+}
+
+/*
+ * The k-th token of an @op line when it is "NAME=value" for the field the
+ * k-th token of the previous @op line was: that field's index, the token
+ * cut as next_tok() cuts it. -1 for anything else (another name, "==",
+ * a quote, an empty value, ...), with nothing written: next_tok() and
+ * lookup_field() then take the token from the same place, errors included.
+ */
+static int expected_field(const struct kms_field_index *x, char **pp, struct tok *t,
+			  unsigned int op, unsigned int k)
+{
+	char *p = *pp, *v;
+	unsigned int fi;
+	size_t len;
+
+	if (k >= MEMO_FIELDS || (fi = x->order[op][k]) == NO_ENTRY)
+		return -1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	len = x->field_len[fi];
+	v = p + len + 1;
+	/* a name has no NUL: the compare stops at the line's end, nothing past it is read */
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != kms_fields[fi].name[i])
+			return -1;
+	if (p[len] != '=' || *v == '=' || *v == '"' || (char_class[(unsigned char)*v] & C_STOP))
+		return -1;
+	p[len] = '\0';
+	t->key = p;
+	t->klen = len;
+	t->rel = KMS_REL_EQ;
+	t->rel_explicit = false;
+	t->quoted = false;
+	t->val = v;
+	while (!(char_class[(unsigned char)*v] & C_STOP))
+		v++;
+	t->vlen = (size_t)(v - t->val);
+	if (*v)
+		*v++ = '\0';
+	*pp = v;
+	return (int)fi;
 }
 
 #define FIELD(ev, off, type) ((type *)((char *)(ev) + (off)))
@@ -871,9 +926,17 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 		kms_event_init(ev, (enum kms_event_kind)op);
 	ev->line = r->lineno;
 
-	while ((ret = next_tok(r, &p, &t)) > 0) {
-		int fi = lookup_field(r->fx, t.key, t.klen, op);
+	for (unsigned int k = 0;; k++) {
+		int fi = expected_field(r->fx, &p, &t, op, k);
 		const struct kms_field *f;
+
+		if (fi < 0) {
+			if ((ret = next_tok(r, &p, &t)) <= 0)
+				break;
+			fi = lookup_field(r->fx, t.key, t.klen, op);
+			if (fi >= 0 && k < MEMO_FIELDS)
+				r->fx->order[op][k] = (uint16_t)fi;
+		}
 
 		if (fi < 0 && op == KMS_EV_EXPECT) {
 			ret = expect_counter(r, ev, &t);
