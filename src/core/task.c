@@ -18,13 +18,18 @@ void task_table_destroy(struct task_table *tasks)
 		free(task);
 	}
 	tasks->nr_tasks = 0;
+	tasks->last = NULL;
 }
 
 struct task *task_find(struct task_table *tasks, int32_t pid)
 {
 	struct task *task = NULL;
 
+	if (tasks->last && tasks->last->pid == pid)
+		return tasks->last;
 	HASH_FIND(hh, tasks->by_pid, &pid, sizeof(pid), task);
+	if (task)
+		tasks->last = task;
 	return task;
 }
 
@@ -79,6 +84,8 @@ void task_move_memcg(struct task *task, struct mem_cgroup *memcg)
 void task_exit(struct task_table *tasks, struct task *task)
 {
 	task->memcg->nr_tasks--;
+	if (tasks->last == task)
+		tasks->last = NULL;
 	HASH_DEL(tasks->by_pid, task);
 	tasks->nr_tasks--;
 	free(task);

@@ -32,6 +32,8 @@ struct task {
 struct task_table {
 	struct task *by_pid;
 	uint32_t nr_tasks;
+	/* the task found last: a trace's events come in runs of one task */
+	struct task *last;
 };
 
 void task_table_init(struct task_table *tasks);

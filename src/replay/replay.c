@@ -316,7 +316,11 @@ static struct proc *proc_find(struct run *run, int32_t pid)
 {
 	struct proc *p = NULL;
 
+	if (run->last_proc && run->last_proc->pid == pid)
+		return run->last_proc;
 	HASH_FIND(hh, run->procs, &pid, sizeof(pid), p);
+	if (p)
+		run->last_proc = p;
 	return p;
 }
 
@@ -435,6 +439,8 @@ static void proc_release(struct run *run, struct proc *p, const struct kms_bpf_c
 	if (p->files->refcnt == 1 && c)
 		close_all(run, p->files, c, false);
 	fd_table_put(p->files);
+	if (run->last_proc == p)
+		run->last_proc = NULL;
 	HASH_DEL(run->procs, p);
 	free(p);
 }

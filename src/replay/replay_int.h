@@ -57,6 +57,7 @@ struct run {
 	struct kms_sim *sim;
 	struct kms_bpf *bpf;
 	struct proc *procs;
+	struct proc *last_proc;		/* found last: events come in runs of one process */
 	struct synth_keys *synth;
 	uint64_t synth_next;
 	/* Recorded kernel map ids -> model ids (for MAP_GET_FD_BY_ID and prog events). */
