@@ -985,7 +985,8 @@ static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 {
 	struct bpf_map *map;
 
-	*err = make_ctx(w, c, ac, BPF_SYSCALL);
+	/* __sys_bpf() checks unprivileged_bpf_disabled; a program's helper call never enters it */
+	*err = make_ctx(w, c, ac, c->from_prog ? 0 : BPF_SYSCALL);
 	if (*err)
 		return NULL;
 	map = bpf_map_find(w, id);

@@ -142,15 +142,70 @@ static int apply_override(struct run *run, const struct cg_override *o)
 	return 0;
 }
 
+/* One "key=value" what-if: a profile knob, or "cgroup:/a:memory.max=64M". */
+static int run_apply_set(struct run *run, const char *set, char *err, size_t err_len)
+{
+	const char *eq = strchr(set, '=');
+	char key[64];
+	int ret;
+
+	if (strncmp(set, "cgroup:", 7) == 0) {
+		struct cg_override *o = realloc(run->overrides, (run->nr_overrides + 1) * sizeof(*o));
+
+		if (!o)
+			return -ENOMEM;
+		run->overrides = o;
+		memset(&o[run->nr_overrides], 0, sizeof(*o));
+		if ((ret = parse_cgroup_set(set, &o[run->nr_overrides], err, err_len)))
+			return ret;
+		run->nr_overrides++;
+		return 0;
+	}
+	if (!eq || eq == set || (size_t)(eq - set) >= sizeof(key)) {
+		snprintf(err, err_len, "bad --set '%s': expected KEY=VALUE", set);
+		return -EINVAL;
+	}
+	memcpy(key, set, (size_t)(eq - set));
+	key[eq - set] = '\0';
+	return run_profile_set(run, key, eq + 1, err, err_len);
+}
+
+/*
+ * A run name is a profile name, optionally followed by its own what-ifs in
+ * brackets: "linux-5.11[memcg=off,kmem=off]" (an expect line's set= field).
+ * They apply after the --set options, so the run's own win.
+ */
+static int run_apply_name_sets(struct run *run, const char *sets, char *err, size_t err_len)
+{
+	char *copy = strdup(sets), *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	copy[strlen(copy) - 1] = '\0';	/* the closing ']' */
+	for (char *tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save))
+		ret = run_apply_set(run, tok, err, err_len);
+	free(copy);
+	return ret;
+}
+
 int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlimited,
 	     char *err, size_t err_len)
 {
-	const struct kms_profile *base = kms_profile_find(name);
+	const char *bracket = strchr(name, '[');
+	const struct kms_profile *base;
 	struct kms_config cfg;
-	char num[32];
+	char num[32], base_name[64];
+	size_t base_len = bracket ? (size_t)(bracket - name) : strlen(name);
 	int ret;
 
 	memset(run, 0, sizeof(*run));
+	if (bracket && (name[strlen(name) - 1] != ']' || bracket[1] == ']')) {
+		snprintf(err, err_len, "profile '%s': expected PROFILE[KEY=VALUE,...]", name);
+		return -EINVAL;
+	}
+	snprintf(base_name, sizeof(base_name), "%.*s", (int)base_len, name);
+	base = base_len < sizeof(base_name) ? kms_profile_find(base_name) : NULL;
 	if (!base) {
 		snprintf(err, err_len, "unknown profile '%s' (see 'kmemsim profiles')", name);
 		return -EINVAL;
@@ -171,32 +226,11 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 		if ((ret = run_profile_set(run, "page_size", num, err, err_len)))
 			return ret;
 	}
-	for (size_t i = 0; i < r->opts.nr_sets; i++) {
-		const char *set = r->opts.sets[i], *eq = strchr(set, '=');
-		char key[64];
-
-		if (strncmp(set, "cgroup:", 7) == 0) {
-			struct cg_override *o = realloc(run->overrides,
-							(run->nr_overrides + 1) * sizeof(*o));
-
-			if (!o)
-				return -ENOMEM;
-			run->overrides = o;
-			memset(&o[run->nr_overrides], 0, sizeof(*o));
-			if ((ret = parse_cgroup_set(set, &o[run->nr_overrides], err, err_len)))
-				return ret;
-			run->nr_overrides++;
-			continue;
-		}
-		if (!eq || eq == set || (size_t)(eq - set) >= sizeof(key)) {
-			snprintf(err, err_len, "bad --set '%s': expected KEY=VALUE", set);
-			return -EINVAL;
-		}
-		memcpy(key, set, (size_t)(eq - set));
-		key[eq - set] = '\0';
-		if ((ret = run_profile_set(run, key, eq + 1, err, err_len)))
+	for (size_t i = 0; i < r->opts.nr_sets; i++)
+		if ((ret = run_apply_set(run, r->opts.sets[i], err, err_len)))
 			return ret;
-	}
+	if (bracket && (ret = run_apply_name_sets(run, bracket + 1, err, err_len)))
+		return ret;
 	if (unlimited && (ret = run_profile_set(run, "rlimit.memlock", "unlimited", err, err_len)))
 		return ret;
 
@@ -890,6 +924,7 @@ static int64_t apply_prog(struct run *run, struct proc *p, const struct kms_even
 	int ret = 0;
 
 	bpf_ctx_of(ev, &c);
+	c.from_prog = true;	/* a helper call, not bpf(2) */
 	if (ev->u.prog.map_fd >= 0)
 		map = fd_obj(p, ev->u.prog.map_fd);
 	if (!map && ev->u.prog.map_id) {
@@ -1174,6 +1209,7 @@ done:
 		run->summary.mismatches++;
 	run->ring_seq[ev->seq % RESULT_RING] = ev->seq;
 	run->ring_res[ev->seq % RESULT_RING] = res;
+	run->last_seq = ev->seq;
 	if (r->opts.check_invariants) {
 		char why[256];
 

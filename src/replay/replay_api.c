@@ -13,6 +13,14 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+int kms_replay_run_name(const char *profile, const char *set, char *buf, size_t len)
+{
+	int n = set && *set ? snprintf(buf, len, "%s[%s]", profile, set) :
+			      snprintf(buf, len, "%s", profile);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
+}
+
 int kms_replay_new(const struct kms_replay_opts *opts, struct kms_replay **out,
 		   char *err, size_t err_len)
 {

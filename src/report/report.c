@@ -306,7 +306,7 @@ static int svg_step(struct kms_report *rep, const struct kms_replay_step *s,
 
 			snprintf(label, sizeof(label), "%s memory.max %s", path,
 				 human(st.max, h, sizeof(h)));
-			svg_limit(rep->svg, sr->cg_series[i], st.max, label);
+			svg_limit(rep->svg, sr->cg_series[i], s->ev->seq, st.max, label);
 		}
 	}
 	for (size_t i = 0; i < kms_replay_nr_uids(r, run); i++) {
