@@ -90,21 +90,30 @@ static int map_by_id(const struct real *rl, uint32_t id)
 	return -1;
 }
 
+/* Room for one more element in *@pv (@nr used of *@cap, each @size bytes). */
+static int reserve(void *pv, size_t nr, size_t *cap, size_t size)
+{
+	void **p = pv;
+	void *n;
+
+	if (nr < *cap)
+		return 0;
+	n = realloc(*p, (*cap ? *cap * 2 : 64) * size);
+	if (!n)
+		return -ENOMEM;
+	*p = n;
+	*cap = *cap ? *cap * 2 : 64;
+	return 0;
+}
+
 static int push_op(struct real *rl, enum real_op op, int map, uint64_t key, uint64_t flags)
 {
 	if (map < 0 || map > UINT16_MAX) {
 		rl->skipped++;
 		return 0;
 	}
-	if (rl->nr_ops == rl->cap_ops) {
-		size_t cap = rl->cap_ops ? rl->cap_ops * 2 : 4096;
-		struct op *o = realloc(rl->ops, cap * sizeof(*o));
-
-		if (!o)
-			return -ENOMEM;
-		rl->ops = o;
-		rl->cap_ops = cap;
-	}
+	if (reserve(&rl->ops, rl->nr_ops, &rl->cap_ops, sizeof(*rl->ops)))
+		return -ENOMEM;
 	rl->ops[rl->nr_ops++] = (struct op){ (uint8_t)op, (uint8_t)flags, (uint16_t)map, key };
 	return 0;
 }
@@ -118,15 +127,8 @@ static int add_create(struct real *rl, const struct kms_event *ev)
 		rl->skipped++;
 		return 0;
 	}
-	if (rl->nr_maps == rl->cap_maps) {
-		size_t cap = rl->cap_maps ? rl->cap_maps * 2 : 64;
-		struct real_map *p = realloc(rl->maps, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		rl->maps = p;
-		rl->cap_maps = cap;
-	}
+	if (reserve(&rl->maps, rl->nr_maps, &rl->cap_maps, sizeof(*rl->maps)))
+		return -ENOMEM;
 	m = &rl->maps[rl->nr_maps];
 	memset(m, 0, sizeof(*m));
 	m->pid = ev->pid;
