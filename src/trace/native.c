@@ -35,6 +35,7 @@ struct kms_field_index {
 	 * Reader state, not global: it only ever saves a lookup.
 	 */
 	uint16_t order[KMS_NR_OPS][MEMO_FIELDS];
+	uint16_t last_op;			/* the op of the last line, likewise */
 };
 
 /*
@@ -74,6 +75,7 @@ int kms_native_init(struct kms_trace_reader *r)
 	memset(x->field_next, 0xff, sizeof(x->field_next));
 	memset(x->op_slot, 0xff, sizeof(x->op_slot));
 	memset(x->order, 0xff, sizeof(x->order));
+	x->last_op = NO_ENTRY;
 	memset(x->required, 0, sizeof(x->required));
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
 		const struct kms_field *f = &kms_fields[i];
@@ -537,6 +539,25 @@ static int expected_field(const struct kms_field_index *x, char **pp, struct tok
 	return (int)fi;
 }
 
+/* The op of the last line when this line starts with its name and a blank; -1 otherwise. */
+static int same_op(const struct kms_field_index *x, char **pp)
+{
+	const char *name, *p = *pp;
+	size_t len, i;
+
+	if (x->last_op == NO_ENTRY)
+		return -1;
+	name = x->op_name[x->last_op];
+	len = x->op_len[x->last_op];
+	/* a name has no NUL: the compare stops at the line's end */
+	for (i = 0; i < len && p[i] == name[i]; i++)
+		;
+	if (i < len || (p[len] != ' ' && p[len] != '\t' && p[len] != '\0'))
+		return -1;
+	*pp += len;
+	return x->last_op;
+}
+
 #define FIELD(ev, off, type) ((type *)((char *)(ev) + (off)))
 
 static int bad_value(struct kms_trace_reader *r, const struct tok *t, const char *what, int err)
@@ -910,14 +931,19 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 	if (*p == '\0' || *p == '#')
 		return 0;
 	word = p;
-	while ((*p >= 'a' && *p <= 'z') || *p == '_' || (*p >= '0' && *p <= '9'))
-		p++;
-	if (*p != '\0' && *p != ' ' && *p != '\t')
-		return kms_reader_fail(r, p, "expected an event name (map_create, close, ...), "
-				       "got '%.*s'", (int)(p - word + 1), word);
-	op_i = lookup_op(r->fx, word, (size_t)(p - word));
-	if (op_i < 0)
-		return kms_reader_fail(r, word, "unknown event '%.*s'", (int)(p - word), word);
+	op_i = same_op(r->fx, &p);
+	if (op_i < 0) {
+		while ((*p >= 'a' && *p <= 'z') || *p == '_' || (*p >= '0' && *p <= '9'))
+			p++;
+		if (*p != '\0' && *p != ' ' && *p != '\t')
+			return kms_reader_fail(r, p, "expected an event name (map_create, close, "
+					       "...), got '%.*s'", (int)(p - word + 1), word);
+		op_i = lookup_op(r->fx, word, (size_t)(p - word));
+		if (op_i < 0)
+			return kms_reader_fail(r, word, "unknown event '%.*s'", (int)(p - word),
+					       word);
+		r->fx->last_op = (uint16_t)op_i;
+	}
 	op = (unsigned int)op_i;
 
 	if (op >= KMS_OP_BPF_BASE)
