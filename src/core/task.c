@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/task.h"
 
@@ -18,18 +19,19 @@ void task_table_destroy(struct task_table *tasks)
 		free(task);
 	}
 	tasks->nr_tasks = 0;
-	tasks->last = NULL;
+	memset(tasks->recent, 0, sizeof(tasks->recent));
 }
 
 struct task *task_find(struct task_table *tasks, int32_t pid)
 {
 	struct task *task = NULL;
+	struct task **slot = &tasks->recent[(uint32_t)pid % TASK_RECENT];
 
-	if (tasks->last && tasks->last->pid == pid)
-		return tasks->last;
+	if (*slot && (*slot)->pid == pid)
+		return *slot;
 	HASH_FIND(hh, tasks->by_pid, &pid, sizeof(pid), task);
 	if (task)
-		tasks->last = task;
+		*slot = task;
 	return task;
 }
 
@@ -84,8 +86,8 @@ void task_move_memcg(struct task *task, struct mem_cgroup *memcg)
 void task_exit(struct task_table *tasks, struct task *task)
 {
 	task->memcg->nr_tasks--;
-	if (tasks->last == task)
-		tasks->last = NULL;
+	if (tasks->recent[(uint32_t)task->pid % TASK_RECENT] == task)
+		tasks->recent[(uint32_t)task->pid % TASK_RECENT] = NULL;
 	HASH_DEL(tasks->by_pid, task);
 	tasks->nr_tasks--;
 	free(task);

@@ -29,11 +29,13 @@ struct task {
 	UT_hash_handle hh;
 };
 
+#define TASK_RECENT 64u
+
 struct task_table {
 	struct task *by_pid;
 	uint32_t nr_tasks;
-	/* the task found last: a trace's events come in runs of one task */
-	struct task *last;
+	/* tasks found lately, by pid % TASK_RECENT: few tasks do most of a trace */
+	struct task *recent[TASK_RECENT];
 };
 
 void task_table_init(struct task_table *tasks);

@@ -349,12 +349,13 @@ static void note_uid(struct run *run, uint32_t uid)
 static struct proc *proc_find(struct run *run, int32_t pid)
 {
 	struct proc *p = NULL;
+	struct proc **slot = &run->recent[(uint32_t)pid % PROC_RECENT];
 
-	if (run->last_proc && run->last_proc->pid == pid)
-		return run->last_proc;
+	if (*slot && (*slot)->pid == pid)
+		return *slot;
 	HASH_FIND(hh, run->procs, &pid, sizeof(pid), p);
 	if (p)
-		run->last_proc = p;
+		*slot = p;
 	return p;
 }
 
@@ -473,8 +474,8 @@ static void proc_release(struct run *run, struct proc *p, const struct kms_bpf_c
 	if (p->files->refcnt == 1 && c)
 		close_all(run, p->files, c, false);
 	fd_table_put(p->files);
-	if (run->last_proc == p)
-		run->last_proc = NULL;
+	if (run->recent[(uint32_t)p->pid % PROC_RECENT] == p)
+		run->recent[(uint32_t)p->pid % PROC_RECENT] = NULL;
 	HASH_DEL(run->procs, p);
 	free(p);
 }
