@@ -161,6 +161,9 @@ static int run_apply_set(struct run *run, const char *set, char *err, size_t err
 		run->nr_overrides++;
 		return 0;
 	}
+	/* A bare switch, "--set nobpf", means KEY=on. */
+	if (!eq && *set && strlen(set) < sizeof(key))
+		return run_profile_set(run, set, "on", err, err_len);
 	if (!eq || eq == set || (size_t)(eq - set) >= sizeof(key)) {
 		snprintf(err, err_len, "bad --set '%s': expected KEY=VALUE", set);
 		return -EINVAL;

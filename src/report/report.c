@@ -542,6 +542,9 @@ static void text_report(struct kms_report *rep, const struct kms_replay *r)
 	fprintf(rep->out, "kmemsim: %s (recorded on %s, %" PRIu32 " possible CPUs, %" PRIu32
 		"-byte pages)\n", rep->opts.trace_path ? rep->opts.trace_path : "-",
 		h->kernel ? h->kernel : "unknown", h->nr_cpus, h->page_size);
+	for (size_t i = 0; i < rep->opts.nr_sets; i++)
+		fprintf(rep->out, "%s%s%s", i ? ", " : "what-if (--set): ", rep->opts.sets[i],
+			i + 1 == rep->opts.nr_sets ? "\n" : "");
 	if (rep->opts.compare)
 		text_divergences(rep, r);
 	for (size_t i = 0; i < kms_replay_nr_runs(r); i++)
@@ -737,6 +740,10 @@ static int json_report(struct kms_report *rep, const struct kms_replay *r)
 	json_uint(&w, "page_size", h->page_size);
 	json_uint(&w, "nr_cpus", h->nr_cpus);
 	json_object_end(&w);
+	json_array_begin(&w, "what_if");
+	for (size_t i = 0; i < rep->opts.nr_sets; i++)
+		json_string(&w, NULL, rep->opts.sets[i]);
+	json_array_end(&w);
 	json_array_begin(&w, "runs");
 	for (size_t i = 0; i < kms_replay_nr_runs(r); i++)
 		json_run(rep, &w, r, i);
