@@ -194,7 +194,6 @@ static void csv_step(struct kms_report *rep, const struct kms_replay_step *s,
 		     struct kms_replay *r)
 {
 	const struct kms_sim *sim = kms_replay_sim(r, s->run);
-	struct kms_cgroup_stats root;
 	const struct kms_event *ev = s->ev;
 	char buf[32];
 
@@ -203,7 +202,6 @@ static void csv_step(struct kms_report *rep, const struct kms_replay_step *s,
 		      "locked_vm_delta,memory_current_root,locked_vm_total,why\n", rep->out);
 		rep->csv_header = true;
 	}
-	kms_cgroup_read(sim, "/", &root);
 	csv_field(rep->out, s->profile);
 	fprintf(rep->out, ",%" PRIu64 ",%" PRIu32 ",", ev->seq, ev->line);
 	csv_field(rep->out, s->op);
@@ -212,7 +210,7 @@ static void csv_step(struct kms_report *rep, const struct kms_replay_step *s,
 	if (ev->has_ret)
 		fputs(errno_str(ev->ret, buf, sizeof(buf)), rep->out);
 	fprintf(rep->out, ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",", s->charged_delta,
-		s->locked_vm_delta, root.current, kms_locked_vm_total(sim));
+		s->locked_vm_delta, kms_root_memory_current(sim), kms_locked_vm_total(sim));
 	csv_field(rep->out, s->why ? s->why : "");
 	fputc('\n', rep->out);
 }
