@@ -277,7 +277,8 @@ static int run_replay(struct replay_cli *c)
 	if (sa.progress && sa.events >= (1u << 20))
 		fputs("\r\033[K", stderr);
 	if (ret == -ECANCELED) {
-		fprintf(stderr, "kmemsim: invariant broken: %s\n", kms_replay_error(r));
+		fprintf(stderr, "kmemsim: %s: invariant broken: %s\n", c->src.path,
+			kms_replay_error(r));
 		status = KMS_EXIT_FAIL;
 		goto out;
 	}

@@ -730,6 +730,12 @@ static struct task *ctx_task(struct kms_bpf *w, const struct kms_bpf_ctx *c)
 
 #define NEED_TASK	1u	/* the call needs a live task (task context or interrupted one) */
 #define BPF_SYSCALL	2u	/* a bpf(2) command: subject to kernel.unprivileged_bpf_disabled */
+/*
+ * Releases that end in a kernel worker (bpf_map_put() -> bpf_map_free_deferred,
+ * cgroup_bpf_release()): no task needed, so a put by a process that is gone
+ * or by pid 0 (a kernel thread) still drops the reference.
+ */
+#define KWORKER		4u
 
 static int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc_ctx *ac,
 		    unsigned int flags)
@@ -739,7 +745,7 @@ static int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc
 	w->err[0] = '\0';
 	if (c->cpu >= nr_cpus(w))
 		return bpf_err(w, -EINVAL, "cpu %u >= %u possible CPUs", c->cpu, nr_cpus(w));
-	if (!t && ((flags & NEED_TASK) || c->ctx == KMS_CTX_TASK))
+	if (!t && !(flags & KWORKER) && ((flags & NEED_TASK) || c->ctx == KMS_CTX_TASK))
 		return bpf_err(w, -ESRCH, "no task with pid %d",
 			       c->ctx == KMS_CTX_TASK ? c->pid : c->interrupted_pid);
 	/* __sys_bpf(): sysctl_unprivileged_bpf_disabled && !bpf_capable() -> EPERM */
@@ -1126,7 +1132,7 @@ int kms_bpf_obj_put(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t id)
 {
 	struct alloc_ctx ac;
 	struct bpf_obj *o;
-	int err = make_ctx(w, c, &ac, 0);
+	int err = make_ctx(w, c, &ac, KWORKER);
 
 	if (err)
 		return err;
@@ -1176,7 +1182,7 @@ int kms_bpf_obj_unpin(struct kms_bpf *w, const struct kms_bpf_ctx *c, const char
 	struct alloc_ctx ac;
 	struct bpf_pin *pin;
 	uint32_t id;
-	int err = make_ctx(w, c, &ac, 0);
+	int err = make_ctx(w, c, &ac, KWORKER);
 
 	if (err)
 		return err;
@@ -1491,7 +1497,7 @@ int kms_bpf_cgroup_release(struct kms_bpf *w, const struct kms_bpf_ctx *c, const
 	struct alloc_ctx ac;
 	struct mem_cgroup *memcg;
 	uint64_t cg;
-	int err = make_ctx(w, c, &ac, 0);
+	int err = make_ctx(w, c, &ac, KWORKER);
 
 	if (err)
 		return err;

@@ -9,8 +9,10 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "core/sim.h"
+#include "mm/ledger.h"
 
 struct inv {
 	const struct kms_sim *sim;
@@ -145,6 +147,95 @@ static void check_ledger(struct inv *v)
 	}
 }
 
+/*
+ * The conservation law per online cgroup: its counter holds every live charge
+ * whose payer (after reparenting) is in its subtree, plus the page stocks,
+ * obj stocks and parked bytes of that subtree. A dying memcg is skipped: its
+ * own counter keeps charges whose later uncharges went to the parent.
+ */
+struct subtree_sums {
+	const struct kms_sim *sim;
+	int64_t *bytes;		/* by memcg id: charges, obj stock, parked of the subtree */
+	struct inv *v;
+};
+
+static void add_up(int64_t *bytes, const struct mem_cgroup *memcg, int64_t n)
+{
+	for (; memcg; memcg = memcg->parent)
+		bytes[memcg->id] += n;
+}
+
+static int check_subtree(struct mem_cgroup *memcg, void *arg)
+{
+	struct subtree_sums *s = arg;
+	const struct kms_sim *sim = s->sim;
+	int64_t want, usage = memcg->memory.usage << sim->page_shift;
+
+	if (!memcg->online)
+		return 0;
+	want = s->bytes[memcg->id] + (int64_t)memcg_parked_bytes(memcg) +
+	       (int64_t)(memcg_stock_pages(sim, memcg) << sim->page_shift);
+	if (usage != want)
+		return fail(s->v, "%s: usage %" PRId64 " != live charges + stocks + parked %"
+			    PRId64 " bytes", memcg->path, usage, want);
+	return 0;
+}
+
+static void check_cgroup_charges(struct inv *v)
+{
+	const struct kms_sim *sim = v->sim;
+	struct subtree_sums s = { .sim = sim, .v = v };
+	const struct ledger_owner *o;
+
+	if (!sim->mm.ledger.enabled || v->err)
+		return;
+	s.bytes = calloc(sim->memcgs.next_id + 1, sizeof(*s.bytes));
+	if (!s.bytes)
+		return;	/* a check that cannot run is not a broken invariant */
+	for (o = sim->mm.ledger.owners; o; o = o->hh.next)
+		for (const struct ledger_entry *e = o->entries; e; e = e->next) {
+			const struct mem_cgroup *payer = e->payer_is_objcg ?
+				((const struct obj_cgroup *)e->payer)->memcg : e->payer;
+
+			if (e->charged_bytes)
+				add_up(s.bytes, payer, e->charged_bytes);
+		}
+	for (uint32_t cpu = 0; cpu < sim->cfg.nr_cpus; cpu++) {
+		const struct mm_cpu *c = &sim->mm.cpus[cpu];
+
+		if (c->obj.cached_objcg)
+			add_up(s.bytes, c->obj.cached_objcg->memcg, c->obj.nr_bytes);
+	}
+	memcg_tree_walk((struct memcg_tree *)&sim->memcgs, check_subtree, &s);
+	free(s.bytes);
+}
+
+/*
+ * user_struct->locked_vm: never below zero, the sum of what BPF and the other
+ * kernel users hold, at most its peak; the table's total is the sum of users.
+ */
+static void check_users(struct inv *v)
+{
+	const struct user_table *t = &v->sim->users;
+	int64_t total = 0;
+
+	for (const struct user_struct *u = t->by_uid; u; u = u->hh.next) {
+		if (u->underflows || u->locked_vm < 0 || u->locked_vm_bpf < 0)
+			fail(v, "uid %u: locked_vm went below zero (%" PRIu64 " clamped)", u->uid,
+			     u->underflows);
+		else if (u->locked_vm != u->locked_vm_bpf + u->locked_vm_other)
+			fail(v, "uid %u: locked_vm %" PRId64 " != bpf %" PRId64 " + other %" PRId64
+			     " pages", u->uid, u->locked_vm, u->locked_vm_bpf, u->locked_vm_other);
+		else if (u->locked_vm_peak < u->locked_vm)
+			fail(v, "uid %u: locked_vm peak %" PRId64 " below locked_vm %" PRId64,
+			     u->uid, u->locked_vm_peak, u->locked_vm);
+		total += u->locked_vm;
+	}
+	if (total != t->locked_vm_total)
+		fail(v, "locked_vm of all uids %" PRId64 " != running total %" PRId64 " pages",
+		     total, t->locked_vm_total);
+}
+
 int kms_sim_check_invariants(const struct kms_sim *sim, char *why, size_t len)
 {
 	struct inv v = { .sim = sim, .why = why, .len = len };
@@ -158,6 +249,8 @@ int kms_sim_check_invariants(const struct kms_sim *sim, char *why, size_t len)
 	check_stocks(&v, &obj_bytes);
 	check_totals(&v, obj_bytes);
 	check_ledger(&v);
+	check_cgroup_charges(&v);
+	check_users(&v);
 	if (!v.err && sim->mm.nr_bad_frees)
 		fail(&v, "%" PRIu64 " frees of allocations that were not live",
 		     sim->mm.nr_bad_frees);

@@ -220,6 +220,9 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 					 strerror(-ret));
 				return ret;
 			}
+	/* After setup, so call 1 is the trace's first allocation; the limits pass is exact. */
+	if (!unlimited && r->opts.fail_nth)
+		kms_sim_fault_fail_nth(run->sim, r->opts.fail_nth);
 	return 0;
 }
 
@@ -991,6 +994,7 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 {
 	struct kms_cgroup_stats root_before, root_after;
 	uint64_t lvm_before = kms_locked_vm_total(run->sim);
+	uint64_t calls_before = kms_sim_fault_calls(run->sim);
 	bool modelled = true;
 	struct proc *p = NULL;
 	int64_t res = 0;
@@ -1130,6 +1134,7 @@ done:
 	step->why = res < 0 ? run->why : "";
 	step->charged_delta = (int64_t)root_after.current - (int64_t)root_before.current;
 	step->locked_vm_delta = (int64_t)kms_locked_vm_total(run->sim) - (int64_t)lvm_before;
+	step->alloc_calls = kms_sim_fault_calls(run->sim) - calls_before;
 	step->mismatch = modelled && ev->has_ret && ev->ret != res;
 	step->applies = modelled;
 	if (r->opts.explain)
@@ -1148,7 +1153,8 @@ done:
 	if (r->opts.check_invariants) {
 		char why[256];
 
-		if (kms_sim_check_invariants(run->sim, why, sizeof(why))) {
+		if (kms_sim_check_invariants(run->sim, why, sizeof(why)) ||
+		    kms_bpf_check_invariants(run->bpf, why, sizeof(why))) {
 			snprintf(r->error, sizeof(r->error),
 				 "line %" PRIu32 " (seq %" PRIu64 ", %s) under %s: %s", ev->line,
 				 ev->seq, step->op, run->name, why);
