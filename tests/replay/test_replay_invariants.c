@@ -4,10 +4,12 @@
  * checked after every event; where a trace frees every object, everything
  * is back at zero once RCU and the per-CPU stocks are flushed.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/bpf.h"
 #include "kmemsim/sim.h"
 #include "replay_test.h"
 
@@ -124,6 +126,39 @@ static void test_close_frees_the_map(void **state)
 	kms_replay_free(r);
 }
 
+/*
+ * The BPF side of the invariants: locked_vm_bpf against the pages live
+ * objects hold, an object's charges against the allocator ledger.
+ */
+static void test_bpf_invariants_report_both_numbers(void **state)
+{
+	static const char text[] =
+		"trace version=1 kernel=5.10.0 page_size=4K cpus=2\n"
+		"task_new pid=1 uid=0 memlock_cur=unlimited memlock_max=unlimited\n"
+		/* 5.10 array_map_alloc(): cost round_up(4 * 4096 + sizeof(array), 4K): 5 pages */
+		"map_create pid=1 map_type=array key_size=4 value_size=4096 max_entries=4 ret=3\n";
+	const char *profiles[] = { "linux-5.10" };
+	struct kms_replay_opts o = { .profiles = profiles, .nr_profiles = 1 };
+	struct kms_replay *r = rt_replay(NULL, text, &o, NULL, NULL, NULL);
+	struct kms_bpf *w = (struct kms_bpf *)kms_replay_bpf(r, 0);
+	struct bpf_obj *map = w->objs[0];
+	char why[256];
+
+	(void)state;
+	assert_int_equal(kms_bpf_check_invariants(w, why, sizeof(why)), 0);
+	assert_int_equal(map->memlock_pages, 5);
+	map->memlock_pages++;
+	assert_int_equal(kms_bpf_check_invariants(w, why, sizeof(why)), -EUCLEAN);
+	assert_string_equal(why, "uid 0: locked_vm_bpf 5 pages != 6 held by live objects");
+	map->memlock_pages--;
+	map->led.charged[KMS_MEM_VMALLOC] += 4096;
+	assert_int_equal(kms_bpf_check_invariants(w, why, sizeof(why)), -EUCLEAN);
+	assert_non_null(strstr(why, "object 1 (): charged"));
+	map->led.charged[KMS_MEM_VMALLOC] -= 4096;
+	assert_int_equal(kms_bpf_check_invariants(w, why, sizeof(why)), 0);
+	kms_replay_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle_frees_everything),
 		cmocka_unit_test(test_zero_check_sees_a_live_map),
 		cmocka_unit_test(test_close_frees_the_map),
+		cmocka_unit_test(test_bpf_invariants_report_both_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
