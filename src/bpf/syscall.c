@@ -472,9 +472,22 @@ int bpf_map_alloc_percpu(struct kms_bpf *w, struct bpf_map *map, const struct al
 	return helper_alloc(w, map, ac, size, gfp, out, do_percpu);
 }
 
+/*
+ * The model's own bound on per-entry allocations in one call (the kernel's
+ * is the machine's memory, which the model does not have): 2^32 - 1
+ * percpu_array entries would be minutes of simulation for a map no machine
+ * holds (6.18 bpf_array_alloc_percpu(): one __alloc_percpu_gfp() per entry).
+ */
+#define MAX_REC_ALLOCS (UINT64_C(1) << 24)
+
 static int helper_rec(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
 		      uint64_t size, gfp_t gfp, uint64_t n, alloc_fn fn)
 {
+	if (n > MAX_REC_ALLOCS)
+		return bpf_err(w, -ENOMEM, "%llu allocations of %llu bytes: more than kmemsim "
+			       "simulates in one call (%llu); a real machine runs out of memory",
+			       (unsigned long long)n, (unsigned long long)size,
+			       (unsigned long long)MAX_REC_ALLOCS);
 	for (uint64_t i = 0; i < n; i++) {
 		struct kmem_charge c;
 		int err = helper_alloc(w, map, ac, size, gfp, &c, fn);
