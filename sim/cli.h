@@ -29,4 +29,7 @@ int cmd_record(int argc, char **argv);
 /* Print "kmemsim: " and the message to stderr; returns KMS_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* memstats.c: the hidden --memstats line (peak heap) for tests. */
+void cli_memstats_print(FILE *out);
+
 #endif

@@ -29,6 +29,7 @@ struct replay_cli {
 	struct kms_report_opts ropts;
 	const char *output;
 	bool check_invariants;
+	bool memstats;			/* hidden --memstats: peak heap on stderr */
 	bool no_limits;
 	struct trace_src src;
 	uint64_t progress;
@@ -79,7 +80,8 @@ static int split_list(char *arg, const char **list, size_t *n, const char *what)
 
 static int parse_args(struct replay_cli *c, int argc, char **argv)
 {
-	enum { OPT_EVENTS = 256, OPT_EXPLAIN, OPT_SVG, OPT_CHECK, OPT_NO_LIMITS, OPT_SCG, OPT_SUID };
+	enum { OPT_EVENTS = 256, OPT_EXPLAIN, OPT_SVG, OPT_CHECK, OPT_NO_LIMITS, OPT_SCG, OPT_SUID,
+	       OPT_MEMSTATS };
 	static const struct option longopts[] = {
 		{ "profile", required_argument, NULL, 'p' },
 		{ "profiles", required_argument, NULL, 'p' },
@@ -94,6 +96,7 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
 		{ "no-limits", no_argument, NULL, OPT_NO_LIMITS },
 		{ "strace-cgroup", required_argument, NULL, OPT_SCG },
 		{ "strace-uid", required_argument, NULL, OPT_SUID },
+		{ "memstats", no_argument, NULL, OPT_MEMSTATS },	/* hidden: for tests */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -133,6 +136,7 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
 		case 'q': c->ropts.quiet = true; break;
 		case OPT_CHECK: c->check_invariants = true; break;
 		case OPT_NO_LIMITS: c->no_limits = true; break;
+		case OPT_MEMSTATS: c->memstats = true; break;
 		case OPT_SCG:
 			if (optarg[0] != '/')
 				return cli_usage_error("--strace-cgroup wants a path like /app, got '%s'",
@@ -353,6 +357,8 @@ static int cmd_main(int argc, char **argv, enum cmd_mode mode)
 			c.profiles[c.nr_profiles++] = names[i];
 	}
 	ret = run_replay(&c);
+	if (c.memstats)
+		cli_memstats_print(stderr);
 	for (size_t i = 0; i < nr_names; i++)
 		free(names[i]);
 	trace_src_free(&c.src);
