@@ -77,28 +77,55 @@ static int check_objects(const struct kms_bpf *w, char *why, size_t len)
 	return ret;
 }
 
+/* locked_vm_bpf of every user against the pages its live objects hold: one pass over objects. */
+static int check_users(const struct kms_bpf *w, char *why, size_t len)
+{
+	const struct user_table *t = &w->sim->users;
+	size_t n = HASH_COUNT(t->by_uid), i = 0;
+	const struct user_struct **users = calloc(n + 1, sizeof(*users));
+	int64_t *held = calloc(n + 1, sizeof(*held));
+	int ret = 0;
+
+	if (!users || !held)
+		goto out;	/* a check that cannot run is not a broken invariant */
+	for (const struct user_struct *u = t->by_uid; u; u = u->hh.next)
+		users[i++] = u;
+	for (uint32_t k = 0; k < w->nr_objs; k++) {
+		const struct bpf_obj *o = w->objs[k];
+
+		if (!o || o->freed || !o->user)
+			continue;
+		for (i = 0; i < n && users[i] != o->user; i++)
+			;
+		held[i] += (int64_t)o->memlock_pages;	/* i == n: a user not in the table */
+	}
+	if (held[n])
+		ret = broken(why, len, "%" PRId64 " locked_vm pages held for a user the table "
+			     "does not have", held[n]);
+	for (i = 0; i < n && !ret; i++)
+		if (held[i] != users[i]->locked_vm_bpf)
+			ret = broken(why, len, "uid %u: locked_vm_bpf %" PRId64 " pages != %" PRId64
+				     " held by live objects", users[i]->uid,
+				     users[i]->locked_vm_bpf, held[i]);
+out:
+	free(users);
+	free(held);
+	return ret;
+}
+
 int kms_bpf_check_invariants(const struct kms_bpf *w, char *why, size_t len)
 {
 	const struct kms_sim *sim;
+	int ret;
 
 	if (!w)
 		return -EINVAL;
 	sim = w->sim;
 	if (why && len)
 		why[0] = '\0';
-	for (const struct user_struct *u = sim->users.by_uid; u; u = u->hh.next) {
-		int64_t held = 0;
-
-		for (uint32_t i = 0; i < w->nr_objs; i++) {
-			const struct bpf_obj *o = w->objs[i];
-
-			if (o && !o->freed && o->user == u)
-				held += (int64_t)o->memlock_pages;
-		}
-		if (held != u->locked_vm_bpf)
-			return broken(why, len, "uid %u: locked_vm_bpf %" PRId64 " pages != %" PRId64
-				      " held by live objects", u->uid, u->locked_vm_bpf, held);
-	}
+	ret = check_users(w, why, len);
+	if (ret)
+		return ret;
 	if (sim->mm.ledger.enabled)
 		return check_objects(w, why, len);
 	return 0;

@@ -14,11 +14,22 @@
 #include "core/sim.h"
 #include "mm/ledger.h"
 
+/* Per memcg (by id), over its subtree, dying memcgs included. */
+struct memcg_sums {
+	int64_t stat[MEMCG_NR_STAT];	/* memory.stat, as memcg_stat_read() gives it */
+	/* bytes: live charges paid by it (after reparenting), obj and page stocks, parked */
+	int64_t held;
+};
+
 struct inv {
 	const struct kms_sim *sim;
 	char *why;
 	size_t len;
 	int err;
+	/* One pass, children folded into parents: checks stay linear in the cgroups. */
+	struct mem_cgroup **order;	/* walk order: parents before children */
+	size_t n;
+	struct memcg_sums *sums;	/* NULL: out of memory, per-subtree checks skipped */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -33,6 +44,12 @@ static int fail(struct inv *v, const char *fmt, ...)
 	}
 	v->err = -EUCLEAN;
 	return v->err;
+}
+
+static int64_t stat_read(const struct inv *v, const struct mem_cgroup *memcg,
+			 enum memcg_stat_item i)
+{
+	return v->sums ? v->sums[memcg->id].stat[i] : memcg_stat_read(memcg, i);
 }
 
 static int check_memcg(struct mem_cgroup *memcg, void *arg)
@@ -57,10 +74,10 @@ static int check_memcg(struct mem_cgroup *memcg, void *arg)
 		return fail(v, "%s: usage %" PRId64 " below its online children's %" PRId64, path,
 			    memcg->memory.usage, children);
 	for (int i = 0; i < MEMCG_NR_STAT; i++)
-		if (memcg_stat_read(memcg, i) < 0)
+		if (stat_read(v, memcg, i) < 0)
 			return fail(v, "%s: memory.stat %s is negative", path,
 				    memcg_stat_name(i));
-	kmem_stat = memcg_stat_read(memcg, MEMCG_KMEM);
+	kmem_stat = stat_read(v, memcg, MEMCG_KMEM);
 	if (kmem_stat != memcg->kmem.usage << v->sim->page_shift)
 		return fail(v, "%s: stat kernel %" PRId64 " != kmem counter %" PRId64 " bytes",
 			    path, kmem_stat, memcg->kmem.usage << v->sim->page_shift);
@@ -147,67 +164,82 @@ static void check_ledger(struct inv *v)
 	}
 }
 
+static int collect(struct mem_cgroup *memcg, void *arg)
+{
+	struct inv *v = arg;
+
+	v->order[v->n++] = memcg;
+	return 0;
+}
+
+static const struct mem_cgroup *payer_memcg(const struct ledger_entry *e)
+{
+	return e->payer_is_objcg ? ((const struct obj_cgroup *)e->payer)->memcg : e->payer;
+}
+
+/* Fill v->sums: each memcg's own numbers, then every child's added to its parent. */
+static void sum_memcgs(struct inv *v)
+{
+	const struct kms_sim *sim = v->sim;
+	const struct ledger_owner *o;
+	struct memcg_sums *s;
+
+	v->order = calloc(sim->memcgs.next_id + 1, sizeof(*v->order));
+	v->sums = calloc(sim->memcgs.next_id + 1, sizeof(*v->sums));
+	if (!v->order || !v->sums) {
+		free(v->sums);
+		v->sums = NULL;
+		return;	/* a check that cannot run is not a broken invariant */
+	}
+	memcg_tree_walk((struct memcg_tree *)&sim->memcgs, collect, v);
+	s = v->sums;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct mem_cgroup *m = v->order[i];
+
+		for (int k = 0; k < MEMCG_NR_STAT; k++)
+			s[m->id].stat[k] = m->stat[k];
+		for (const struct obj_cgroup *oc = m->objcg_list; oc; oc = oc->next)
+			s[m->id].held += oc->nr_charged_bytes;
+	}
+	for (o = sim->mm.ledger.owners; o; o = o->hh.next)
+		for (const struct ledger_entry *e = o->entries; e; e = e->next)
+			if (e->charged_bytes && payer_memcg(e))
+				s[payer_memcg(e)->id].held += e->charged_bytes;
+	for (uint32_t cpu = 0; cpu < sim->cfg.nr_cpus; cpu++) {
+		const struct mm_cpu *c = &sim->mm.cpus[cpu];
+
+		if (c->obj.cached_objcg)
+			s[c->obj.cached_objcg->memcg->id].held += c->obj.nr_bytes;
+		for (uint32_t k = 0; k < NR_MEMCG_STOCK_MAX; k++)
+			if (c->stock.cached[k])
+				s[c->stock.cached[k]->id].held +=
+					(int64_t)c->stock.nr_pages[k] << sim->page_shift;
+	}
+	for (size_t i = v->n; i-- > 1;) {
+		const struct mem_cgroup *m = v->order[i];
+
+		for (int k = 0; k < MEMCG_NR_STAT; k++)
+			s[m->parent->id].stat[k] += s[m->id].stat[k];
+		s[m->parent->id].held += s[m->id].held;
+	}
+}
+
 /*
  * The conservation law per online cgroup: its counter holds every live charge
  * whose payer (after reparenting) is in its subtree, plus the page stocks,
  * obj stocks and parked bytes of that subtree. A dying memcg is skipped: its
  * own counter keeps charges whose later uncharges went to the parent.
  */
-struct subtree_sums {
-	const struct kms_sim *sim;
-	int64_t *bytes;		/* by memcg id: charges, obj stock, parked of the subtree */
-	struct inv *v;
-};
-
-static void add_up(int64_t *bytes, const struct mem_cgroup *memcg, int64_t n)
-{
-	for (; memcg; memcg = memcg->parent)
-		bytes[memcg->id] += n;
-}
-
-static int check_subtree(struct mem_cgroup *memcg, void *arg)
-{
-	struct subtree_sums *s = arg;
-	const struct kms_sim *sim = s->sim;
-	int64_t want, usage = memcg->memory.usage << sim->page_shift;
-
-	if (!memcg->online)
-		return 0;
-	want = s->bytes[memcg->id] + (int64_t)memcg_parked_bytes(memcg) +
-	       (int64_t)(memcg_stock_pages(sim, memcg) << sim->page_shift);
-	if (usage != want)
-		return fail(s->v, "%s: usage %" PRId64 " != live charges + stocks + parked %"
-			    PRId64 " bytes", memcg->path, usage, want);
-	return 0;
-}
-
 static void check_cgroup_charges(struct inv *v)
 {
-	const struct kms_sim *sim = v->sim;
-	struct subtree_sums s = { .sim = sim, .v = v };
-	const struct ledger_owner *o;
+	for (size_t i = 0; v->sums && !v->err && i < v->n; i++) {
+		const struct mem_cgroup *m = v->order[i];
+		int64_t usage = m->memory.usage << v->sim->page_shift;
 
-	if (!sim->mm.ledger.enabled || v->err)
-		return;
-	s.bytes = calloc(sim->memcgs.next_id + 1, sizeof(*s.bytes));
-	if (!s.bytes)
-		return;	/* a check that cannot run is not a broken invariant */
-	for (o = sim->mm.ledger.owners; o; o = o->hh.next)
-		for (const struct ledger_entry *e = o->entries; e; e = e->next) {
-			const struct mem_cgroup *payer = e->payer_is_objcg ?
-				((const struct obj_cgroup *)e->payer)->memcg : e->payer;
-
-			if (e->charged_bytes)
-				add_up(s.bytes, payer, e->charged_bytes);
-		}
-	for (uint32_t cpu = 0; cpu < sim->cfg.nr_cpus; cpu++) {
-		const struct mm_cpu *c = &sim->mm.cpus[cpu];
-
-		if (c->obj.cached_objcg)
-			add_up(s.bytes, c->obj.cached_objcg->memcg, c->obj.nr_bytes);
+		if (m->online && usage != v->sums[m->id].held)
+			fail(v, "%s: usage %" PRId64 " != live charges + stocks + parked %" PRId64
+			     " bytes", m->path, usage, v->sums[m->id].held);
 	}
-	memcg_tree_walk((struct memcg_tree *)&sim->memcgs, check_subtree, &s);
-	free(s.bytes);
 }
 
 /*
@@ -245,14 +277,18 @@ int kms_sim_check_invariants(const struct kms_sim *sim, char *why, size_t len)
 		return -EINVAL;
 	if (why && len)
 		why[0] = '\0';
+	sum_memcgs(&v);
 	memcg_tree_walk((struct memcg_tree *)&sim->memcgs, check_memcg, &v);
 	check_stocks(&v, &obj_bytes);
 	check_totals(&v, obj_bytes);
 	check_ledger(&v);
-	check_cgroup_charges(&v);
+	if (sim->mm.ledger.enabled)
+		check_cgroup_charges(&v);
 	check_users(&v);
 	if (!v.err && sim->mm.nr_bad_frees)
 		fail(&v, "%" PRIu64 " frees of allocations that were not live",
 		     sim->mm.nr_bad_frees);
+	free(v.order);
+	free(v.sums);
 	return v.err;
 }
