@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Debian packages kmemsim needs to build and test. Sourced by bootstrap and test.
-KMS_DEB_PACKAGES=(meson ninja-build gcc pkg-config libcmocka-dev libjemalloc-dev uthash-dev)
+KMS_DEB_PACKAGES=(meson ninja-build gcc pkg-config libcmocka-dev libjemalloc-dev uthash-dev
+	libjansson-dev)
 
 # Install whichever of the packages are missing (nothing to do on a second run).
 kms_install_missing() {
@@ -22,5 +23,9 @@ kms_build() {
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" "$@" >/dev/null || meson setup --wipe "$dir" "$@"
 	fi
-	ninja -C "$dir" >/dev/null
+	# Quiet when it works; the whole compiler output when it does not.
+	if ! ninja -C "$dir" >"$dir/ninja.log" 2>&1; then
+		cat "$dir/ninja.log" >&2
+		return 1
+	fi
 }

@@ -188,22 +188,31 @@ static int collect_expect_profiles(struct replay_cli *c, char **names, size_t *n
 	if ((ret = trace_src_open(&c->src, &reader)))
 		return ret;
 	while ((ret = kms_trace_read_next(reader, &ev)) == 1) {
+		char name[256];
 		size_t i;
 
 		if (ev.kind != KMS_EV_EXPECT || !ev.u.expect.profile)
 			continue;
+		/* "expect profile=P set=K=V,..." is checked in a run of its own, "P[K=V,...]" */
+		if (kms_replay_run_name(ev.u.expect.profile, ev.u.expect.set, name,
+					sizeof(name)) < 0) {
+			fprintf(stderr, "kmemsim: %s:%u: profile and set= too long\n", c->src.path,
+				ev.line);
+			ret = -ENAMETOOLONG;
+			break;
+		}
 		for (i = 0; i < *n; i++)
-			if (strcmp(names[i], ev.u.expect.profile) == 0)
+			if (strcmp(names[i], name) == 0)
 				break;
 		if (i < *n)
 			continue;
-		if (*n == MAX_LIST || !(names[*n] = strdup(ev.u.expect.profile))) {
+		if (*n == MAX_LIST || !(names[*n] = strdup(name))) {
 			ret = -ENOMEM;
 			break;
 		}
 		(*n)++;
 	}
-	if (ret < 0) {
+	if (ret < 0 && ret != -ENAMETOOLONG) {
 		char msg[512];
 
 		kms_trace_error_format(kms_trace_reader_error(reader), msg, sizeof(msg));

@@ -64,6 +64,12 @@ struct kms_bpf_ctx {
 	enum kms_exec_ctx ctx;
 	uint64_t now_ns;
 	int32_t interrupted_pid;
+	/*
+	 * A BPF program's helper call (bpf_map_update_elem() from a program),
+	 * not a bpf(2) command: kernel.unprivileged_bpf_disabled, which gates
+	 * only the system call, does not apply, even in task context.
+	 */
+	bool from_prog;
 };
 
 /*
@@ -203,6 +209,7 @@ struct kms_bpf_obj_info {
 	uint64_t unpaid;
 	uint64_t unpaid_peak;
 	uint64_t locked_vm_pages;	/* rlimit scheme: pages held on the creator's uid */
+	uint64_t locked_vm_pages_peak;
 	uint64_t memlock;		/* what fdinfo "memlock:" shows on this kernel */
 	uint32_t refcnt;
 	bool freed;

@@ -22,8 +22,18 @@ struct kms_bpf;
 struct kms_profile;
 struct kms_replay;
 
+/*
+ * The run name an expectation names: "linux-5.11", or with the expect line's
+ * set= what-ifs "linux-5.11[memcg=off,kmem=off]" (a name kms_replay_opts.profiles
+ * accepts too). Returns the length written, or -ENAMETOOLONG.
+ */
+int kms_replay_run_name(const char *profile, const char *set, char *buf, size_t len);
+
 struct kms_replay_opts {
-	/* Profile names ("linux-5.10", ...); NULL: the trace's expectations decide (check). */
+	/*
+	 * Profile names ("linux-5.10", ...), each optionally with its own what-ifs:
+	 * "linux-5.11[memcg=off]" (applied after @sets).
+	 */
 	const char *const *profiles;
 	size_t nr_profiles;
 	/*

@@ -186,6 +186,8 @@ struct kms_event {
 		} prog;
 		struct {
 			const char *profile;
+			/* "memcg=off,kmem=off": what-ifs applied to that profile's run, or NULL */
+			const char *set;
 			enum kms_expect_what what;
 			enum kms_expect_rel rel;
 			uint64_t of_seq;	/* RESULT: event whose result; 0 = previous */

@@ -52,6 +52,7 @@ struct bpf_obj {
 	/* rlimit scheme: pages held on @user (map->memory / prog->aux->user) */
 	struct user_struct *user;
 	uint64_t memlock_pages;
+	uint64_t memlock_pages_peak;	/* highest memlock_pages, for reports after the free */
 	/* memcg the object's memory belongs to (map memcg, prog loader), ref held */
 	struct mem_cgroup *owner_memcg;
 };
@@ -309,6 +310,14 @@ static inline uint64_t bpf_array_index(const struct bpf_map *m, uint64_t key)
 	if (key >> 32 && m->max_entries)
 		return key % m->max_entries;
 	return key;
+}
+
+/* 5.10: pages now charged on the creator's locked_vm for @o (and their peak). */
+static inline void bpf_obj_memlock_add(struct bpf_obj *o, uint64_t pages)
+{
+	o->memlock_pages += pages;
+	if (o->memlock_pages > o->memlock_pages_peak)
+		o->memlock_pages_peak = o->memlock_pages;
 }
 
 #endif

@@ -39,7 +39,7 @@ static int prog_charge(struct kms_bpf *w, struct bpf_prog *prog, struct task *t,
 			       (unsigned long long)(t->rlimit_memlock >> w->sim->page_shift),
 			       fail_err == -ENOMEM ? " (verifier realloc: ENOMEM)" : "");
 	prog->obj.user = t->user;
-	prog->obj.memlock_pages += pages;
+	bpf_obj_memlock_add(&prog->obj, pages);
 	return 0;
 }
 

@@ -119,7 +119,7 @@ int bpf_cgroup_storage_attach(struct kms_bpf *w, struct bpf_map *m, const struct
 				       (unsigned long long)(attacher->rlimit_memlock >>
 							    w->sim->page_shift),
 				       attacher->pid);
-		m->obj.memlock_pages += pages;
+		bpf_obj_memlock_add(&m->obj, pages);
 	}
 	err = storage_alloc_mem(w, m, ac, &a);
 	if (!err)

@@ -19,6 +19,7 @@
 
 #include "bpf/bpf.h"
 #include "bpf/memalloc.h"
+#include "core/explain.h"
 #include "core/task.h"
 
 
@@ -401,6 +402,9 @@ int bpf_map_area_alloc(struct kms_bpf *w, struct bpf_obj *o, const struct alloc_
 
 	if (size >= SIZE_MAX / 2)
 		return -ENOMEM;
+	sim_explain(w->sim, "bpf_map_area_alloc(%llu%s): %s", (unsigned long long)size,
+		    mmapable ? ", mmapable" : "",
+		    !mmapable && size <= (uint64_t)page_size(w) << 3 ? "kmalloc (<= 32 KiB)" : "vmalloc");
 	if (!mmapable && size <= (uint64_t)page_size(w) << 3) {
 		if (!bpf_obj_kmalloc(w, o, ac, size, gfp | GFP_USER | __GFP_NORETRY))
 			return 0;
@@ -452,6 +456,10 @@ static int helper_alloc(struct kms_bpf *w, struct bpf_map *map, const struct all
 	if (size > SIZE_MAX / 2)
 		return -ENOMEM;
 	gfp = bpf_account(w, gfp);
+	if (set)
+		sim_explain(w->sim, "bpf map helper: set_active_memcg(%s)%s",
+			    memcg ? memcg->path : "NULL: current task pays",
+			    map->saved ? "" : " (map_alloc: the map's memcg is not saved yet)");
 	if (set)
 		old = set_active_memcg(w->sim, ac, memcg);
 	err = fn(w, ac, size, gfp, out);
@@ -531,7 +539,19 @@ int bpf_map_charge_init(struct kms_bpf *w, struct bpf_map *map, const struct all
 		return bpf_err(w, -E2BIG, "cost %llu >= U32_MAX - PAGE_SIZE",
 			       (unsigned long long)cost);
 	pages = round_up_u64(cost, page_size(w)) / page_size(w);
+	if (t->rlimit_memlock == KMS_RLIM_INFINITY)
+		sim_explain(w->sim, "5.10 bpf_map_charge_init(): cost %llu bytes -> %llu pages on uid "
+			    "%u locked_vm (now %lld); pid %d has RLIMIT_MEMLOCK unlimited",
+			    (unsigned long long)cost, (unsigned long long)pages, t->uid,
+			    (long long)t->user->locked_vm, t->pid);
+	else
+		sim_explain(w->sim, "5.10 bpf_map_charge_init(): cost %llu bytes -> %llu pages on uid "
+			    "%u locked_vm (now %lld) against pid %d's RLIMIT_MEMLOCK of %llu pages",
+			    (unsigned long long)cost, (unsigned long long)pages, t->uid,
+			    (long long)t->user->locked_vm, t->pid,
+			    (unsigned long long)(t->rlimit_memlock >> w->sim->page_shift));
 	err = bpf_charge_memlock(t->user, t->rlimit_memlock, w->sim->page_shift, (uint32_t)pages);
+	sim_explain(w->sim, "  -> %s", err ? "EPERM" : "charged");
 	if (err) {
 		if (t->rlimit_memlock == KMS_RLIM_INFINITY)
 			return bpf_err(w, err, "uid %u locked_vm charge of %llu pages refused",
@@ -541,7 +561,7 @@ int bpf_map_charge_init(struct kms_bpf *w, struct bpf_map *map, const struct all
 			       (unsigned long long)(t->rlimit_memlock >> w->sim->page_shift));
 	}
 	map->obj.user = t->user;
-	map->obj.memlock_pages += pages;
+	bpf_obj_memlock_add(&map->obj, pages);
 	return 0;
 }
 
@@ -984,7 +1004,8 @@ static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 {
 	struct bpf_map *map;
 
-	*err = make_ctx(w, c, ac, BPF_SYSCALL);
+	/* __sys_bpf() checks unprivileged_bpf_disabled; a program's helper call never enters it */
+	*err = make_ctx(w, c, ac, c->from_prog ? 0 : BPF_SYSCALL);
 	if (*err)
 		return NULL;
 	map = bpf_map_find(w, id);
@@ -1624,6 +1645,7 @@ int kms_bpf_obj_info(const struct kms_bpf *w, uint32_t id, struct kms_bpf_obj_in
 	out->unpaid = o->led.unpaid;
 	out->unpaid_peak = o->led.unpaid_peak;
 	out->locked_vm_pages = o->memlock_pages;
+	out->locked_vm_pages_peak = o->memlock_pages_peak;
 	if (o->owner_memcg)
 		out->memcg_path = mem_cgroup_online_ancestor(o->owner_memcg)->path;
 	switch (o->kind) {

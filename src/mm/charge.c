@@ -844,3 +844,32 @@ void kmem_account_failed(struct kms_sim *sim, enum kmem_kind kind)
 {
 	sim->mm.totals[kind].nr_failed++;
 }
+
+/*
+ * The byte-charged end of a slab or percpu allocation (6.18
+ * memcg_slab_post_alloc_hook(), pcpu_memcg_post_alloc_hook()): the object's
+ * full size goes to @memcg's objcg through the obj stock and moves @item of
+ * memory.stat; the charge remembers the objcg for the free. @memcg NULL:
+ * nobody pays, the object is only counted.
+ */
+int kmem_charge_object(struct kms_sim *sim, const struct alloc_ctx *ctx, struct mem_cgroup *memcg,
+		       gfp_t gfp, enum memcg_stat_item item, struct kmem_charge *out)
+{
+	struct obj_cgroup *objcg = memcg ? get_obj_cgroup_from_memcg(memcg) : NULL;
+
+	if (objcg) {
+		uint64_t full = kmem_charge_bytes(sim, out);
+		int err = obj_cgroup_charge(sim, ctx->cpu, objcg, gfp, full);
+
+		if (err) {
+			obj_cgroup_put(&sim->memcgs, objcg);
+			kmem_account_failed(sim, (enum kmem_kind)out->kind);
+			return err;
+		}
+		mod_memcg_state(objcg->memcg, item, (int64_t)full);
+		out->objcg = objcg;
+	}
+	out->live = 1;
+	kmem_account_alloc(sim, ctx, out);
+	return 0;
+}

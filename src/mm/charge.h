@@ -144,4 +144,8 @@ static inline bool mem_cgroup_is_descendant(const struct mem_cgroup *memcg,
 	return false;
 }
 
+/* Charge a slab or percpu object's full size to @memcg (NULL: nobody pays) and count it. */
+int kmem_charge_object(struct kms_sim *sim, const struct alloc_ctx *ctx, struct mem_cgroup *memcg,
+		       gfp_t gfp, enum memcg_stat_item item, struct kmem_charge *out);
+
 #endif

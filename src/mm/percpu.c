@@ -26,7 +26,6 @@ int alloc_percpu(struct kms_sim *sim, const struct alloc_ctx *ctx, size_t size, 
 		 gfp_t gfp, struct kmem_charge *out)
 {
 	struct mem_cgroup *memcg;
-	struct obj_cgroup *objcg = NULL;
 	int err;
 
 	if (!sim || !out)
@@ -51,24 +50,8 @@ int alloc_percpu(struct kms_sim *sim, const struct alloc_ctx *ctx, size_t size, 
 	}
 	out->size = size;
 	out->cpu = ctx->cpu;
-	if (memcg)
-		objcg = get_obj_cgroup_from_memcg(memcg);
-	if (objcg) {
-		uint64_t full = kmem_charge_bytes(sim, out);
-
-		/* pcpu_memcg_pre_alloc_hook() / pcpu_memcg_post_alloc_hook() */
-		err = obj_cgroup_charge(sim, ctx->cpu, objcg, gfp, full);
-		if (err) {
-			obj_cgroup_put(&sim->memcgs, objcg);
-			kmem_account_failed(sim, KMEM_PERCPU);
-			return err;
-		}
-		mod_memcg_state(objcg->memcg, MEMCG_PERCPU_B, (int64_t)full);
-		out->objcg = objcg;
-	}
-	out->live = 1;
-	kmem_account_alloc(sim, ctx, out);
-	return 0;
+	/* pcpu_memcg_pre_alloc_hook() / pcpu_memcg_post_alloc_hook() */
+	return kmem_charge_object(sim, ctx, memcg, gfp, MEMCG_PERCPU_B, out);
 }
 
 void free_percpu(struct kms_sim *sim, const struct alloc_ctx *ctx, struct kmem_charge *c)

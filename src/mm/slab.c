@@ -71,7 +71,6 @@ static int slab_alloc(struct kms_sim *sim, const struct alloc_ctx *ctx, size_t o
 		      gfp_t gfp, struct kmem_charge *out)
 {
 	struct mem_cgroup *memcg;
-	struct obj_cgroup *objcg = NULL;
 	int err;
 
 	*out = (struct kmem_charge){
@@ -86,23 +85,8 @@ static int slab_alloc(struct kms_sim *sim, const struct alloc_ctx *ctx, size_t o
 	}
 	out->cpu = ctx->cpu;
 	/* kmalloc(0) returns ZERO_SIZE_PTR: no object, no charge */
-	if (memcg && object_size)
-		objcg = get_obj_cgroup_from_memcg(memcg);
-	if (objcg) {
-		uint64_t full = kmem_charge_bytes(sim, out);
-
-		err = obj_cgroup_charge(sim, ctx->cpu, objcg, gfp, full);
-		if (err) {
-			obj_cgroup_put(&sim->memcgs, objcg);
-			kmem_account_failed(sim, KMEM_SLAB);
-			return err;
-		}
-		mod_memcg_state(objcg->memcg, NR_SLAB_UNRECLAIMABLE_B, (int64_t)full);
-		out->objcg = objcg;
-	}
-	out->live = 1;
-	kmem_account_alloc(sim, ctx, out);
-	return 0;
+	return kmem_charge_object(sim, ctx, object_size ? memcg : NULL, gfp,
+				  NR_SLAB_UNRECLAIMABLE_B, out);
 }
 
 static void slab_free(struct kms_sim *sim, const struct alloc_ctx *ctx, struct kmem_charge *c)

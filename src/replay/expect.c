@@ -86,7 +86,8 @@ static void fmt_value(char *buf, size_t len, bool is_result, int64_t v)
 		snprintf(buf, len, "%" PRId64, v);
 }
 
-static int expect_record(struct kms_replay *r, const struct kms_event *ev, bool pass,
+static int expect_record(struct kms_replay *r, const struct kms_event *ev,
+			 const char *run_name, bool pass,
 			 int64_t got, int64_t want, const char *text, const char *why)
 {
 	struct expect_rec *e;
@@ -104,7 +105,7 @@ static int expect_record(struct kms_replay *r, const struct kms_event *ev, bool 
 	memset(e, 0, sizeof(*e));
 	e->text = strdup(text);
 	e->why = strdup(why);
-	e->profile = strdup(ev->u.expect.profile ? ev->u.expect.profile : "");
+	e->profile = strdup(run_name);
 	if (!e->text || !e->why || !e->profile) {
 		free(e->text);
 		free(e->why);
@@ -123,7 +124,7 @@ int expect_check(struct kms_replay *r, struct run *run, const struct kms_event *
 		 struct kms_replay_step *step)
 {
 	const __typeof__(ev->u.expect) *x = &ev->u.expect;
-	char text[256], why[256], gotbuf[32], wantbuf[32];
+	char text[256], why[256], gotbuf[32], wantbuf[32], name[256];
 	int64_t got = 0, want = x->value_max ? INT64_MAX : x->value;
 	const char *what;
 	bool is_result = x->what == KMS_EXPECT_RESULT;
@@ -131,20 +132,23 @@ int expect_check(struct kms_replay *r, struct run *run, const struct kms_event *
 
 	step->result = 0;
 	step->why = "";
-	/* Expectations name the profile they pin; other runs ignore them. */
-	if (!x->profile || strcmp(x->profile, run->name) != 0 || run->unlimited)
+	/* Expectations name the profile (and what-ifs) they pin; other runs ignore them. */
+	if (!x->profile || run->unlimited ||
+	    kms_replay_run_name(x->profile, x->set, name, sizeof(name)) < 0 ||
+	    strcmp(name, run->name) != 0)
 		return 0;
 
 	switch (x->what) {
 	case KMS_EXPECT_RESULT: {
-		uint64_t seq = x->of_seq ? x->of_seq : ev->seq - 1;
+		/* Expectation lines have seqs too: the default is the last real event. */
+		uint64_t seq = x->of_seq ? x->of_seq : run->last_seq;
 
 		what = "ret";
 		if (run->ring_seq[seq % RESULT_RING] != seq) {
 			snprintf(why, sizeof(why), "no result kept for seq %" PRIu64, seq);
 			run->summary.expect_fail++;
 			snprintf(text, sizeof(text), "ret of seq %" PRIu64, seq);
-			return expect_record(r, ev, false, 0, want, text, why);
+			return expect_record(r, ev, run->name, false, 0, want, text, why);
 		}
 		got = run->ring_res[seq % RESULT_RING];
 		snprintf(text, sizeof(text), "seq %" PRIu64 " ret %s ", seq, rel_str(x->rel));
@@ -158,7 +162,7 @@ int expect_check(struct kms_replay *r, struct run *run, const struct kms_event *
 			snprintf(why, sizeof(why), "cgroup %s does not exist", x->cgroup);
 			snprintf(text, sizeof(text), "cgroup=%s %s", x->cgroup, x->counter);
 			run->summary.expect_fail++;
-			return expect_record(r, ev, false, 0, want, text, why);
+			return expect_record(r, ev, run->name, false, 0, want, text, why);
 		}
 		if (cgroup_counter(&st, x->counter, &got)) {
 			snprintf(r->error, sizeof(r->error), "line %" PRIu32 ": unknown cgroup counter "
@@ -199,5 +203,5 @@ int expect_check(struct kms_replay *r, struct run *run, const struct kms_event *
 		run->summary.expect_fail++;
 	}
 	step->result = pass ? 0 : -1;
-	return expect_record(r, ev, pass, got, want, text, why);
+	return expect_record(r, ev, run->name, pass, got, want, text, why);
 }

@@ -142,15 +142,70 @@ static int apply_override(struct run *run, const struct cg_override *o)
 	return 0;
 }
 
+/* One "key=value" what-if: a profile knob, or "cgroup:/a:memory.max=64M". */
+static int run_apply_set(struct run *run, const char *set, char *err, size_t err_len)
+{
+	const char *eq = strchr(set, '=');
+	char key[64];
+	int ret;
+
+	if (strncmp(set, "cgroup:", 7) == 0) {
+		struct cg_override *o = realloc(run->overrides, (run->nr_overrides + 1) * sizeof(*o));
+
+		if (!o)
+			return -ENOMEM;
+		run->overrides = o;
+		memset(&o[run->nr_overrides], 0, sizeof(*o));
+		if ((ret = parse_cgroup_set(set, &o[run->nr_overrides], err, err_len)))
+			return ret;
+		run->nr_overrides++;
+		return 0;
+	}
+	if (!eq || eq == set || (size_t)(eq - set) >= sizeof(key)) {
+		snprintf(err, err_len, "bad --set '%s': expected KEY=VALUE", set);
+		return -EINVAL;
+	}
+	memcpy(key, set, (size_t)(eq - set));
+	key[eq - set] = '\0';
+	return run_profile_set(run, key, eq + 1, err, err_len);
+}
+
+/*
+ * A run name is a profile name, optionally followed by its own what-ifs in
+ * brackets: "linux-5.11[memcg=off,kmem=off]" (an expect line's set= field).
+ * They apply after the --set options, so the run's own win.
+ */
+static int run_apply_name_sets(struct run *run, const char *sets, char *err, size_t err_len)
+{
+	char *copy = strdup(sets), *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	copy[strlen(copy) - 1] = '\0';	/* the closing ']' */
+	for (char *tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save))
+		ret = run_apply_set(run, tok, err, err_len);
+	free(copy);
+	return ret;
+}
+
 int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlimited,
 	     char *err, size_t err_len)
 {
-	const struct kms_profile *base = kms_profile_find(name);
+	const char *bracket = strchr(name, '[');
+	const struct kms_profile *base;
 	struct kms_config cfg;
-	char num[32];
+	char num[32], base_name[64];
+	size_t base_len = bracket ? (size_t)(bracket - name) : strlen(name);
 	int ret;
 
 	memset(run, 0, sizeof(*run));
+	if (bracket && (name[strlen(name) - 1] != ']' || bracket[1] == ']')) {
+		snprintf(err, err_len, "profile '%s': expected PROFILE[KEY=VALUE,...]", name);
+		return -EINVAL;
+	}
+	snprintf(base_name, sizeof(base_name), "%.*s", (int)base_len, name);
+	base = base_len < sizeof(base_name) ? kms_profile_find(base_name) : NULL;
 	if (!base) {
 		snprintf(err, err_len, "unknown profile '%s' (see 'kmemsim profiles')", name);
 		return -EINVAL;
@@ -171,32 +226,11 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 		if ((ret = run_profile_set(run, "page_size", num, err, err_len)))
 			return ret;
 	}
-	for (size_t i = 0; i < r->opts.nr_sets; i++) {
-		const char *set = r->opts.sets[i], *eq = strchr(set, '=');
-		char key[64];
-
-		if (strncmp(set, "cgroup:", 7) == 0) {
-			struct cg_override *o = realloc(run->overrides,
-							(run->nr_overrides + 1) * sizeof(*o));
-
-			if (!o)
-				return -ENOMEM;
-			run->overrides = o;
-			memset(&o[run->nr_overrides], 0, sizeof(*o));
-			if ((ret = parse_cgroup_set(set, &o[run->nr_overrides], err, err_len)))
-				return ret;
-			run->nr_overrides++;
-			continue;
-		}
-		if (!eq || eq == set || (size_t)(eq - set) >= sizeof(key)) {
-			snprintf(err, err_len, "bad --set '%s': expected KEY=VALUE", set);
-			return -EINVAL;
-		}
-		memcpy(key, set, (size_t)(eq - set));
-		key[eq - set] = '\0';
-		if ((ret = run_profile_set(run, key, eq + 1, err, err_len)))
+	for (size_t i = 0; i < r->opts.nr_sets; i++)
+		if ((ret = run_apply_set(run, r->opts.sets[i], err, err_len)))
 			return ret;
-	}
+	if (bracket && (ret = run_apply_name_sets(run, bracket + 1, err, err_len)))
+		return ret;
 	if (unlimited && (ret = run_profile_set(run, "rlimit.memlock", "unlimited", err, err_len)))
 		return ret;
 
@@ -213,6 +247,8 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 	}
 	if ((ret = name_set_add(&run->cgroups, "/")) < 0)
 		return ret;
+	if (r->opts.explain)
+		kms_sim_set_explain(run->sim, true);
 	if (!unlimited)
 		for (size_t i = 0; i < run->nr_overrides; i++)
 			if ((ret = apply_override(run, &run->overrides[i]))) {
@@ -226,7 +262,7 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 	return 0;
 }
 
-static void proc_release(struct run *run, struct proc *p, uint64_t now_ns);
+static void proc_release(struct run *run, struct proc *p, const struct kms_bpf_ctx *c);
 
 void run_destroy(struct run *run)
 {
@@ -235,7 +271,7 @@ void run_destroy(struct run *run)
 	struct id_map *m, *mtmp;
 
 	HASH_ITER(hh, run->procs, p, ptmp)
-		proc_release(run, p, 0);
+		proc_release(run, p, NULL);
 	HASH_ITER(hh, run->synth, s, stmp) {
 		HASH_DEL(run->synth, s);
 		free(s->keys);
@@ -390,19 +426,19 @@ static void bpf_ctx_of(const struct kms_event *ev, struct kms_bpf_ctx *c)
 	};
 }
 
-static void obj_put(struct run *run, uint32_t slot, uint64_t now_ns)
+/* Drop the reference an fd held; @c is the closing task (close, exit, exec, dup2). */
+static void obj_put(struct run *run, uint32_t slot, const struct kms_bpf_ctx *c)
 {
-	struct kms_bpf_ctx c = { .now_ns = now_ns };
 	uint32_t obj = FD_OBJ(slot);
 
 	if (obj && obj != OBJ_FOREIGN)
-		kms_bpf_obj_put(run->bpf, &c, obj);
+		kms_bpf_obj_put(run->bpf, c, obj);
 }
 
 struct close_arg {
 	struct run *run;
 	struct fd_table *t;
-	uint64_t now_ns;
+	const struct kms_bpf_ctx *c;
 	bool cloexec_only;
 };
 
@@ -413,22 +449,24 @@ static int close_one(int64_t fd, uint32_t slot, void *arg)
 	if (a->cloexec_only && !(slot & FD_CLOEXEC_BIT))
 		return 0;
 	fd_remove(a->t, fd);
-	obj_put(a->run, slot, a->now_ns);
+	obj_put(a->run, slot, a->c);
 	return 0;
 }
 
-static void close_all(struct run *run, struct fd_table *t, uint64_t now_ns, bool cloexec_only)
+static void close_all(struct run *run, struct fd_table *t, const struct kms_bpf_ctx *c,
+		      bool cloexec_only)
 {
-	struct close_arg a = { run, t, now_ns, cloexec_only };
+	struct close_arg a = { run, t, c, cloexec_only };
 
 	fd_table_for_each(t, close_one, &a);
 }
 
-static void proc_release(struct run *run, struct proc *p, uint64_t now_ns)
+/* @c NULL: the simulation is being torn down, objects go with the BPF world. */
+static void proc_release(struct run *run, struct proc *p, const struct kms_bpf_ctx *c)
 {
 	/* The last user of an fd table closes every fd in it (exit_files()). */
-	if (p->files->refcnt == 1)
-		close_all(run, p->files, now_ns, false);
+	if (p->files->refcnt == 1 && c)
+		close_all(run, p->files, c, false);
 	fd_table_put(p->files);
 	HASH_DEL(run->procs, p);
 	free(p);
@@ -496,8 +534,11 @@ static int64_t install_new_fd(struct run *run, struct proc *p, const struct kms_
 		note_kernel_id(run, ev->u.bpf.obj_id, id);
 	if (ev->has_ret && ev->ret >= 0 && ev->ret < FD_DIRECT_MAX) {
 		fd = ev->ret;
+		struct kms_bpf_ctx c;
+
+		bpf_ctx_of(ev, &c);
 		/* The kernel never returns an fd that is open: close a stale model one. */
-		obj_put(run, fd_remove(p->files, fd), ev->time_ns);
+		obj_put(run, fd_remove(p->files, fd), &c);
 		err = fd_install(p->files, fd, id | FD_CLOEXEC_BIT);
 		return err ? err : fd;
 	}
@@ -876,6 +917,7 @@ static int64_t apply_prog(struct run *run, struct proc *p, const struct kms_even
 	int ret = 0;
 
 	bpf_ctx_of(ev, &c);
+	c.from_prog = true;	/* a helper call, not bpf(2) */
 	if (ev->u.prog.map_fd >= 0)
 		map = fd_obj(p, ev->u.prog.map_fd);
 	if (!map && ev->u.prog.map_id) {
@@ -952,6 +994,7 @@ static int64_t apply_fork(struct run *run, struct proc *p, const struct kms_even
 static int64_t apply_dup(struct run *run, struct proc *p, const struct kms_event *ev,
 			 bool *modelled)
 {
+	struct kms_bpf_ctx c;
 	uint32_t slot = fd_lookup(p->files, ev->u.fd.fd);
 	int64_t newfd;
 	int err;
@@ -967,7 +1010,8 @@ static int64_t apply_dup(struct run *run, struct proc *p, const struct kms_event
 			    : fd_lowest_free(p->files, 0);
 	if (newfd == ev->u.fd.fd)
 		return newfd;
-	obj_put(run, fd_remove(p->files, newfd), ev->time_ns);
+	bpf_ctx_of(ev, &c);
+	obj_put(run, fd_remove(p->files, newfd), &c);
 	slot = FD_OBJ(slot) | (ev->u.fd.cloexec ? FD_CLOEXEC_BIT : 0);
 	if ((err = fd_install(p->files, newfd, slot)))
 		return err;
@@ -985,8 +1029,7 @@ static const char *op_name(const struct kms_event *ev)
 
 static void explain_take(struct run *run, struct kms_replay_step *step)
 {
-	step->explain = "";
-	(void)run;
+	step->explain = kms_sim_explain_take(run->sim);
 }
 
 int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
@@ -995,6 +1038,7 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	struct kms_cgroup_stats root_before, root_after;
 	uint64_t lvm_before = kms_locked_vm_total(run->sim);
 	uint64_t calls_before = kms_sim_fault_calls(run->sim);
+	struct kms_bpf_ctx c;
 	bool modelled = true;
 	struct proc *p = NULL;
 	int64_t res = 0;
@@ -1019,8 +1063,6 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 		}
 		goto done;
 	case KMS_EV_CGROUP_REMOVE: {
-		struct kms_bpf_ctx c;
-
 		bpf_ctx_of(ev, &c);
 		res = kms_cgroup_remove(run->sim, ev->u.cg.path);
 		/* cgroup_bpf_release(): programs attached to it are detached, storages freed. */
@@ -1057,7 +1099,8 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 		res = apply_fork(run, p, ev);
 		break;
 	case KMS_EV_EXEC:
-		close_all(run, p->files, ev->time_ns, true);
+		bpf_ctx_of(ev, &c);
+		close_all(run, p->files, &c, true);
 		res = recorded(ev);
 		break;
 	case KMS_EV_TASK_MOVE:
@@ -1067,7 +1110,8 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 		break;
 	case KMS_EV_EXIT:
 		if (!ev->u.task.thread) {
-			proc_release(run, p, ev->time_ns);
+			bpf_ctx_of(ev, &c);
+			proc_release(run, p, &c);
 			kms_task_exit(run->sim, ev->pid);
 		}
 		modelled = false;
@@ -1099,7 +1143,8 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 			modelled = false;
 			res = recorded(ev);
 		} else {
-			obj_put(run, slot, ev->time_ns);
+			bpf_ctx_of(ev, &c);
+			obj_put(run, slot, &c);
 		}
 		break;
 	}
@@ -1120,7 +1165,10 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	}
 
 done:
-	if (res < 0 && !run->why[0]) {
+	/* A result the model did not decide is the kernel's, without a reason of ours. */
+	if (!modelled)
+		run->why[0] = '\0';
+	else if (res < 0 && !run->why[0]) {
 		const char *why = ev->kind == KMS_EV_BPF || ev->kind == KMS_EV_PROG_UPDATE ||
 				  ev->kind == KMS_EV_PROG_DELETE ? kms_bpf_strerror(run->bpf) : "";
 
@@ -1150,6 +1198,7 @@ done:
 		run->summary.mismatches++;
 	run->ring_seq[ev->seq % RESULT_RING] = ev->seq;
 	run->ring_res[ev->seq % RESULT_RING] = res;
+	run->last_seq = ev->seq;
 	if (r->opts.check_invariants) {
 		char why[256];
 

@@ -13,6 +13,14 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+int kms_replay_run_name(const char *profile, const char *set, char *buf, size_t len)
+{
+	int n = set && *set ? snprintf(buf, len, "%s[%s]", profile, set) :
+			      snprintf(buf, len, "%s", profile);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
+}
+
 int kms_replay_new(const struct kms_replay_opts *opts, struct kms_replay **out,
 		   char *err, size_t err_len)
 {
@@ -183,6 +191,9 @@ static int replay_pass(struct kms_replay *r, struct kms_trace_reader *reader,
 		kms_trace_error_format(kms_trace_reader_error(reader), r->error, sizeof(r->error));
 		goto out;
 	}
+	/* End of trace: the grace periods of every deferred free run out (rcu_barrier()). */
+	for (size_t i = 0; i < r->nr_runs; i++)
+		kms_sim_rcu_barrier(r->runs[i].sim);
 	ret = 0;
 out:
 	free(steps);

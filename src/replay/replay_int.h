@@ -69,6 +69,8 @@ struct run {
 	/* results by seq, for expectations */
 	uint64_t ring_seq[RESULT_RING];
 	int64_t ring_res[RESULT_RING];
+	/* seq of the last event that is not an expectation: what a bare "expect ret" names */
+	uint64_t last_seq;
 	/* what-if cgroup limits from --set, ignoring the trace's own for those cgroups */
 	struct cg_override *overrides;
 	size_t nr_overrides;

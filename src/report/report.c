@@ -221,7 +221,14 @@ static void text_explain(struct kms_report *rep, const struct kms_replay_step *s
 {
 	char buf[32];
 
-	if (!s->applies && s->ev->kind != KMS_EV_EXPECT)
+	if (s->ev->kind == KMS_EV_EXPECT) {
+		/* An expectation names one profile; the other runs skip it. */
+		if (s->ev->u.expect.profile && strcmp(s->ev->u.expect.profile, s->profile) == 0)
+			fprintf(rep->out, "%6" PRIu64 " %-12s %-24s %s\n", s->ev->seq, s->profile,
+				"expect", s->result ? "FAIL" : "ok");
+		return;
+	}
+	if (!s->applies)
 		return;
 	fprintf(rep->out, "%6" PRIu64 " %-12s %-24s %-8s", s->ev->seq, s->profile, s->op,
 		errno_str(s->result, buf, sizeof(buf)));
@@ -266,6 +273,21 @@ static int svg_step(struct kms_report *rep, const struct kms_replay_step *s,
 		const char *path = kms_replay_cgroup_path(r, run, i);
 		struct kms_cgroup_stats st;
 
+		/* The root's counter is the sum of its children's: a line of its own only
+		 * when nothing else is there to show. */
+		if (i == 0 && kms_replay_nr_cgroups(r, run) > 1) {
+			if (sr->nr_cg == 0) {
+				int *p = realloc(sr->cg_series, sizeof(*p));
+
+				if (!p)
+					return -ENOMEM;
+				sr->cg_series = p;
+				sr->cg_series[0] = -1;
+				sr->nr_cg = 1;
+			}
+			continue;
+		}
+
 		if (i >= sr->nr_cg) {
 			int *p = realloc(sr->cg_series, (i + 1) * sizeof(*p));
 
@@ -276,16 +298,15 @@ static int svg_step(struct kms_report *rep, const struct kms_replay_step *s,
 			sr->cg_series[i] = svg_series_add(rep->svg, sr->panel, label);
 			sr->nr_cg = i + 1;
 		}
-		if (kms_cgroup_read(sim, path, &st))
+		if (sr->cg_series[i] < 0 || kms_cgroup_read(sim, path, &st))
 			continue;
-		/* The root's page counter carries every cgroup's charges; plot the children. */
 		svg_point(rep->svg, sr->cg_series[i], s->ev->seq, st.current);
 		if (st.max != KMS_UNLIMITED) {
 			char h[32];
 
 			snprintf(label, sizeof(label), "%s memory.max %s", path,
 				 human(st.max, h, sizeof(h)));
-			svg_limit(rep->svg, sr->cg_series[i], st.max, label);
+			svg_limit(rep->svg, sr->cg_series[i], s->ev->seq, st.max, label);
 		}
 	}
 	for (size_t i = 0; i < kms_replay_nr_uids(r, run); i++) {
@@ -310,7 +331,9 @@ static int svg_step(struct kms_report *rep, const struct kms_replay_step *s,
 		char buf[32];
 
 		kms_cgroup_read(sim, "/", &root);
-		snprintf(label, sizeof(label), "%s %s", s->op, errno_str(s->result, buf, sizeof(buf)));
+		snprintf(label, sizeof(label), "%s %s%s%.60s", s->op,
+			 errno_str(s->result, buf, sizeof(buf)), s->why && s->why[0] ? ": " : "",
+			 s->why ? s->why : "");
 		svg_marker(rep->svg, sr->panel, s->ev->seq,
 			   root.current > kms_locked_vm_total(sim) ? root.current
 								   : kms_locked_vm_total(sim),
@@ -381,6 +404,8 @@ static void text_run(struct kms_report *rep, const struct kms_replay *r, size_t 
 	struct kms_bpf_totals tot;
 	FILE *f = rep->out;
 	char a[32], b[32], c[32], d[32], e[32], g[32], h[32];
+	uint32_t nr_btf = 0;
+	char stock[32];
 
 	kms_replay_summary(r, run, &sum);
 	fprintf(f, "\n== %s ==\n", kms_replay_profile_name(r, run));
@@ -392,16 +417,16 @@ static void text_run(struct kms_report *rep, const struct kms_replay *r, size_t 
 	if (rep->opts.quiet)
 		return;
 
-	fprintf(f, "\n%-24s %12s %12s %12s %12s %12s %12s %12s %6s\n", "cgroup", "current",
-		"peak", "max", "kernel", "slab", "percpu", "vmalloc", "max_ev");
+	fprintf(f, "\n%-24s %11s %9s %11s %11s %11s %11s %11s %11s %6s\n", "cgroup", "current",
+		"in stock", "peak", "max", "kernel", "slab", "percpu", "vmalloc", "max_ev");
 	for (size_t i = 0; i < kms_replay_nr_cgroups(r, run); i++) {
 		const char *path = kms_replay_cgroup_path(r, run, i);
 		struct kms_cgroup_stats st;
 
 		if (kms_cgroup_read(sim, path, &st))
 			continue;
-		fprintf(f, "%-24s %12s %12s %12s %12s %12s %12s %12s %6" PRIu64 "\n", path,
-			human(st.current, a, 32), human(st.peak, b, 32),
+		fprintf(f, "%-24s %11s %9s %11s %11s %11s %11s %11s %11s %6" PRIu64 "\n", path,
+			human(st.current, a, 32), human(st.stock, stock, 32), human(st.peak, b, 32),
 			strcmp(path, "/") ? human(st.max, c, 32) : "-", human(st.stat_kernel, d, 32),
 			human(st.stat_slab, e, 32), human(st.stat_percpu, g, 32),
 			human(st.stat_vmalloc, h, 32), st.events_max);
@@ -417,32 +442,41 @@ static void text_run(struct kms_report *rep, const struct kms_replay *r, size_t 
 			human(us.locked_vm_peak, b, 32));
 	}
 
-	fprintf(f, "\nwho pays:\n%4s %-5s %-18s %-16s %7s %-16s %11s %11s %11s %11s\n", "id",
-		"kind", "type", "name", "pid", "paid by", "charged", "peak", "locked_vm",
-		"memlock");
+	fprintf(f, "\nwho pays:\n%4s %-5s %-18s %-16s %7s %-20s %11s %11s %11s %11s %11s\n",
+		"id", "kind", "type", "name", "pid", "paid by", "charged", "peak", "locked_vm",
+		"lvm peak", "memlock");
 	for (uint32_t id = kms_bpf_obj_next(bpf, 0); id; id = kms_bpf_obj_next(bpf, id)) {
 		struct kms_bpf_obj_info oi;
 		char payer[48];
 
 		if (kms_bpf_obj_info(bpf, id, &oi))
 			continue;
-		if (oi.locked_vm_pages)
+		/* BTF is never charged: one summary line below instead of a row each. */
+		if (oi.kind == KMS_OBJ_BTF) {
+			nr_btf++;
+			continue;
+		}
+		/* Who paid at the peak: after the free nothing is charged any more. */
+		if (oi.locked_vm_pages_peak)
 			snprintf(payer, sizeof(payer), "uid %" PRIu32, oi.creator_uid);
 		else if (sum_mem(oi.charged_peak))
-			snprintf(payer, sizeof(payer), "%s", oi.memcg_path ? oi.memcg_path : "?");
+			snprintf(payer, sizeof(payer), "%s", oi.memcg_path ? oi.memcg_path :
+				 oi.creator_cgroup ? oi.creator_cgroup : "?");
 		else
 			snprintf(payer, sizeof(payer), "nobody");
-		fprintf(f, "%4" PRIu32 " %-5s %-18s %-16s %7" PRId32 " %-16s %11s %11s %11s %11s%s\n",
-			oi.id, obj_kind_name(oi.kind), oi.type_name ? oi.type_name : "?",
+		fprintf(f, "%4" PRIu32 " %-5s %-18s %-16s %7" PRId32 " %-20s %11s %11s %11s %11s "
+			"%11s%s\n", oi.id, obj_kind_name(oi.kind), oi.type_name ? oi.type_name : "?",
 			oi.name[0] ? oi.name : "-", oi.creator_pid, payer,
 			human(sum_mem(oi.charged), a, 32), human(sum_mem(oi.charged_peak), b, 32),
 			human(oi.locked_vm_pages * kms_sim_config(sim)->page_size, c, 32),
-			human(oi.memlock, d, 32), oi.freed ? "  (freed)" : "");
+			human(oi.locked_vm_pages_peak * kms_sim_config(sim)->page_size, e, 32),
+			oi.freed ? "-" : human(oi.memlock, d, 32), oi.freed ? "  (freed)" : "");
 	}
 	kms_bpf_totals(bpf, &tot);
-	fprintf(f, "\nunpaid: %s allocated for BPF objects that no cgroup pays for (root, "
-		"unaccounted, bypassed); BTF %s, never charged\n", human(tot.unpaid, a, 32),
-		human(tot.btf_bytes, c, 32));
+	fprintf(f, "\n%u BTF object%s (%s live now): BTF is never charged, in any kernel\n", nr_btf,
+		nr_btf == 1 ? "" : "s", human(tot.btf_bytes, c, 32));
+	fprintf(f, "unpaid: %s allocated for BPF objects that no cgroup pays for (root, "
+		"unaccounted, bypassed)\n", human(tot.unpaid, a, 32));
 
 	kms_replay_limits(r, run, &lim);
 	if (lim.nr_cgroups || lim.rlimit_memlock) {
@@ -577,6 +611,7 @@ static int json_run(struct kms_report *rep, struct json_writer *w, const struct 
 			continue;
 		json_object_begin(w, path);
 		json_uint(w, "memory.current", st.current);
+		json_uint(w, "stock", st.stock);
 		json_uint(w, "memory.peak", st.peak);
 		json_bytes_or_max(w, "memory.max", st.max);
 		json_bytes_or_max(w, "memory.high", st.high);
@@ -641,6 +676,7 @@ static int json_run(struct kms_report *rep, struct json_writer *w, const struct 
 		json_uint(w, "vmalloc", oi.charged[KMS_MEM_VMALLOC]);
 		json_uint(w, "pages", oi.charged[KMS_MEM_PAGES]);
 		json_uint(w, "locked_vm", oi.locked_vm_pages * page_size);
+		json_uint(w, "locked_vm_peak", oi.locked_vm_pages_peak * page_size);
 		json_uint(w, "unpaid", oi.unpaid);
 		json_uint(w, "elements", oi.nr_elems);
 		json_bool(w, "freed", oi.freed);

@@ -8,10 +8,10 @@
 
 #define SVG_MAX_POINTS 1024	/* per series; halved when full */
 #define SVG_MAX_MARKERS 64	/* per panel; further failures are counted only */
-#define PANEL_W 900
+#define PANEL_W 1100
 #define PANEL_H 260
 #define MARGIN_L 90
-#define MARGIN_R 230
+#define MARGIN_R 330
 #define MARGIN_T 40
 #define MARGIN_B 40
 
@@ -23,7 +23,7 @@ struct svg_series {
 	struct svg_point *pts;
 	size_t n;
 	uint64_t stride;	/* x distance merged into one point after halving */
-	uint64_t limit;
+	uint64_t limit, limit_from;
 	int has_limit;
 	char *limit_label;
 };
@@ -159,9 +159,12 @@ int svg_point(struct svg_chart *c, int series, uint64_t x, uint64_t y)
 	return 0;
 }
 
-int svg_limit(struct svg_chart *c, int series, uint64_t y, const char *label)
+int svg_limit(struct svg_chart *c, int series, uint64_t x, uint64_t y, const char *label)
 {
 	struct svg_series *s = &c->series[series];
+
+	if (!s->has_limit || s->limit != y)
+		s->limit_from = x;
 
 	free(s->limit_label);
 	s->limit_label = strdup(label ? label : "");
@@ -329,10 +332,12 @@ static void write_panel(const struct svg_chart *c, size_t pi, int top, uint64_t 
 		}
 		fprintf(f, " %d,%d\"/>\n", X(xmax), Y(last_y));
 		if (s->has_limit) {
+			/* from where it was written; the label at the right end, always inside */
 			fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"limit\" "
-				"stroke=\"%s\"/>", x0, Y(s->limit), x0 + plot_w, Y(s->limit), colour);
-			fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"limlab\" fill=\"%s\">", x0 + 4,
-				Y(s->limit) - 4, colour);
+				"stroke=\"%s\"/>", X(s->limit_from), Y(s->limit), x0 + plot_w,
+				Y(s->limit), colour);
+			fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"limlab\" fill=\"%s\" "
+				"text-anchor=\"end\">", x0 + plot_w - 4, Y(s->limit) - 4, colour);
 			xml_text(f, s->limit_label);
 			fputs("</text>\n", f);
 		}

@@ -22,8 +22,12 @@ int svg_panel_add(struct svg_chart *chart, const char *title);
 /* A line in a panel; returns its index or -ENOMEM. Lines of one name share a colour. */
 int svg_series_add(struct svg_chart *chart, int panel, const char *name);
 int svg_point(struct svg_chart *chart, int series, uint64_t x, uint64_t y);
-/* A dashed horizontal limit in the colour of @series. */
-int svg_limit(struct svg_chart *chart, int series, uint64_t y, const char *label);
+/*
+ * A dashed horizontal limit in the colour of @series, in force from @x on: a
+ * limit written mid-trace is drawn from that point, not over the whole chart
+ * (a new value moves the start; the last value is drawn).
+ */
+int svg_limit(struct svg_chart *chart, int series, uint64_t x, uint64_t y, const char *label);
 /* A failure marker at (@x, @y) in @panel. */
 int svg_marker(struct svg_chart *chart, int panel, uint64_t x, uint64_t y, const char *label);
 

@@ -145,6 +145,7 @@ const struct kms_field kms_fields[] = {
 	/* expectations; the counter and its relation are parsed apart */
 	{ "profile", FT_STR, FF_REQUIRED | FF_ALWAYS, EV(u.expect.profile), 0,
 	  OPK(KMS_EV_EXPECT) },
+	{ "set", FT_STR, 0, EV(u.expect.set), 0, OPK(KMS_EV_EXPECT) },
 	{ "of", FT_U64, 0, EV(u.expect.of_seq), 0, OPK(KMS_EV_EXPECT) },
 	{ "cgroup", FT_PATH, 0, EV(u.expect.cgroup), 0, OPK(KMS_EV_EXPECT) },
 	{ "user", FT_UID, 0, EV(u.expect.user), 0, OPK(KMS_EV_EXPECT) },

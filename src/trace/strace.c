@@ -1132,30 +1132,21 @@ static const char *parse_prefix(const char *p, int64_t *pid,
 	}
 	if (is_digit(*p)) {
 		/* -ttt: 1795751100.375718; -tt: 12:34:56.789012 */
-		uint64_t sec = 0, frac = 0;
+		const uint64_t max_sec = UINT64_MAX / 1000000000ull - 1;
+		uint64_t sec = 0, part, frac = 0;
 		unsigned int nd = 0;
 
-		s = p;
-		while (is_digit(*p) || *p == ':') {
-			if (*p == ':') {
+		for (;;) {
+			s = p;
+			while (is_digit(*p))
 				p++;
-				continue;
-			}
+			if (p == s || kms_parse_u64(s, (size_t)(p - s), &part) ||
+			    sec > max_sec / 60 || part > max_sec - sec * 60)
+				return NULL;
+			sec = sec * 60 + part;
+			if (*p != ':')
+				break;
 			p++;
-		}
-		{
-			const char *q = s;
-			int64_t part;
-
-			while (q < p) {
-				if (!parse_num(q, &part))
-					return NULL;
-				sec = sec * (q == s ? 1 : 60) + (uint64_t)part;
-				while (q < p && is_digit(*q))
-					q++;
-				if (q < p && *q == ':')
-					q++;
-			}
 		}
 		if (*p == '.') {
 			for (p++; is_digit(*p); p++, nd++)

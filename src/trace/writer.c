@@ -100,7 +100,8 @@ static void put_limit(struct out *o, uint64_t v)
 
 static bool needs_quotes(const char *s)
 {
-	if (*s == '\0' || *s == '"' || *s == '#')
+	/* a leading '=' would read as the relation "==" */
+	if (*s == '\0' || *s == '"' || *s == '#' || *s == '=')
 		return true;
 	for (; *s; s++)
 		if ((unsigned char)*s <= ' ' || *s == '\\' || (unsigned char)*s >= 0x7f)

@@ -142,6 +142,35 @@ static void test_prog_growth_enomem(void **state)
 	tw_teardown(&t);
 }
 
+/*
+ * kernel.unprivileged_bpf_disabled gates the bpf(2) system call (__sys_bpf()),
+ * not a program's bpf_map_update_elem() helper: a root agent's program that
+ * runs in the task context of an unprivileged application still inserts, and
+ * the map's objcg (/a) pays, not the application's cgroup (/b).
+ */
+static void test_prog_helper_not_gated(void **state)
+{
+	struct tw t;
+	struct kms_bpf_ctx app = task_ctx(3), prog = task_ctx(3);
+	struct kms_cgroup_stats a, b;
+	int map;
+
+	(void)state;
+	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+	/* 6.18's default: BPF_UNPRIV_DEFAULT_OFF (tw_setup lowers it to 0) */
+	assert_int_equal(kms_profile_set(t.prof, "unprivileged_bpf_disabled", "2"), 0);
+	map = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 8, 8, 1000, KMS_F_NO_PREALLOC);
+	assert_true(map > 0);
+	assert_int_equal(kms_bpf_map_update(t.w, &app, (uint32_t)map, 1, 0), -EPERM);
+	prog.from_prog = true;
+	assert_int_equal(kms_bpf_map_update(t.w, &prog, (uint32_t)map, 1, 0), 0);
+	assert_int_equal(kms_cgroup_read(t.sim, "/b", &b), 0);
+	assert_int_equal(b.kmem, 0);
+	assert_int_equal(kms_cgroup_read(t.sim, "/a", &a), 0);
+	assert_true(a.kmem > 0);
+	tw_teardown(&t);
+}
+
 /* BTF: tracked, never charged */
 static void test_btf_unpaid(void **state)
 {
@@ -330,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_prog_pages_and_map_refs),
 		cmocka_unit_test(test_prog_growth_enomem),
 		cmocka_unit_test(test_btf_unpaid),
+		cmocka_unit_test(test_prog_helper_not_gated),
 		cmocka_unit_test(test_cgroup_storage_attach),
 		cmocka_unit_test(test_iteration),
 		cmocka_unit_test(test_links_and_bind_map),

@@ -65,7 +65,11 @@ int run_kmemsim_timeout(const char *const argv[], const char *stdin_text, unsign
 		return -1;
 	while (argv[argc])
 		argc++;
-	args = calloc(argc + 8, sizeof(*args));
+	char valgrind_supp[4200];
+
+	snprintf(valgrind_supp, sizeof(valgrind_supp), "--suppressions=%s/tests/valgrind.supp",
+		 getenv("KMEMSIM_SOURCE_ROOT") ? getenv("KMEMSIM_SOURCE_ROOT") : ".");
+	args = calloc(argc + 9, sizeof(*args));
 	if (!args)
 		return -1;
 	{
@@ -79,6 +83,7 @@ int run_kmemsim_timeout(const char *const argv[], const char *stdin_text, unsign
 			args[k++] = "--leak-check=full";
 			args[k++] = "--errors-for-leak-kinds=definite,indirect";
 			args[k++] = "--soname-synonyms=somalloc=*jemalloc*";
+			args[k++] = valgrind_supp;
 		}
 		args[k++] = exe;
 		for (size_t i = 0; i < argc; i++)

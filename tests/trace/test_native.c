@@ -173,10 +173,12 @@ static void test_expect(void **state)
 		      "expect profile=linux-5.11 of=3 ret=4\n"
 		      "expect profile=linux-5.11 cgroup=/app memory.current<=64M\n"
 		      "expect profile=linux-6.18 cgroup=/ memory.stat.percpu>=1\n"
-		      "expect profile=linux-5.10 user=0 locked_vm==16K\n");
+		      "expect profile=linux-5.10 user=0 locked_vm==16K\n"
+		      "expect profile=linux-5.11 set=memcg=off,kmem=off ret==3\n");
 	assert_int_equal(kms_trace_read_next(r, &ev), 1);
 	assert_int_equal(ev.kind, KMS_EV_EXPECT);
 	assert_string_equal(ev.u.expect.profile, "linux-5.10");
+	assert_null(ev.u.expect.set);	/* no what-if: the plain profile's run */
 	assert_int_equal(ev.u.expect.what, KMS_EXPECT_RESULT);
 	assert_int_equal(ev.u.expect.rel, KMS_REL_EQ);
 	assert_int_equal(ev.u.expect.value, -EPERM);
@@ -197,6 +199,10 @@ static void test_expect(void **state)
 	assert_int_equal(ev.u.expect.what, KMS_EXPECT_USER);
 	assert_int_equal(ev.u.expect.user, 0);
 	assert_int_equal(ev.u.expect.value, 16384);
+	/* set= is one string of KEY=VALUE pairs: the replay splits it, not the reader */
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_string_equal(ev.u.expect.set, "memcg=off,kmem=off");
+	assert_int_equal(ev.u.expect.value, 3);
 	kms_trace_reader_free(r);
 }
 

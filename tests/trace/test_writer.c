@@ -136,6 +136,7 @@ static void assert_event_same(const struct kms_event *a, const struct kms_event 
 		break;
 	case KMS_EV_EXPECT:
 		assert_str_same(a->u.expect.profile, b->u.expect.profile);
+		assert_str_same(a->u.expect.set, b->u.expect.set);
 		assert_int_equal(a->u.expect.what, b->u.expect.what);
 		assert_int_equal(a->u.expect.rel, b->u.expect.rel);
 		assert_int_equal(a->u.expect.of_seq, b->u.expect.of_seq);
@@ -373,6 +374,9 @@ static void test_every_event_kind(void **state)
 			ev.u.task.share_files = ev.u.task.thread = false;
 			break;
 		case KMS_EV_EXEC:
+			/* found by the fuzzer: a value starting with '=' read as "==" */
+			ev.u.task.path = "=/usr/sbin/bpftool";
+			roundtrip(&ev);
 			ev.u.task.path = "/usr/sbin/bpftool";
 			break;
 		case KMS_EV_TASK_MOVE:
@@ -447,6 +451,10 @@ static void test_every_event_kind(void **state)
 			ev.u.expect.rel = KMS_REL_GE;
 			ev.u.expect.value = 65536;
 			roundtrip(&ev);
+			/* a what-if run's expectation keeps its set= through the writer */
+			ev.u.expect.set = "memcg=off,helper=none";
+			roundtrip(&ev);
+			ev.u.expect.set = NULL;
 			ev.u.expect.user = KMS_UID_UNSET;
 			ev.u.expect.what = KMS_EXPECT_CGROUP;
 			ev.u.expect.cgroup = "/app";
