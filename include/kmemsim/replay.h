@@ -45,7 +45,11 @@ struct kms_replay_opts {
 	 */
 	const char *const *sets;
 	size_t nr_sets;
-	/* Check the model's invariants after every event; stop at the first broken one. */
+	/*
+	 * Check the model's invariants after every event (kms_sim_check_invariants()
+	 * and kms_bpf_check_invariants()); stop at the first broken one with
+	 * -ECANCELED, the event, the invariant and both numbers in kms_replay_error().
+	 */
 	bool check_invariants;
 	/* Build the one-line charge path of every event (--explain). */
 	bool explain;
