@@ -127,6 +127,31 @@ static void check_totals(struct inv *v, uint64_t obj_bytes)
 		fail(v, "root usage %" PRId64 " != live charges %" PRId64 " + obj stock %" PRIu64
 		     " + parked %" PRId64 " + page stock %" PRId64 " bytes", memory, charged,
 		     obj_bytes, parked, stock);
+	/*
+	 * memory.stat by kind at the root: each is the bytes charged by that
+	 * allocator (slab object sizes, percpu chunks, vmalloc areas); large
+	 * kmallocs count as slab where the kernel moves the memcg's stat.
+	 */
+	{
+		const struct kmem_totals *t = sim->mm.totals;
+		int64_t slab = t[KMEM_SLAB].charged_bytes +
+			       (sim->mm.params.kmalloc_large_slab_stat ?
+				t[KMEM_LARGE].charged_bytes : 0);
+		const struct { enum memcg_stat_item item; int64_t want; } kinds[] = {
+			{ NR_SLAB_UNRECLAIMABLE_B, slab },
+			{ MEMCG_PERCPU_B, t[KMEM_PERCPU].charged_bytes },
+			{ MEMCG_VMALLOC, t[KMEM_VMALLOC].charged_bytes },
+		};
+
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+			int64_t got = stat_read(v, root, kinds[i].item);
+
+			if (got != kinds[i].want)
+				fail(v, "/: memory.stat %s %" PRId64 " != %" PRId64 " bytes charged "
+				     "by that allocator", memcg_stat_name(kinds[i].item), got,
+				     kinds[i].want);
+		}
+	}
 	if (kmem != charged + (int64_t)obj_bytes + parked)
 		fail(v, "root kmem %" PRId64 " != live charges %" PRId64 " + obj stock %" PRIu64
 		     " + parked %" PRId64 " bytes", kmem, charged, obj_bytes, parked);

@@ -96,6 +96,21 @@ static void test_reports_a_charge_on_the_wrong_cgroup(void **state)
 	mmt_fini(&t);
 }
 
+/* memory.stat by kind is what each allocator charged: a stray stat update is seen. */
+static void test_reports_a_stat_kind_off_its_allocator(void **state)
+{
+	char why[256];
+	struct mmt t;
+
+	(void)state;
+	mmt_init(&t, 4096, 2, MMT_6_18);
+	mod_memcg_state(mmt_memcg(&t, "/a"), MEMCG_PERCPU_B, 8);
+	assert_int_equal(kms_sim_check_invariants(t.sim, why, sizeof(why)), -EUCLEAN);
+	assert_string_equal(why, "/: memory.stat percpu 8 != 0 bytes charged by that allocator");
+	mod_memcg_state(mmt_memcg(&t, "/a"), MEMCG_PERCPU_B, -8);
+	mmt_fini(&t);
+}
+
 /* locked_vm is what BPF and the other users hold, never below zero. */
 static void test_reports_locked_vm_corruption(void **state)
 {
@@ -130,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_reports_corruption),
 		cmocka_unit_test(test_reports_a_charge_on_the_wrong_cgroup),
 		cmocka_unit_test(test_reports_locked_vm_corruption),
+		cmocka_unit_test(test_reports_a_stat_kind_off_its_allocator),
 	};
 
 	return cmocka_run_group_tests_name("core/invariants", tests, NULL, NULL);
