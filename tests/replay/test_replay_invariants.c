@@ -73,14 +73,17 @@ static void test_lifecycle_frees_everything(void **state)
 	kms_replay_free(r);
 }
 
+/* A 16-page array map made by pid 1 in /a, with RLIMIT_MEMLOCK @memlock. */
+#define ARRAY_IN_A(memlock)									\
+	"trace version=1 kernel=6.18.44 page_size=4K cpus=2\n"					\
+	"cgroup_create path=/a\n"								\
+	"task_new pid=1 uid=0 cgroup=/a memlock_cur=" memlock " memlock_max=" memlock "\n"	\
+	"map_create pid=1 map_type=array key_size=4 value_size=4096 max_entries=16 ret=3\n"
+
 /* Memory returned after the map frees: a trace that keeps a map shows it is not zero. */
 static void test_zero_check_sees_a_live_map(void **state)
 {
-	static const char text[] =
-		"trace version=1 kernel=6.18.44 page_size=4K cpus=2\n"
-		"cgroup_create path=/a\n"
-		"task_new pid=1 uid=0 cgroup=/a memlock_cur=unlimited memlock_max=unlimited\n"
-		"map_create pid=1 map_type=array key_size=4 value_size=4096 max_entries=16 ret=3\n";
+	static const char text[] = ARRAY_IN_A("unlimited");
 	const char *profiles[] = { "linux-6.18" };
 	struct kms_replay_opts o = { .profiles = profiles, .nr_profiles = 1 };
 	struct kms_replay *r = rt_replay(NULL, text, &o, NULL, NULL, NULL);
@@ -101,12 +104,7 @@ static void test_zero_check_sees_a_live_map(void **state)
  */
 static void test_close_frees_the_map(void **state)
 {
-	static const char text[] =
-		"trace version=1 kernel=6.18.44 page_size=4K cpus=2\n"
-		"cgroup_create path=/a\n"
-		"task_new pid=1 uid=0 cgroup=/a memlock_cur=64K memlock_max=64K\n"
-		"map_create pid=1 map_type=array key_size=4 value_size=4096 max_entries=16 ret=3\n"
-		"close pid=1 fd=3\n";
+	static const char text[] = ARRAY_IN_A("64K") "close pid=1 fd=3\n";
 	const char *names[RT_MAX_PROFILES];
 	struct kms_replay_opts o = { .profiles = names };
 	struct kms_replay *r;
