@@ -299,6 +299,23 @@ void run_destroy(struct run *run)
 /* ---- processes and cgroups ---- */
 
 /* mkdir -p: the trace may name a cgroup it never created (strace imports). */
+/* rmdir of @path will succeed: online, not the root, no task, no online child. */
+static bool cgroup_removable(struct run *run, const char *path)
+{
+	struct kms_cgroup_stats st;
+	size_t len = strlen(path);
+
+	if (!strcmp(path, "/") || kms_cgroup_read(run->sim, path, &st) || st.nr_tasks)
+		return false;
+	for (size_t i = 0; i < run->cgroups.n; i++) {
+		const char *c = run->cgroups.names[i];
+
+		if (!strncmp(c, path, len) && c[len] == '/' && !kms_cgroup_read(run->sim, c, &st))
+			return false;
+	}
+	return true;
+}
+
 static int ensure_cgroup(struct run *run, const char *path)
 {
 	struct kms_cgroup_stats st;
@@ -1064,10 +1081,14 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 		goto done;
 	case KMS_EV_CGROUP_REMOVE: {
 		bpf_ctx_of(ev, &c);
-		res = kms_cgroup_remove(run->sim, ev->u.cg.path);
-		/* cgroup_bpf_release(): programs attached to it are detached, storages freed. */
-		if (!res)
+		/*
+		 * cgroup_bpf_release(): once the rmdir succeeds, programs attached
+		 * to it are detached and storages freed. The BPF world finds them
+		 * by the online cgroup, so release first when the rmdir will work.
+		 */
+		if (cgroup_removable(run, ev->u.cg.path))
 			kms_bpf_cgroup_release(run->bpf, &c, ev->u.cg.path);
+		res = kms_cgroup_remove(run->sim, ev->u.cg.path);
 		goto done;
 	}
 	case KMS_EV_CGROUP_SET:

@@ -73,6 +73,27 @@ static void test_lifecycle_frees_everything(void **state)
 	kms_replay_free(r);
 }
 
+/*
+ * A removed cgroup's programs are detached and their storages freed
+ * (cgroup_bpf_release()); the replay once released after the rmdir, when
+ * the BPF world could no longer find the cgroup, so nothing was freed.
+ */
+static void test_cgroup_remove_releases_programs(void **state)
+{
+	char path[4096];
+	const char *profiles[] = { "linux-6.18" };
+	struct kms_replay_opts o = { .profiles = profiles, .nr_profiles = 1 };
+	struct kms_replay *r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/replay/traces/cgroup_release.trace",
+		 getenv("KMEMSIM_SOURCE_ROOT"));
+	r = rt_replay(path, NULL, &o, NULL, NULL, NULL);
+	assert_true(kms_replay_all_expectations_hold(r));
+	assert_true(rt_all_freed(r, 0));
+	kms_replay_free(r);
+}
+
 /* A 16-page array map made by pid 1 in /a, with RLIMIT_MEMLOCK @memlock. */
 #define ARRAY_IN_A(memlock)									\
 	"trace version=1 kernel=6.18.44 page_size=4K cpus=2\n"					\
@@ -164,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle_frees_everything),
 		cmocka_unit_test(test_zero_check_sees_a_live_map),
 		cmocka_unit_test(test_close_frees_the_map),
+		cmocka_unit_test(test_cgroup_remove_releases_programs),
 		cmocka_unit_test(test_bpf_invariants_report_both_numbers),
 	};
 
