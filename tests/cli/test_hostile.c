@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -331,6 +333,76 @@ static void test_output_file_is_safe(void **state)
 	unlink(bad);
 }
 
+/* Drain @fifo in a child until the writer closes it; returns the child's pid. */
+static pid_t drain(const char *fifo)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char buf[4096];
+		FILE *f = fopen(fifo, "r");
+
+		while (f && fread(buf, 1, sizeof(buf), f) > 0)
+			;
+		_exit(f ? 0 : 1);
+	}
+	return pid;
+}
+
+/*
+ * -o to something that is not a regular file is written, not replaced: a
+ * rename over /dev/null once turned the machine's /dev/null into a plain
+ * file. A symlink's target is updated and the link stays.
+ */
+static void test_output_to_fifo_and_symlink(void **state)
+{
+	char in[256], fifo[256], file[256], link[256], *text;
+	struct run_result r;
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	snprintf(in, sizeof(in), "%s/in2.trace", tmpdir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+	snprintf(file, sizeof(file), "%s/target.txt", tmpdir);
+	snprintf(link, sizeof(link), "%s/link.txt", tmpdir);
+	put(in, HDR ROOT "map_create map_type=array key_size=4 value_size=4 max_entries=1\n");
+	put(file, "old\n");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink(file, link), 0);
+	pid = drain(fifo);
+	{
+		const char *argv[] = { "compare", "-o", fifo, in, NULL };
+
+		assert_int_equal(run_kmemsim_timeout(argv, NULL, TIMEOUT, &r), 0);
+		assert_int_equal(r.status, 0);
+		run_result_free(&r);
+	}
+	/* A writer that never opened the FIFO would leave the reader blocked: end it. */
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	{
+		const char *argv[] = { "compare", "-o", link, in, NULL };
+
+		assert_int_equal(run_kmemsim_timeout(argv, NULL, TIMEOUT, &r), 0);
+		assert_int_equal(r.status, 0);
+		run_result_free(&r);
+	}
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	text = slurp(file);
+	assert_non_null(strstr(text, "== linux-5.11 =="));
+	free(text);
+	unlink(in);
+	unlink(fifo);
+	unlink(link);
+	unlink(file);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -348,6 +420,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostile_inputs),
 		cmocka_unit_test(test_output_file_is_safe),
+		cmocka_unit_test(test_output_to_fifo_and_symlink),
 	};
 
 	return cmocka_run_group_tests_name("cli/hostile", tests, setup, teardown);
