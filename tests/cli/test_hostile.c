@@ -258,9 +258,18 @@ static void run_case(const struct hostile *c)
 
 static void test_hostile_inputs(void **state)
 {
+	struct stat st;
+
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* Some other program may have replaced the machine's /dev/null (a rename over it). */
+		if (cases[i].special && !strcmp(cases[i].special, "devnull") &&
+		    (stat("/dev/null", &st) || !S_ISCHR(st.st_mode))) {
+			printf("# /dev/null is not a character device here: case skipped\n");
+			continue;
+		}
 		run_case(&cases[i]);
+	}
 }
 
 static char *slurp(const char *path)
