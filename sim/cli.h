@@ -19,11 +19,16 @@ struct kms_command {
 };
 
 int cmd_import(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+/* sim/calibrate_model.c: a measured calibration CSV replayed in the model. */
+int calibrate_model(const char *path, const char *profile, FILE *out);
 int cmd_record(int argc, char **argv);
 
 /* Print "kmemsim: " and the message to stderr; returns KMS_EXIT_USAGE. */

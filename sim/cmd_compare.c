@@ -295,6 +295,8 @@ static int run_replay(struct replay_cli *c)
 	if (c->ropts.svg_path && same_file(c->ropts.svg_path, c->src.path))
 		return cli_usage_error("--svg %s would overwrite the trace", c->ropts.svg_path);
 	c->ropts.compare = c->mode == MODE_COMPARE;
+	c->ropts.sets = c->sets;
+	c->ropts.nr_sets = c->nr_sets;
 
 	if (kms_replay_new(&opts, &r, err, sizeof(err)))
 		return cli_usage_error("%s", err);

@@ -12,7 +12,10 @@ static const struct kms_command commands[] = {
 	{ "replay", "replay a trace under one kernel profile: the full report", cmd_replay },
 	{ "check", "check a trace's expectations under every profile they name", cmd_check },
 	{ "profiles", "list the built-in kernel profiles", cmd_profiles },
+	{ "gen", "write a large deterministic synthetic trace (benchmarks)", cmd_gen },
 	{ "import", "convert an strace log to the native trace format", cmd_import },
+	{ "validate", "run a trace on the real kernel and compare with the model", cmd_validate },
+	{ "calibrate", "measure real kernel charges of BPF objects (root, memcg)", cmd_calibrate },
 	{ "record", "run a command and record its bpf(2) calls as a trace", cmd_record },
 	{ "selfcheck", "run a built-in check of the accounting core", cmd_selfcheck },
 };

@@ -53,6 +53,13 @@ struct kms_replay_opts {
 	bool check_invariants;
 	/* Build the one-line charge path of every event (--explain). */
 	bool explain;
+	/*
+	 * Keep the allocator ledger of every run (kms_ledger_read() on
+	 * kms_replay_sim()): who pays for each live allocation. Reports do not
+	 * need it and it costs a lookup per charge, so it is off unless asked
+	 * for here or by check_invariants (whose checks include it).
+	 */
+	bool ledger;
 	/* Compute limits_needed (may replay again without limits). */
 	bool limits;
 	/*

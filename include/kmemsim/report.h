@@ -27,6 +27,8 @@ struct kms_report_opts {
 	bool compare;		/* text: lead with the divergences */
 	const char *trace_path;	/* as the user named it */
 	const char *svg_path;	/* also write an SVG timeline there, or NULL */
+	const char *const *sets;	/* the --set what-ifs, echoed in the report */
+	size_t nr_sets;
 };
 
 struct kms_report;

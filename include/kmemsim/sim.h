@@ -81,6 +81,12 @@ int kms_user_read(const struct kms_sim *sim, uint32_t uid, struct kms_user_stats
 int kms_user_locked_vm_other(struct kms_sim *sim, uint32_t uid, int64_t pages);
 /* locked_vm of every uid together, bytes. */
 uint64_t kms_locked_vm_total(const struct kms_sim *sim);
+/*
+ * memory.current of the root cgroup, bytes: kms_cgroup_read(sim, "/")'s
+ * current without the path lookup and hierarchical stat sums, cheap enough
+ * to read around every event (the replay's per-event charge delta).
+ */
+uint64_t kms_root_memory_current(const struct kms_sim *sim);
 
 /*
  * drain_all_stock(): give every per-CPU page and byte stock back, as the

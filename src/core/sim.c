@@ -299,6 +299,11 @@ uint64_t kms_locked_vm_total(const struct kms_sim *sim)
 	return pages_to_bytes(sim, sim->users.locked_vm_total);
 }
 
+uint64_t kms_root_memory_current(const struct kms_sim *sim)
+{
+	return pages_to_bytes(sim, sim->memcgs.root->memory.usage);
+}
+
 int kms_sim_set_mm_params(struct kms_sim *sim, const struct mm_params *params)
 {
 	int err = mm_params_validate(params);

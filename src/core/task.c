@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/task.h"
 
@@ -18,13 +19,19 @@ void task_table_destroy(struct task_table *tasks)
 		free(task);
 	}
 	tasks->nr_tasks = 0;
+	memset(tasks->recent, 0, sizeof(tasks->recent));
 }
 
 struct task *task_find(struct task_table *tasks, int32_t pid)
 {
 	struct task *task = NULL;
+	struct task **slot = &tasks->recent[(uint32_t)pid % TASK_RECENT];
 
+	if (*slot && (*slot)->pid == pid)
+		return *slot;
 	HASH_FIND(hh, tasks->by_pid, &pid, sizeof(pid), task);
+	if (task)
+		*slot = task;
 	return task;
 }
 
@@ -79,6 +86,8 @@ void task_move_memcg(struct task *task, struct mem_cgroup *memcg)
 void task_exit(struct task_table *tasks, struct task *task)
 {
 	task->memcg->nr_tasks--;
+	if (tasks->recent[(uint32_t)task->pid % TASK_RECENT] == task)
+		tasks->recent[(uint32_t)task->pid % TASK_RECENT] = NULL;
 	HASH_DEL(tasks->by_pid, task);
 	tasks->nr_tasks--;
 	free(task);

@@ -29,9 +29,13 @@ struct task {
 	UT_hash_handle hh;
 };
 
+#define TASK_RECENT 64u
+
 struct task_table {
 	struct task *by_pid;
 	uint32_t nr_tasks;
+	/* tasks found lately, by pid % TASK_RECENT: few tasks do most of a trace */
+	struct task *recent[TASK_RECENT];
 };
 
 void task_table_init(struct task_table *tasks);

@@ -417,6 +417,9 @@ static void explain_levels(struct kms_sim *sim, const char *what, struct mem_cgr
 	char line[512];
 	size_t n = 0;
 
+	/* the walk formats every level: only when someone reads it (off: one branch) */
+	if (!sim->explain.on)
+		return;
 	for (struct mem_cgroup *m = memcg; m && n < sizeof(line) - 64; m = m->parent) {
 		if (m->memory.max >= PAGE_COUNTER_MAX)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s %lld/max",

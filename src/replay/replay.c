@@ -161,6 +161,9 @@ static int run_apply_set(struct run *run, const char *set, char *err, size_t err
 		run->nr_overrides++;
 		return 0;
 	}
+	/* A bare switch, "--set nobpf", means KEY=on. */
+	if (!eq && *set && strlen(set) < sizeof(key))
+		return run_profile_set(run, set, "on", err, err_len);
 	if (!eq || eq == set || (size_t)(eq - set) >= sizeof(key)) {
 		snprintf(err, err_len, "bad --set '%s': expected KEY=VALUE", set);
 		return -EINVAL;
@@ -240,6 +243,9 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 			 strerror(-ret));
 		return ret;
 	}
+	/* Nothing allocated yet, so switching it off cannot fail. */
+	if (!r->opts.ledger && !r->opts.check_invariants)
+		kms_sim_set_ledger(run->sim, false);
 	if ((ret = kms_bpf_new(run->sim, run->profile, &run->bpf))) {
 		snprintf(err, err_len, "profile '%s': cannot build the BPF model: %s", name,
 			 strerror(-ret));
@@ -366,8 +372,13 @@ static void note_uid(struct run *run, uint32_t uid)
 static struct proc *proc_find(struct run *run, int32_t pid)
 {
 	struct proc *p = NULL;
+	struct proc **slot = &run->recent[(uint32_t)pid % PROC_RECENT];
 
+	if (*slot && (*slot)->pid == pid)
+		return *slot;
 	HASH_FIND(hh, run->procs, &pid, sizeof(pid), p);
+	if (p)
+		*slot = p;
 	return p;
 }
 
@@ -420,7 +431,8 @@ static struct proc *proc_get(struct run *run, const struct kms_event *ev, int *e
 		}
 		return p;
 	}
-	if (kms_task_read(run->sim, ev->pid, &ti) == 0) {
+	/* Most events name neither: then there is nothing to compare. */
+	if ((ev->uid != KMS_UID_UNSET || ev->cgroup) && kms_task_read(run->sim, ev->pid, &ti) == 0) {
 		if (ev->uid != KMS_UID_UNSET && ev->uid != ti.uid) {
 			kms_task_set_uid(run->sim, ev->pid, ev->uid);
 			note_uid(run, ev->uid);
@@ -485,6 +497,8 @@ static void proc_release(struct run *run, struct proc *p, const struct kms_bpf_c
 	if (p->files->refcnt == 1 && c)
 		close_all(run, p->files, c, false);
 	fd_table_put(p->files);
+	if (run->recent[(uint32_t)p->pid % PROC_RECENT] == p)
+		run->recent[(uint32_t)p->pid % PROC_RECENT] = NULL;
 	HASH_DEL(run->procs, p);
 	free(p);
 }
@@ -1052,8 +1066,7 @@ static void explain_take(struct run *run, struct kms_replay_step *step)
 int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	      struct kms_replay_step *step)
 {
-	struct kms_cgroup_stats root_before, root_after;
-	uint64_t lvm_before = kms_locked_vm_total(run->sim);
+	uint64_t root_before, lvm_before;
 	uint64_t calls_before = kms_sim_fault_calls(run->sim);
 	struct kms_bpf_ctx c;
 	bool modelled = true;
@@ -1061,12 +1074,20 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	int64_t res = 0;
 	int err = 0;
 
+	/*
+	 * Time passed since the last event: RCU callbacks due by now have run
+	 * (deferred element frees, uncharged one grace period after the delete).
+	 * They belong to no event, so the deltas below start after them.
+	 */
+	kms_sim_rcu_advance(run->sim, ev->time_ns);
+	/* Both are running totals in the sim: reading them per event costs nothing. */
+	root_before = kms_root_memory_current(run->sim);
+	lvm_before = kms_locked_vm_total(run->sim);
 	run->why[0] = '\0';
 	step->ev = ev;
 	step->profile = run->name;
 	step->op = op_name(ev);
 	step->applies = true;
-	kms_cgroup_read(run->sim, "/", &root_before);
 
 	/* Environment events without a process first. */
 	switch (ev->kind) {
@@ -1198,10 +1219,9 @@ done:
 		else
 			run_why(run, "%s", strerror((int)-res));
 	}
-	kms_cgroup_read(run->sim, "/", &root_after);
 	step->result = res;
 	step->why = res < 0 ? run->why : "";
-	step->charged_delta = (int64_t)root_after.current - (int64_t)root_before.current;
+	step->charged_delta = (int64_t)kms_root_memory_current(run->sim) - (int64_t)root_before;
 	step->locked_vm_delta = (int64_t)kms_locked_vm_total(run->sim) - (int64_t)lvm_before;
 	step->alloc_calls = kms_sim_fault_calls(run->sim) - calls_before;
 	step->mismatch = modelled && ev->has_ret && ev->ret != res;

@@ -25,6 +25,8 @@
 /* Divergences kept in full; later ones are only counted. */
 #define MAX_DIVERGENCES 1000
 
+#define PROC_RECENT 64u
+
 struct proc {
 	int32_t pid;
 	struct fd_table *files;
@@ -57,6 +59,8 @@ struct run {
 	struct kms_sim *sim;
 	struct kms_bpf *bpf;
 	struct proc *procs;
+	/* processes found lately, by pid % PROC_RECENT: few processes do most of a trace */
+	struct proc *recent[PROC_RECENT];
 	struct synth_keys *synth;
 	uint64_t synth_next;
 	/* Recorded kernel map ids -> model ids (for MAP_GET_FD_BY_ID and prog events). */

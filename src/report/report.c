@@ -194,7 +194,6 @@ static void csv_step(struct kms_report *rep, const struct kms_replay_step *s,
 		     struct kms_replay *r)
 {
 	const struct kms_sim *sim = kms_replay_sim(r, s->run);
-	struct kms_cgroup_stats root;
 	const struct kms_event *ev = s->ev;
 	char buf[32];
 
@@ -203,7 +202,6 @@ static void csv_step(struct kms_report *rep, const struct kms_replay_step *s,
 		      "locked_vm_delta,memory_current_root,locked_vm_total,why\n", rep->out);
 		rep->csv_header = true;
 	}
-	kms_cgroup_read(sim, "/", &root);
 	csv_field(rep->out, s->profile);
 	fprintf(rep->out, ",%" PRIu64 ",%" PRIu32 ",", ev->seq, ev->line);
 	csv_field(rep->out, s->op);
@@ -212,7 +210,7 @@ static void csv_step(struct kms_report *rep, const struct kms_replay_step *s,
 	if (ev->has_ret)
 		fputs(errno_str(ev->ret, buf, sizeof(buf)), rep->out);
 	fprintf(rep->out, ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",", s->charged_delta,
-		s->locked_vm_delta, root.current, kms_locked_vm_total(sim));
+		s->locked_vm_delta, kms_root_memory_current(sim), kms_locked_vm_total(sim));
 	csv_field(rep->out, s->why ? s->why : "");
 	fputc('\n', rep->out);
 }
@@ -544,6 +542,9 @@ static void text_report(struct kms_report *rep, const struct kms_replay *r)
 	fprintf(rep->out, "kmemsim: %s (recorded on %s, %" PRIu32 " possible CPUs, %" PRIu32
 		"-byte pages)\n", rep->opts.trace_path ? rep->opts.trace_path : "-",
 		h->kernel ? h->kernel : "unknown", h->nr_cpus, h->page_size);
+	for (size_t i = 0; i < rep->opts.nr_sets; i++)
+		fprintf(rep->out, "%s%s%s", i ? ", " : "what-if (--set): ", rep->opts.sets[i],
+			i + 1 == rep->opts.nr_sets ? "\n" : "");
 	if (rep->opts.compare)
 		text_divergences(rep, r);
 	for (size_t i = 0; i < kms_replay_nr_runs(r); i++)
@@ -739,6 +740,10 @@ static int json_report(struct kms_report *rep, const struct kms_replay *r)
 	json_uint(&w, "page_size", h->page_size);
 	json_uint(&w, "nr_cpus", h->nr_cpus);
 	json_object_end(&w);
+	json_array_begin(&w, "what_if");
+	for (size_t i = 0; i < rep->opts.nr_sets; i++)
+		json_string(&w, NULL, rep->opts.sets[i]);
+	json_array_end(&w);
 	json_array_begin(&w, "runs");
 	for (size_t i = 0; i < kms_replay_nr_runs(r); i++)
 		json_run(rep, &w, r, i);

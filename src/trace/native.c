@@ -16,6 +16,7 @@
 
 #define INDEX_SLOTS 512u	/* power of two, > 2 * (fields + ops) */
 #define NO_ENTRY 0xffffu
+#define MEMO_FIELDS 16u		/* tokens a line's field order is remembered for */
 
 /* Names of fields and ops, hashed: field entries chain fields of one name. */
 struct kms_field_index {
@@ -27,19 +28,30 @@ struct kms_field_index {
 	const char *op_name[KMS_NR_OPS];
 	uint8_t op_len[KMS_NR_OPS];
 	uint8_t field_len[256];
+	/*
+	 * The fields of the last line of each op, in order: lines of one op
+	 * usually name the same fields in the same order (every writer does),
+	 * so the k-th token is first compared with the k-th field seen before.
+	 * Reader state, not global: it only ever saves a lookup.
+	 */
+	uint16_t order[KMS_NR_OPS][MEMO_FIELDS];
+	uint16_t last_op;			/* the op of the last line, likewise */
 };
 
-
-
+/*
+ * Names are short and differ in length, first or last bytes: hashing those
+ * (not every byte) keeps a lookup to a few instructions; collisions probe on.
+ */
 static uint32_t name_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a 32 */
+	uint32_t h = (uint32_t)len * 0x9e3779b1u;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	if (len) {
+		h ^= (unsigned char)s[0] * 0x85ebca6bu;
+		h ^= (unsigned char)s[len - 1] * 0xc2b2ae35u;
+		h ^= (unsigned char)s[len / 2] * 0x27d4eb2fu;
 	}
-	return h;
+	return h ^ (h >> 15);
 }
 
 static bool name_eq(const char *name, const char *s, size_t len)
@@ -62,6 +74,8 @@ int kms_native_init(struct kms_trace_reader *r)
 	memset(x->field_slot, 0xff, sizeof(x->field_slot));
 	memset(x->field_next, 0xff, sizeof(x->field_next));
 	memset(x->op_slot, 0xff, sizeof(x->op_slot));
+	memset(x->order, 0xff, sizeof(x->order));
+	x->last_op = NO_ENTRY;
 	memset(x->required, 0, sizeof(x->required));
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
 		const struct kms_field *f = &kms_fields[i];
@@ -147,32 +161,43 @@ static int lookup_field(const struct kms_field_index *x, const char *s, size_t l
 
 /* ---- values ---- */
 
+/* Value of a hex digit; 0 marks every other byte (a digit is stored + 1). */
+#define HX(c, v) [c] = (v) + 1
+static const uint8_t hex_digit[256] = {
+	HX('0', 0), HX('1', 1), HX('2', 2), HX('3', 3), HX('4', 4), HX('5', 5), HX('6', 6),
+	HX('7', 7), HX('8', 8), HX('9', 9), HX('a', 10), HX('b', 11), HX('c', 12), HX('d', 13),
+	HX('e', 14), HX('f', 15), HX('A', 10), HX('B', 11), HX('C', 12), HX('D', 13),
+	HX('E', 14), HX('F', 15),
+};
+
 int kms_parse_u64(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
-	size_t i = 0;
+	size_t i = 0, safe;
 
 	if (len == 0)
 		return -EINVAL;
 	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		for (i = 2; i < len; i++) {
-			unsigned int d;
-			char c = s[i];
+			unsigned int d = hex_digit[(unsigned char)s[i]];
 
-			if (c >= '0' && c <= '9')
-				d = (unsigned int)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				d = (unsigned int)(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				d = (unsigned int)(c - 'A' + 10);
-			else
+			if (!d)
 				return -EINVAL;
 			if (v >> 60)
 				return -ERANGE;
-			v = v << 4 | d;
+			v = v << 4 | (d - 1);
 		}
 		*out = v;
 		return 0;
+	}
+	/* 19 decimal digits never overflow 64 bits: check only past them */
+	safe = len < 19 ? len : 19;
+	for (; i < safe; i++) {
+		unsigned int d = (unsigned int)(s[i] - '0');
+
+		if (d > 9)
+			return -EINVAL;
+		v = v * 10 + d;
 	}
 	for (; i < len; i++) {
 		unsigned int d = (unsigned int)(s[i] - '0');
@@ -239,11 +264,17 @@ static int parse_i64(const char *s, size_t len, int64_t *out)
 /* Seconds with up to nine digits of fraction, to nanoseconds. */
 static int parse_time(const char *s, size_t len, uint64_t *out)
 {
-	const char *dot = memchr(s, '.', len);
-	size_t ilen = dot ? (size_t)(dot - s) : len;
+	const char *dot = NULL;
+	size_t ilen = 0, flen;
 	uint64_t sec, frac = 0;
-	size_t flen = dot ? len - ilen - 1 : 0;
 	int err;
+
+	/* a dozen bytes: a loop, not a call to memchr() */
+	while (ilen < len && s[ilen] != '.')
+		ilen++;
+	if (ilen < len)
+		dot = s + ilen;
+	flen = dot ? len - ilen - 1 : 0;
 
 	err = kms_parse_u64(s, ilen, &sec);
 	if (err)
@@ -336,10 +367,24 @@ struct tok {
 	bool quoted;
 };
 
+/* Byte classes of the tokenizer, one table lookup a byte. */
+enum { C_KEY = 1, C_STOP = 2 };
+#define KEYS_09 ['0'] = C_KEY, ['1'] = C_KEY, ['2'] = C_KEY, ['3'] = C_KEY, ['4'] = C_KEY, \
+	['5'] = C_KEY, ['6'] = C_KEY, ['7'] = C_KEY, ['8'] = C_KEY, ['9'] = C_KEY
+#define KEYS_AZ(a) [a + 0] = C_KEY, [a + 1] = C_KEY, [a + 2] = C_KEY, [a + 3] = C_KEY, \
+	[a + 4] = C_KEY, [a + 5] = C_KEY, [a + 6] = C_KEY, [a + 7] = C_KEY, [a + 8] = C_KEY, \
+	[a + 9] = C_KEY, [a + 10] = C_KEY, [a + 11] = C_KEY, [a + 12] = C_KEY, \
+	[a + 13] = C_KEY, [a + 14] = C_KEY, [a + 15] = C_KEY, [a + 16] = C_KEY, \
+	[a + 17] = C_KEY, [a + 18] = C_KEY, [a + 19] = C_KEY, [a + 20] = C_KEY, \
+	[a + 21] = C_KEY, [a + 22] = C_KEY, [a + 23] = C_KEY, [a + 24] = C_KEY, [a + 25] = C_KEY
+static const uint8_t char_class[256] = {
+	KEYS_09, KEYS_AZ('a'), KEYS_AZ('A'), ['_'] = C_KEY, ['.'] = C_KEY,
+	['\0'] = C_STOP, [' '] = C_STOP, ['\t'] = C_STOP,
+};
+
 static bool is_key_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-	       (c >= 'A' && c <= 'Z');
+	return char_class[(unsigned char)c] & C_KEY;
 }
 
 static int hexval(char c)
@@ -441,7 +486,7 @@ static int next_tok(struct kms_trace_reader *r, char **pp, struct tok *t)
 		return parse_quoted(r, pp, t);
 	}
 	t->val = p;
-	while (*p != '\0' && *p != ' ' && *p != '\t')
+	while (!(char_class[(unsigned char)*p] & C_STOP))
 		p++;
 	t->vlen = (size_t)(p - t->val);
 	if (t->vlen == 0)
@@ -450,6 +495,67 @@ static int next_tok(struct kms_trace_reader *r, char **pp, struct tok *t)
 		*p++ = '\0';
 	*pp = p;
 	return 1;
+}
+
+/*
+ * The k-th token of an @op line when it is "NAME=value" for the field the
+ * k-th token of the previous @op line was: that field's index, the token
+ * cut as next_tok() cuts it. -1 for anything else (another name, "==",
+ * a quote, an empty value, ...), with nothing written: next_tok() and
+ * lookup_field() then take the token from the same place, errors included.
+ */
+static int expected_field(const struct kms_field_index *x, char **pp, struct tok *t,
+			  unsigned int op, unsigned int k)
+{
+	char *p = *pp, *v;
+	unsigned int fi;
+	size_t len;
+
+	if (k >= MEMO_FIELDS || (fi = x->order[op][k]) == NO_ENTRY)
+		return -1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	len = x->field_len[fi];
+	v = p + len + 1;
+	/* a name has no NUL: the compare stops at the line's end, nothing past it is read */
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != kms_fields[fi].name[i])
+			return -1;
+	if (p[len] != '=' || *v == '=' || *v == '"' || (char_class[(unsigned char)*v] & C_STOP))
+		return -1;
+	p[len] = '\0';
+	t->key = p;
+	t->klen = len;
+	t->rel = KMS_REL_EQ;
+	t->rel_explicit = false;
+	t->quoted = false;
+	t->val = v;
+	while (!(char_class[(unsigned char)*v] & C_STOP))
+		v++;
+	t->vlen = (size_t)(v - t->val);
+	if (*v)
+		*v++ = '\0';
+	*pp = v;
+	return (int)fi;
+}
+
+/* The op of the last line when this line starts with its name and a blank; -1 otherwise. */
+static int same_op(const struct kms_field_index *x, char **pp)
+{
+	const char *name, *p = *pp;
+	size_t len, i;
+
+	if (x->last_op == NO_ENTRY)
+		return -1;
+	name = x->op_name[x->last_op];
+	len = x->op_len[x->last_op];
+	/* a name has no NUL: the compare stops at the line's end */
+	for (i = 0; i < len && p[i] == name[i]; i++)
+		;
+	if (i < len || (p[len] != ' ' && p[len] != '\t' && p[len] != '\0'))
+		return -1;
+	*pp += len;
+	return x->last_op;
 }
 
 #define FIELD(ev, off, type) ((type *)((char *)(ev) + (off)))
@@ -825,14 +931,19 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 	if (*p == '\0' || *p == '#')
 		return 0;
 	word = p;
-	while ((*p >= 'a' && *p <= 'z') || *p == '_' || (*p >= '0' && *p <= '9'))
-		p++;
-	if (*p != '\0' && *p != ' ' && *p != '\t')
-		return kms_reader_fail(r, p, "expected an event name (map_create, close, ...), "
-				       "got '%.*s'", (int)(p - word + 1), word);
-	op_i = lookup_op(r->fx, word, (size_t)(p - word));
-	if (op_i < 0)
-		return kms_reader_fail(r, word, "unknown event '%.*s'", (int)(p - word), word);
+	op_i = same_op(r->fx, &p);
+	if (op_i < 0) {
+		while ((*p >= 'a' && *p <= 'z') || *p == '_' || (*p >= '0' && *p <= '9'))
+			p++;
+		if (*p != '\0' && *p != ' ' && *p != '\t')
+			return kms_reader_fail(r, p, "expected an event name (map_create, close, "
+					       "...), got '%.*s'", (int)(p - word + 1), word);
+		op_i = lookup_op(r->fx, word, (size_t)(p - word));
+		if (op_i < 0)
+			return kms_reader_fail(r, word, "unknown event '%.*s'", (int)(p - word),
+					       word);
+		r->fx->last_op = (uint16_t)op_i;
+	}
 	op = (unsigned int)op_i;
 
 	if (op >= KMS_OP_BPF_BASE)
@@ -841,9 +952,17 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 		kms_event_init(ev, (enum kms_event_kind)op);
 	ev->line = r->lineno;
 
-	while ((ret = next_tok(r, &p, &t)) > 0) {
-		int fi = lookup_field(r->fx, t.key, t.klen, op);
+	for (unsigned int k = 0;; k++) {
+		int fi = expected_field(r->fx, &p, &t, op, k);
 		const struct kms_field *f;
+
+		if (fi < 0) {
+			if ((ret = next_tok(r, &p, &t)) <= 0)
+				break;
+			fi = lookup_field(r->fx, t.key, t.klen, op);
+			if (fi >= 0 && k < MEMO_FIELDS)
+				r->fx->order[op][k] = (uint16_t)fi;
+		}
 
 		if (fi < 0 && op == KMS_EV_EXPECT) {
 			ret = expect_counter(r, ev, &t);
@@ -858,9 +977,9 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 					       t.key, kms_op_name(op));
 		if (t.rel_explicit)
 			return kms_reader_fail(r, t.key, "expected '=' after '%s'", t.key);
-		if (seen[fi / 64] >> (fi % 64) & 1)
+		if (seen[(unsigned int)fi / 64] >> ((unsigned int)fi % 64) & 1)
 			return kms_reader_fail(r, t.key, "duplicate field '%s'", t.key);
-		seen[fi / 64] |= 1ull << (fi % 64);
+		seen[(unsigned int)fi / 64] |= 1ull << ((unsigned int)fi % 64);
 		f = &kms_fields[fi];
 		ret = set_field(r, ev, f, &t);
 		if (ret)

@@ -68,6 +68,8 @@ static int refill(struct kms_trace_reader *r)
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
 		r->end -= r->start;
+		if (r->nul_at != SIZE_MAX)
+			r->nul_at -= r->start;
 		r->start = 0;
 	}
 	room = r->cap - 1 - r->end;
@@ -89,6 +91,12 @@ static int refill(struct kms_trace_reader *r)
 				 strerror(errno ? errno : EIO));
 			return -EIO;
 		}
+	}
+	if (r->nul_at == SIZE_MAX) {
+		const char *nul = memchr(r->buf + r->end, '\0', got);
+
+		if (nul)
+			r->nul_at = (size_t)(nul - r->buf);
 	}
 	r->end += got;
 	if (got == 0)
@@ -137,9 +145,9 @@ int kms_reader_next_line(struct kms_trace_reader *r)
 	r->cur[r->cur_len] = '\0';
 	if (r->cur_len && r->cur[r->cur_len - 1] == '\r')
 		r->cur[--r->cur_len] = '\0';
-	nl = memchr(r->cur, '\0', r->cur_len);
-	if (nl)
-		return kms_reader_fail(r, nl, "NUL byte in a text trace");
+	/* The first NUL read in lies in this line: nothing before it had one. */
+	if (r->nul_at < (size_t)(r->cur - r->buf) + r->cur_len)
+		return kms_reader_fail(r, r->buf + r->nul_at, "NUL byte in a text trace");
 	return 1;
 }
 
@@ -273,7 +281,11 @@ fail:
 
 static struct kms_trace_reader *reader_alloc(void)
 {
-	return calloc(1, sizeof(struct kms_trace_reader));
+	struct kms_trace_reader *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->nul_at = SIZE_MAX;
+	return r;
 }
 
 int kms_trace_open_file(FILE *f, const char *name, const struct kms_strace_options *opts,

@@ -29,6 +29,9 @@ struct kms_trace_reader {
 	/* One buffer: unread bytes are buf[start, end); buf[end] is writable. */
 	char *buf;
 	size_t cap, start, end;
+	/* Offset in buf of the first NUL byte read in and not yet consumed, or
+	 * SIZE_MAX: each chunk is searched once as it comes in, not each line. */
+	size_t nul_at;
 	uint32_t max_line;
 	bool eof;
 	bool unget;			/* next_line() returns the current line again */

@@ -285,6 +285,59 @@ static void test_malformed_trace_names_the_line(void **state)
 	kms_replay_free(r);
 }
 
+/* memory.stat slab bytes of /app after every event (by seq), from the step callback. */
+static int record_slab(const struct kms_replay_step *step, struct kms_replay *r, void *arg)
+{
+	uint64_t *slab = arg;
+	struct kms_cgroup_stats st;
+
+	if (step->ev->seq < 8 && kms_cgroup_read(kms_replay_sim(r, 0), "/app", &st) == 0)
+		slab[step->ev->seq] = st.stat_slab;
+	return 0;
+}
+
+/*
+ * A deleted element of a BPF_F_NO_PREALLOC hash map is freed by an RCU
+ * callback (5.11 kernel/bpf/hashtab.c free_htab_elem() -> call_rcu(...,
+ * htab_elem_free_rcu)), so it stays charged for one grace period (the
+ * model's 4 ms) and is uncharged once the trace's clock has passed it,
+ * not only at the end of the trace. memory.stat slab of the map's cgroup
+ * shows it (the root cgroup is never charged, hence /app).
+ */
+static void test_deleted_element_uncharged_after_grace_period(void **state)
+{
+	static const char text[] =
+		"trace version=1 kernel=5.11.0 cpus=2\n"
+		"cgroup_create t=0 path=/app\n"
+		"task_new t=0 pid=1 cgroup=/app\n"
+		"map_create t=0 map_type=hash key_size=4 value_size=8 max_entries=16 "
+		"map_flags=no_prealloc ret=3\n"
+		"map_update_elem t=0.001 map_fd=3 key=0x1 flags=any ret=0\n"
+		"map_delete_elem t=0.002 map_fd=3 key=0x1 ret=0\n"
+		/* 1 ms after the delete: inside the grace period */
+		"map_lookup_elem t=0.003 map_fd=3 key=0x2 ret=-ENOENT\n"
+		/* 8 ms after it: past */
+		"map_lookup_elem t=0.010 map_fd=3 key=0x2 ret=-ENOENT\n";
+	static const char *const p511[] = { "linux-5.11" };
+	struct kms_replay_opts opts = { .profiles = p511, .nr_profiles = 1 };
+	struct kms_trace_reader *reader;
+	struct kms_trace_error terr;
+	struct kms_replay *r;
+	uint64_t slab[8] = { 0 };
+	char err[256];
+
+	(void)state;
+	assert_int_equal(kms_replay_new(&opts, &r, err, sizeof(err)), 0);
+	assert_int_equal(kms_trace_open_mem(text, strlen(text), "test", NULL, &reader, &terr), 0);
+	assert_int_equal(kms_replay_run(r, reader, record_slab, slab, NULL, NULL), 0);
+	kms_trace_reader_free(reader);
+	kms_replay_free(r);
+	/* 5.11 kmalloc-cg-64: elem_size 48 + 8 + 8 = 64, charged with its obj_cgroup pointer */
+	assert_int_equal(slab[4] - slab[3], 64 + 8);
+	assert_int_equal(slab[6], slab[4]);
+	assert_int_equal(slab[7], slab[3]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_expectation_failure_is_reported),
 		cmocka_unit_test(test_unknown_profile_and_bad_set_are_usage_errors),
 		cmocka_unit_test(test_malformed_trace_names_the_line),
+		cmocka_unit_test(test_deleted_element_uncharged_after_grace_period),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

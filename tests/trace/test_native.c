@@ -360,6 +360,39 @@ static void test_hostile_bytes(void **state)
 	assert_non_null(strstr(err.msg, "NUL byte"));
 	kms_trace_reader_free(r);
 
+	/*
+	 * A NUL whose line straddles the reader's first 256 KiB read: the NUL
+	 * comes in with the first chunk, the line's end with the second, after
+	 * the buffer has been shifted. A comment pads the header so that the
+	 * 23000 lines of "close fd=3\n" (11 bytes) end at byte 262135; the NUL
+	 * line's NUL is byte 262142, its newline byte 262146.
+	 */
+	{
+		size_t hl = strlen(HDR), pad = 262135 - hl - 23000 * 11;
+		size_t n = 262135 + sizeof("close f\0d=4\n");
+		char *far = malloc(n);
+
+		assert_non_null(far);
+		memcpy(far, HDR, hl);
+		memset(far + hl, 'x', pad - 1);
+		far[hl] = '#';
+		far[hl + pad - 1] = '\n';
+		for (size_t i = 0; i < 23000; i++)
+			memcpy(far + hl + pad + i * 11, "close fd=3\n", 11);
+		memcpy(far + 262135, "close f\0d=4\n", sizeof("close f\0d=4\n"));
+		assert_int_equal(kms_trace_open_mem(far, n - 1, "far", NULL, &r, &err), 0);
+		nr = 0;
+		while (kms_trace_read_next(r, &ev) == 1)
+			nr++;
+		assert_int_equal(nr, 23000);
+		err = *kms_trace_reader_error(r);
+		assert_int_equal(err.line, 23003);
+		assert_int_equal(err.column, 8);
+		assert_non_null(strstr(err.msg, "NUL byte"));
+		kms_trace_reader_free(r);
+		free(far);
+	}
+
 	/* one line of 64 KiB + 100 bytes: over the 64 KiB bound */
 	line = malloc(strlen(HDR) + big + 2);
 	assert_non_null(line);
