@@ -247,30 +247,6 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-/*
- * -o: a regular file (new or existing) is written beside itself and renamed
- * over on success, so a failed run keeps the old one; a symlink's target is
- * the file. Anything else (/dev/null, a FIFO, a terminal) is written
- * directly: renaming over it would replace the device node itself.
- */
-static FILE *open_output(const char *path, char **target, char **tmp)
-{
-	struct stat st;
-
-	*target = realpath(path, NULL);
-	if (!*target && errno != ENOENT)
-		return NULL;
-	if (!*target && !(*target = strdup(path)))
-		return NULL;
-	if (stat(*target, &st) == 0 && !S_ISREG(st.st_mode))
-		return fopen(*target, "w");
-	if (asprintf(tmp, "%s.kmemsim-tmp", *target) < 0) {
-		*tmp = NULL;
-		return NULL;
-	}
-	return fopen(*tmp, "w");
-}
-
 static int run_replay(struct replay_cli *c)
 {
 	struct kms_replay_opts opts = {
@@ -285,7 +261,8 @@ static int run_replay(struct replay_cli *c)
 	struct step_arg sa = { .progress = isatty(2) && !c->ropts.quiet };
 	struct kms_trace_reader *reader = NULL;
 	struct kms_replay *r = NULL;
-	char err[512], *tmp = NULL, *target = NULL;
+	char err[512];
+	struct cli_output o = { 0 };
 	FILE *out = stdout;
 	int ret, status = KMS_EXIT_USAGE;
 
@@ -300,7 +277,7 @@ static int run_replay(struct replay_cli *c)
 
 	if (kms_replay_new(&opts, &r, err, sizeof(err)))
 		return cli_usage_error("%s", err);
-	if (c->output && !(out = open_output(c->output, &target, &tmp))) {
+	if (c->output && !(out = cli_output_open(c->output, &o))) {
 		fprintf(stderr, "kmemsim: cannot write %s: %s\n", c->output, strerror(errno));
 		out = stdout;
 		goto out;
@@ -346,19 +323,15 @@ out:
 	kms_report_free(sa.rep);
 	kms_replay_free(r);
 	if (out != stdout) {
-		if (fclose(out) && status != KMS_EXIT_USAGE)
-			status = KMS_EXIT_USAGE;
-		if (tmp && status != KMS_EXIT_USAGE && rename(tmp, target)) {
-			fprintf(stderr, "kmemsim: cannot write %s: %s\n", c->output, strerror(errno));
+		ret = cli_output_close(&o, status != KMS_EXIT_USAGE);
+		if (ret && status != KMS_EXIT_USAGE) {
+			fprintf(stderr, "kmemsim: cannot write %s: %s\n", c->output, strerror(-ret));
 			status = KMS_EXIT_USAGE;
 		}
-		if (tmp && status == KMS_EXIT_USAGE)
-			unlink(tmp);
 	} else if (fflush(stdout)) {
 		status = KMS_EXIT_USAGE;
 	}
-	free(tmp);
-	free(target);
+	cli_output_close(&o, false);	/* a failed open's names */
 	return status;
 }
 
