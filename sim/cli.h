@@ -3,6 +3,7 @@
 #ifndef KMS_SIM_CLI_H
 #define KMS_SIM_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit statuses every subcommand uses. */
@@ -33,5 +34,21 @@ int cmd_record(int argc, char **argv);
 
 /* Print "kmemsim: " and the message to stderr; returns KMS_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * output.c: -o FILE. Regular files go through a temporary renamed over on
+ * success (cli_output_close(keep = true)); devices, FIFOs are written directly.
+ */
+struct cli_output {
+	FILE *f;
+	char *target;	/* the file written (a symlink resolved) */
+	char *tmp;	/* the temporary beside it, NULL when writing directly */
+};
+FILE *cli_output_open(const char *path, struct cli_output *o);
+/* Close; @keep: put the output in place, else drop the temporary. 0 or -errno. */
+int cli_output_close(struct cli_output *o, bool keep);
+
+/* memstats.c: the hidden --memstats line (peak heap) for tests. */
+void cli_memstats_print(FILE *out);
 
 #endif

@@ -29,6 +29,7 @@ struct replay_cli {
 	struct kms_report_opts ropts;
 	const char *output;
 	bool check_invariants;
+	bool memstats;			/* hidden --memstats: peak heap on stderr */
 	bool no_limits;
 	struct trace_src src;
 	uint64_t progress;
@@ -79,7 +80,8 @@ static int split_list(char *arg, const char **list, size_t *n, const char *what)
 
 static int parse_args(struct replay_cli *c, int argc, char **argv)
 {
-	enum { OPT_EVENTS = 256, OPT_EXPLAIN, OPT_SVG, OPT_CHECK, OPT_NO_LIMITS, OPT_SCG, OPT_SUID };
+	enum { OPT_EVENTS = 256, OPT_EXPLAIN, OPT_SVG, OPT_CHECK, OPT_NO_LIMITS, OPT_SCG, OPT_SUID,
+	       OPT_MEMSTATS };
 	static const struct option longopts[] = {
 		{ "profile", required_argument, NULL, 'p' },
 		{ "profiles", required_argument, NULL, 'p' },
@@ -94,6 +96,7 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
 		{ "no-limits", no_argument, NULL, OPT_NO_LIMITS },
 		{ "strace-cgroup", required_argument, NULL, OPT_SCG },
 		{ "strace-uid", required_argument, NULL, OPT_SUID },
+		{ "memstats", no_argument, NULL, OPT_MEMSTATS },	/* hidden: for tests */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -133,6 +136,7 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
 		case 'q': c->ropts.quiet = true; break;
 		case OPT_CHECK: c->check_invariants = true; break;
 		case OPT_NO_LIMITS: c->no_limits = true; break;
+		case OPT_MEMSTATS: c->memstats = true; break;
 		case OPT_SCG:
 			if (optarg[0] != '/')
 				return cli_usage_error("--strace-cgroup wants a path like /app, got '%s'",
@@ -257,7 +261,8 @@ static int run_replay(struct replay_cli *c)
 	struct step_arg sa = { .progress = isatty(2) && !c->ropts.quiet };
 	struct kms_trace_reader *reader = NULL;
 	struct kms_replay *r = NULL;
-	char err[512], *tmp = NULL;
+	char err[512];
+	struct cli_output o = { 0 };
 	FILE *out = stdout;
 	int ret, status = KMS_EXIT_USAGE;
 
@@ -272,12 +277,10 @@ static int run_replay(struct replay_cli *c)
 
 	if (kms_replay_new(&opts, &r, err, sizeof(err)))
 		return cli_usage_error("%s", err);
-	if (c->output) {
-		/* Write beside the target and rename on success: a failed run keeps the old file. */
-		if (asprintf(&tmp, "%s.kmemsim-tmp", c->output) < 0 || !(out = fopen(tmp, "w"))) {
-			fprintf(stderr, "kmemsim: cannot write %s: %s\n", c->output, strerror(errno));
-			goto out;
-		}
+	if (c->output && !(out = cli_output_open(c->output, &o))) {
+		fprintf(stderr, "kmemsim: cannot write %s: %s\n", c->output, strerror(errno));
+		out = stdout;
+		goto out;
 	}
 	if ((ret = kms_report_new(&c->ropts, out, &sa.rep)))
 		goto out;
@@ -288,7 +291,8 @@ static int run_replay(struct replay_cli *c)
 	if (sa.progress && sa.events >= (1u << 20))
 		fputs("\r\033[K", stderr);
 	if (ret == -ECANCELED) {
-		fprintf(stderr, "kmemsim: invariant broken: %s\n", kms_replay_error(r));
+		fprintf(stderr, "kmemsim: %s: invariant broken: %s\n", c->src.path,
+			kms_replay_error(r));
 		status = KMS_EXIT_FAIL;
 		goto out;
 	}
@@ -319,18 +323,15 @@ out:
 	kms_report_free(sa.rep);
 	kms_replay_free(r);
 	if (out != stdout) {
-		if (fclose(out) && status != KMS_EXIT_USAGE)
-			status = KMS_EXIT_USAGE;
-		if (status != KMS_EXIT_USAGE && rename(tmp, c->output)) {
-			fprintf(stderr, "kmemsim: cannot write %s: %s\n", c->output, strerror(errno));
+		ret = cli_output_close(&o, status != KMS_EXIT_USAGE);
+		if (ret && status != KMS_EXIT_USAGE) {
+			fprintf(stderr, "kmemsim: cannot write %s: %s\n", c->output, strerror(-ret));
 			status = KMS_EXIT_USAGE;
 		}
-		if (status == KMS_EXIT_USAGE)
-			unlink(tmp);
 	} else if (fflush(stdout)) {
 		status = KMS_EXIT_USAGE;
 	}
-	free(tmp);
+	cli_output_close(&o, false);	/* a failed open's names */
 	return status;
 }
 
@@ -363,6 +364,8 @@ static int cmd_main(int argc, char **argv, enum cmd_mode mode)
 			c.profiles[c.nr_profiles++] = names[i];
 	}
 	ret = run_replay(&c);
+	if (c.memstats)
+		cli_memstats_print(stderr);
 	for (size_t i = 0; i < nr_names; i++)
 		free(names[i]);
 	trace_src_free(&c.src);

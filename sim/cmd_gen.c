@@ -124,7 +124,8 @@ int cmd_gen(int argc, char **argv)
 	struct kms_gen_opts o, defaults;
 	struct kms_gen_stats st;
 	const char *out_path = NULL;
-	char err[256], *tmp = NULL;
+	char err[256];
+	struct cli_output out = { 0 };
 	bool quiet = false;
 	FILE *f = stdout;
 	int opt, ret = 0;
@@ -159,23 +160,18 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("gen: unexpected argument '%s'", argv[optind]);
-	if (out_path) {
-		/* Beside the target, renamed on success: a failed run leaves no half trace. */
-		if (asprintf(&tmp, "%s.kmemsim-tmp", out_path) < 0 || !(f = fopen(tmp, "w"))) {
-			fprintf(stderr, "kmemsim: cannot write %s: %s\n", out_path, strerror(errno));
-			free(tmp);
-			return KMS_EXIT_USAGE;
-		}
+	if (out_path && !(f = cli_output_open(out_path, &out))) {
+		/* a regular file is written beside itself: a failed run leaves no half trace */
+		fprintf(stderr, "kmemsim: cannot write %s: %s\n", out_path, strerror(errno));
+		cli_output_close(&out, false);
+		return KMS_EXIT_USAGE;
 	}
 	ret = kms_gen_write(f, &o, &st, err, sizeof(err));
 	if (f != stdout) {
-		if (fclose(f) && !ret)
-			ret = -EIO;
-		if (!ret && rename(tmp, out_path))
-			ret = -errno;
-		if (ret)
-			unlink(tmp);
-		free(tmp);
+		int cret = cli_output_close(&out, !ret);
+
+		if (!ret)
+			ret = cret;
 	} else if (fflush(stdout) && !ret) {
 		ret = -EIO;
 	}

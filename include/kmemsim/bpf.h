@@ -228,4 +228,12 @@ struct kms_bpf_totals {
 };
 void kms_bpf_totals(const struct kms_bpf *w, struct kms_bpf_totals *out);
 
+/*
+ * The BPF world against its simulation: per uid, locked_vm_bpf equals the
+ * pages live objects hold; each live object's charged bytes equal the
+ * allocator ledger's under its owner handle. 0, or -EUCLEAN with the first
+ * violation in @why (both numbers).
+ */
+int kms_bpf_check_invariants(const struct kms_bpf *w, char *why, size_t len);
+
 #endif

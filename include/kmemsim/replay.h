@@ -45,7 +45,11 @@ struct kms_replay_opts {
 	 */
 	const char *const *sets;
 	size_t nr_sets;
-	/* Check the model's invariants after every event; stop at the first broken one. */
+	/*
+	 * Check the model's invariants after every event (kms_sim_check_invariants()
+	 * and kms_bpf_check_invariants()); stop at the first broken one with
+	 * -ECANCELED, the event, the invariant and both numbers in kms_replay_error().
+	 */
 	bool check_invariants;
 	/* Build the one-line charge path of every event (--explain). */
 	bool explain;
@@ -58,6 +62,13 @@ struct kms_replay_opts {
 	bool ledger;
 	/* Compute limits_needed (may replay again without limits). */
 	bool limits;
+	/*
+	 * Fault injection, for tests: when not 0, allocator call number
+	 * @fail_nth (1-based, counted from the end of each run's setup) fails
+	 * in every run, as kms_sim_fault_fail_nth(). A step's alloc_calls says
+	 * which event made that call.
+	 */
+	uint64_t fail_nth;
 };
 
 /* What one event did in one run, handed to the event callback. */
@@ -72,6 +83,7 @@ struct kms_replay_step {
 	const char *explain;		/* charge path in words, with opts.explain */
 	int64_t charged_delta;		/* bytes charged to memcgs by this event (all cgroups) */
 	int64_t locked_vm_delta;	/* bytes of locked_vm taken (all uids) */
+	uint64_t alloc_calls;		/* allocator calls the event made (kms_sim_fault_calls()) */
 	bool diverged;			/* outcome differs from run 0 */
 	bool mismatch;			/* differs from the result the real kernel returned */
 };

@@ -158,8 +158,13 @@ int kms_ledger_read(const struct kms_sim *sim, uint64_t owner, struct kms_ledger
 /*
  * Check the model's invariants: usage never below zero, a parent at least
  * the sum of its online children, peak >= usage, memory.stat against the
- * kmem counter, the ledger against the totals and the root's counter against
- * live charges plus stock. 0, or -EUCLEAN with the first violation in @why.
+ * kmem counter and (by kind, at the root) against what each allocator
+ * charged, the ledger against the totals, the root's counter against live
+ * charges plus stock, every online cgroup's usage against the live charges
+ * its subtree pays (reparented ones included) plus its stocks and parked
+ * bytes, and per uid locked_vm == BPF + other users' pages (>= 0, <= peak).
+ * 0, or -EUCLEAN with the first violation in @why (naming both numbers).
+ * The BPF side is kms_bpf_check_invariants() (kmemsim/bpf.h).
  */
 int kms_sim_check_invariants(const struct kms_sim *sim, char *why, size_t len);
 

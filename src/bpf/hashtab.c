@@ -196,6 +196,19 @@ static int htab_alloc_elem(struct kms_bpf *w, struct bpf_map *m, const struct al
 	return bpf_elem_insert_or_free(w, m, ac, key, &a);
 }
 
+/* The memory of an unlinked element (keyset value @g) back: to its cache or kfree after RCU. */
+static void htab_release_elem(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+			      uint32_t g)
+{
+	if (m->ma) {
+		if (m->pcpu_ma)
+			bpf_mem_cache_free(w, m, ac, m->pcpu_ma, (uint16_t)(g >> 16));
+		bpf_mem_cache_free(w, m, ac, m->ma, (uint16_t)g);
+		return;
+	}
+	bpf_elem_release(w, m, ac, g, true);	/* htab_elem_free_rcu() */
+}
+
 /* Give an element back: to the cache (bpf_mem_alloc) or kfree after RCU. */
 static void htab_free_elem(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
 			   uint64_t key)
@@ -205,15 +218,8 @@ static void htab_free_elem(struct kms_bpf *w, struct bpf_map *m, const struct al
 	if (!keyset_del(&m->keys, key, &g))
 		return;
 	m->count--;
-	if (is_prealloc(m))
-		return;
-	if (m->ma) {
-		if (m->pcpu_ma)
-			bpf_mem_cache_free(w, m, ac, m->pcpu_ma, (uint16_t)(g >> 16));
-		bpf_mem_cache_free(w, m, ac, m->ma, (uint16_t)g);
-		return;
-	}
-	bpf_elem_release(w, m, ac, g, true);	/* htab_elem_free_rcu() */
+	if (!is_prealloc(m))
+		htab_release_elem(w, m, ac, g);
 }
 
 static int htab_map_update(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
@@ -257,11 +263,24 @@ static int htab_map_update(struct kms_bpf *w, struct bpf_map *m, const struct al
 		if (err)
 			return err;
 	} else if (!is_percpu(m)) {
-		/* a new element replaces the old one, which is freed after RCU */
-		htab_free_elem(w, m, ac, key);
+		/*
+		 * 5.10..6.18 htab_map_update_elem(): alloc_htab_elem() first (no
+		 * max_entries check for a replacement); a failure returns with the
+		 * old element still linked; else the new one replaces it and the
+		 * old one is freed (after RCU, or back to the bpf_mem_alloc cache).
+		 */
+		uint32_t old = 0;
+
+		keyset_del(&m->keys, key, &old);
+		m->count--;
 		err = htab_alloc_elem(w, m, ac, key);
-		if (err)
+		if (err) {
+			/* the slot just emptied takes the old element back */
+			if (!keyset_put(&m->keys, key, old))
+				m->count++;
 			return err;
+		}
+		htab_release_elem(w, m, ac, old);
 	}	/* percpu hash, existing key: values copied in place */
 
 	if (m->type == KMS_MAP_TYPE_HASH_OF_MAPS) {

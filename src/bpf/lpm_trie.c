@@ -79,13 +79,20 @@ static int node_alloc(struct kms_bpf *w, struct bpf_map *m, const struct alloc_c
 	return 0;
 }
 
-static void node_free(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
-		      uint32_t g)
+/* @rcu: the node was reachable (kfree_rcu()); a node never linked is kfree()d at once. */
+static void node_free_rcu(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+			  uint32_t g, bool rcu)
 {
 	if (m->ma)
 		bpf_mem_cache_free(w, m, ac, m->ma, (uint16_t)g);
 	else
-		bpf_elem_release(w, m, ac, g, true);	/* kfree_rcu() */
+		bpf_elem_release(w, m, ac, g, rcu);
+}
+
+static void node_free(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+		      uint32_t g)
+{
+	node_free_rcu(w, m, ac, g, true);
 }
 
 /*
@@ -97,23 +104,30 @@ static int trie_new_key(struct kms_bpf *w, struct bpf_map *m, const struct alloc
 			uint64_t key)
 {
 	uint32_t leaf, inner = 0;
+	bool have_inner = false;
 	int err;
 
+	/*
+	 * 5.10..6.18 trie_update_elem(): the leaf first, then the intermediate
+	 * node; on failure both are freed at once (kfree(), or back to the
+	 * bpf_mem_alloc cache), never having been linked.
+	 */
+	err = node_alloc(w, m, ac, true, &leaf);
+	if (err)
+		return err;
 	if (m->count) {
 		err = node_alloc(w, m, ac, false, &inner);
-		if (err)
-			return err;
+		have_inner = !err;
 	}
-	err = node_alloc(w, m, ac, true, &leaf);
 	if (!err)
 		err = keyset_put(&m->keys, key, leaf);
-	if (!err && m->count)
+	if (!err && have_inner)
 		err = keyset_put(&m->storages, ++m->seq, inner);
 	if (err) {
-		if (m->count)
-			node_free(w, m, ac, inner);
-		if (keyset_del(&m->keys, key, NULL))
-			node_free(w, m, ac, leaf);
+		keyset_del(&m->keys, key, NULL);
+		if (have_inner)
+			node_free_rcu(w, m, ac, inner, false);
+		node_free_rcu(w, m, ac, leaf, false);
 		return err;
 	}
 	m->count++;

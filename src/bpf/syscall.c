@@ -480,9 +480,22 @@ int bpf_map_alloc_percpu(struct kms_bpf *w, struct bpf_map *map, const struct al
 	return helper_alloc(w, map, ac, size, gfp, out, do_percpu);
 }
 
+/*
+ * The model's own bound on per-entry allocations in one call (the kernel's
+ * is the machine's memory, which the model does not have): 2^32 - 1
+ * percpu_array entries would be minutes of simulation for a map no machine
+ * holds (6.18 bpf_array_alloc_percpu(): one __alloc_percpu_gfp() per entry).
+ */
+#define MAX_REC_ALLOCS (UINT64_C(1) << 24)
+
 static int helper_rec(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
 		      uint64_t size, gfp_t gfp, uint64_t n, alloc_fn fn)
 {
+	if (n > MAX_REC_ALLOCS)
+		return bpf_err(w, -ENOMEM, "%llu allocations of %llu bytes: more than kmemsim "
+			       "simulates in one call (%llu); a real machine runs out of memory",
+			       (unsigned long long)n, (unsigned long long)size,
+			       (unsigned long long)MAX_REC_ALLOCS);
 	for (uint64_t i = 0; i < n; i++) {
 		struct kmem_charge c;
 		int err = helper_alloc(w, map, ac, size, gfp, &c, fn);
@@ -750,6 +763,12 @@ static struct task *ctx_task(struct kms_bpf *w, const struct kms_bpf_ctx *c)
 
 #define NEED_TASK	1u	/* the call needs a live task (task context or interrupted one) */
 #define BPF_SYSCALL	2u	/* a bpf(2) command: subject to kernel.unprivileged_bpf_disabled */
+/*
+ * Releases that end in a kernel worker (bpf_map_put() -> bpf_map_free_deferred,
+ * cgroup_bpf_release()): no task needed, so a put by a process that is gone
+ * or by pid 0 (a kernel thread) still drops the reference.
+ */
+#define KWORKER		4u
 
 static int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc_ctx *ac,
 		    unsigned int flags)
@@ -759,7 +778,7 @@ static int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc
 	w->err[0] = '\0';
 	if (c->cpu >= nr_cpus(w))
 		return bpf_err(w, -EINVAL, "cpu %u >= %u possible CPUs", c->cpu, nr_cpus(w));
-	if (!t && ((flags & NEED_TASK) || c->ctx == KMS_CTX_TASK))
+	if (!t && !(flags & KWORKER) && ((flags & NEED_TASK) || c->ctx == KMS_CTX_TASK))
 		return bpf_err(w, -ESRCH, "no task with pid %d",
 			       c->ctx == KMS_CTX_TASK ? c->pid : c->interrupted_pid);
 	/* __sys_bpf(): sysctl_unprivileged_bpf_disabled && !bpf_capable() -> EPERM */
@@ -1147,7 +1166,7 @@ int kms_bpf_obj_put(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t id)
 {
 	struct alloc_ctx ac;
 	struct bpf_obj *o;
-	int err = make_ctx(w, c, &ac, 0);
+	int err = make_ctx(w, c, &ac, KWORKER);
 
 	if (err)
 		return err;
@@ -1197,7 +1216,7 @@ int kms_bpf_obj_unpin(struct kms_bpf *w, const struct kms_bpf_ctx *c, const char
 	struct alloc_ctx ac;
 	struct bpf_pin *pin;
 	uint32_t id;
-	int err = make_ctx(w, c, &ac, 0);
+	int err = make_ctx(w, c, &ac, KWORKER);
 
 	if (err)
 		return err;
@@ -1512,7 +1531,7 @@ int kms_bpf_cgroup_release(struct kms_bpf *w, const struct kms_bpf_ctx *c, const
 	struct alloc_ctx ac;
 	struct mem_cgroup *memcg;
 	uint64_t cg;
-	int err = make_ctx(w, c, &ac, 0);
+	int err = make_ctx(w, c, &ac, KWORKER);
 
 	if (err)
 		return err;

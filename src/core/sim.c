@@ -283,6 +283,10 @@ int kms_user_locked_vm_other(struct kms_sim *sim, uint32_t uid, int64_t pages)
 
 	if (!user)
 		return -ENOMEM;
+	/* A trace cannot give back pages it never took, nor take more than a page count holds. */
+	if (pages < -user->locked_vm_other ||
+	    (pages > 0 && pages > (INT64_MAX >> sim->page_shift) - user->locked_vm))
+		return -EINVAL;
 	if (pages >= 0)
 		locked_vm_charge_other(user, pages);
 	else

@@ -262,6 +262,9 @@ int run_init(struct kms_replay *r, struct run *run, const char *name, bool unlim
 					 strerror(-ret));
 				return ret;
 			}
+	/* After setup, so call 1 is the trace's first allocation; the limits pass is exact. */
+	if (!unlimited && r->opts.fail_nth)
+		kms_sim_fault_fail_nth(run->sim, r->opts.fail_nth);
 	return 0;
 }
 
@@ -302,6 +305,23 @@ void run_destroy(struct run *run)
 /* ---- processes and cgroups ---- */
 
 /* mkdir -p: the trace may name a cgroup it never created (strace imports). */
+/* rmdir of @path will succeed: online, not the root, no task, no online child. */
+static bool cgroup_removable(struct run *run, const char *path)
+{
+	struct kms_cgroup_stats st;
+	size_t len = strlen(path);
+
+	if (!strcmp(path, "/") || kms_cgroup_read(run->sim, path, &st) || st.nr_tasks)
+		return false;
+	for (size_t i = 0; i < run->cgroups.n; i++) {
+		const char *c = run->cgroups.names[i];
+
+		if (!strncmp(c, path, len) && c[len] == '/' && !kms_cgroup_read(run->sim, c, &st))
+			return false;
+	}
+	return true;
+}
+
 static int ensure_cgroup(struct run *run, const char *path)
 {
 	struct kms_cgroup_stats st;
@@ -1047,6 +1067,7 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	      struct kms_replay_step *step)
 {
 	uint64_t root_before, lvm_before;
+	uint64_t calls_before = kms_sim_fault_calls(run->sim);
 	struct kms_bpf_ctx c;
 	bool modelled = true;
 	struct proc *p = NULL;
@@ -1081,10 +1102,14 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 		goto done;
 	case KMS_EV_CGROUP_REMOVE: {
 		bpf_ctx_of(ev, &c);
-		res = kms_cgroup_remove(run->sim, ev->u.cg.path);
-		/* cgroup_bpf_release(): programs attached to it are detached, storages freed. */
-		if (!res)
+		/*
+		 * cgroup_bpf_release(): once the rmdir succeeds, programs attached
+		 * to it are detached and storages freed. The BPF world finds them
+		 * by the online cgroup, so release first when the rmdir will work.
+		 */
+		if (cgroup_removable(run, ev->u.cg.path))
 			kms_bpf_cgroup_release(run->bpf, &c, ev->u.cg.path);
+		res = kms_cgroup_remove(run->sim, ev->u.cg.path);
 		goto done;
 	}
 	case KMS_EV_CGROUP_SET:
@@ -1198,6 +1223,7 @@ done:
 	step->why = res < 0 ? run->why : "";
 	step->charged_delta = (int64_t)kms_root_memory_current(run->sim) - (int64_t)root_before;
 	step->locked_vm_delta = (int64_t)kms_locked_vm_total(run->sim) - (int64_t)lvm_before;
+	step->alloc_calls = kms_sim_fault_calls(run->sim) - calls_before;
 	step->mismatch = modelled && ev->has_ret && ev->ret != res;
 	step->applies = modelled;
 	if (r->opts.explain)
@@ -1217,7 +1243,8 @@ done:
 	if (r->opts.check_invariants) {
 		char why[256];
 
-		if (kms_sim_check_invariants(run->sim, why, sizeof(why))) {
+		if (kms_sim_check_invariants(run->sim, why, sizeof(why)) ||
+		    kms_bpf_check_invariants(run->bpf, why, sizeof(why))) {
 			snprintf(r->error, sizeof(r->error),
 				 "line %" PRIu32 " (seq %" PRIu64 ", %s) under %s: %s", ev->line,
 				 ev->seq, step->op, run->name, why);

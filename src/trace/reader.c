@@ -131,12 +131,15 @@ int kms_reader_next_line(struct kms_trace_reader *r)
 		return 0;
 	r->lineno++;
 	r->cur = r->buf + r->start;
-	r->cur_unterminated = !nl;
 	r->cur_len = nl ? (size_t)(nl - r->cur) : r->end - r->start;
+	/* Without a newline only at the end of the input: a long line merely stopped the scan. */
+	r->cur_unterminated = !nl && r->cur_len <= r->max_line;
 	if (r->cur_len > r->max_line) {
 		r->cur_len = 0;
 		r->cur[0] = '\0';
-		return kms_reader_fail(r, NULL, "line longer than %u bytes", r->max_line);
+		kms_reader_fail(r, NULL, "line longer than %u bytes", r->max_line);
+		r->err.column = r->max_line + 1;	/* the first byte past the limit */
+		return -EINVAL;
 	}
 	r->start += r->cur_len + (nl ? 1 : 0);
 	r->cur[r->cur_len] = '\0';

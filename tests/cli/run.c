@@ -47,6 +47,12 @@ static int sink_read(struct sink *s)
 
 int run_kmemsim(const char *const argv[], const char *stdin_text, struct run_result *r)
 {
+	return run_kmemsim_timeout(argv, stdin_text, 0, r);
+}
+
+int run_kmemsim_timeout(const char *const argv[], const char *stdin_text, unsigned int seconds,
+			struct run_result *r)
+{
 	const char *exe = getenv("KMEMSIM");
 	int in[2], out[2], err[2], status;
 	struct sink so = { 0 }, se = { 0 };
@@ -98,6 +104,9 @@ int run_kmemsim(const char *const argv[], const char *stdin_text, struct run_res
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		close(in[0]); close(in[1]); close(out[0]); close(out[1]); close(err[0]); close(err[1]);
+		/* A pending alarm survives execve(): a hang ends in SIGALRM (status 142). */
+		if (seconds)
+			alarm(getenv("KMEMSIM_UNDER_VALGRIND") ? seconds * 20 : seconds);
 		execv(exe, (char *const *)args);
 		_exit(127);
 	}

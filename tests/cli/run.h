@@ -18,6 +18,9 @@ struct run_result {
  * (or /dev/null when NULL). Returns 0, or -1 when the program could not be run.
  */
 int run_kmemsim(const char *const argv[], const char *stdin_text, struct run_result *r);
+/* The same, killed by SIGALRM after @seconds (20 times that under valgrind); 0 = no limit. */
+int run_kmemsim_timeout(const char *const argv[], const char *stdin_text, unsigned int seconds,
+			struct run_result *r);
 void run_result_free(struct run_result *r);
 
 /* A path below the source tree ($KMEMSIM_SOURCE_ROOT/@rel), in a static buffer per call site. */

@@ -78,7 +78,7 @@ static void test_scenarios_hold(void **state)
 		free(text);
 		assert_true(expects >= 9);
 
-		const char *argv[] = { "check", "--format", "tap", path, NULL };
+		const char *argv[] = { "check", "--check", "--format", "tap", path, NULL };
 
 		assert_int_equal(run_kmemsim(argv, NULL, &r), 0);
 		if (r.status != 0)

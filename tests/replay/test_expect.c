@@ -32,7 +32,8 @@ static const char trace[] =
 
 static struct kms_replay *replay(const char *const *profiles, size_t n)
 {
-	struct kms_replay_opts o = { .profiles = profiles, .nr_profiles = n };
+	struct kms_replay_opts o = { .profiles = profiles, .nr_profiles = n,
+				     .check_invariants = true };
 	struct kms_trace_reader *rd;
 	struct kms_trace_error terr;
 	struct kms_replay *r;
