@@ -136,9 +136,11 @@ struct bpf_link {
 	uint32_t prog_id;
 };
 
+/* A bpffs file: its inode and dentry, charged to the pinning task's memcg. */
 struct bpf_pin {
 	char *path;
 	uint32_t id;
+	struct kmem_charge inode, dentry;
 };
 
 struct bpf_attach {
@@ -155,6 +157,7 @@ struct kms_bpf {
 	uint32_t nr_objs, cap_objs;
 	struct bpf_pin *pins;
 	uint32_t nr_pins, cap_pins;
+	struct kmem_cache *inode_cachep, *dentry_cache;
 	struct bpf_attach *attach;
 	uint32_t nr_attach, cap_attach;
 	uint64_t next_owner;

@@ -69,7 +69,10 @@
 	.bpf_struct_ops_map = { 384, SRC }, \
 	.bpf_struct_ops_value = { 64, SAME618 }, \
 	.bpf_mem_cache = { 0, "absent before 6.1" }, \
-	.bpf_bloom_filter = { 0, "absent before 5.16" }
+	.bpf_bloom_filter = { 0, "absent before 5.16" }, \
+	/* struct inode 600 + the free pointer outside it (ctor), as 6.18 */ \
+	.inode_cache = { 608, SRC }, \
+	.dentry = { 192, SRC }
 
 /* linux-5.11 and its v7 what-if: everything but the helpers' target */
 #define PROFILE_5_11 \
@@ -196,6 +199,14 @@ static const struct kms_profile builtin[] = {
 			.bpf_struct_ops_value = { 64, BTF618 },
 			.bpf_mem_cache = { 208, BTF618 },
 			.bpf_bloom_filter = { 312, BTF618 },
+			/*
+			 * struct inode is 616 (BTF); inode_cache has a constructor
+			 * (init_once), so SLUB keeps its free pointer after the
+			 * object (mm/slub.c calculate_sizes()): 624, as
+			 * /proc/slabinfo shows. struct dentry 192, no ctor.
+			 */
+			.inode_cache = { 624, "BTF 6.18.44 + slabinfo" },
+			.dentry = { 192, BTF618 },
 		},
 	},
 };
