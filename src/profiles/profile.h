@@ -55,6 +55,7 @@ struct kms_struct_sizes {
 	struct ksize bpf_local_storage_map_bucket;
 	struct ksize bpf_local_storage;
 	struct ksize bpf_local_storage_elem;
+	struct ksize selem_data_offset;	/* offsetof(bpf_local_storage_elem, sdata.data) */
 	struct ksize bpf_cgroup_storage_map;
 	struct ksize bpf_cgroup_storage;
 	struct ksize bpf_storage_buffer;
@@ -125,6 +126,13 @@ struct kms_profile {
 	 */
 	bool hash_mem_alloc;
 	bool lpm_mem_alloc;
+	/*
+	 * 6.4+ (Martin KaFai Lau's local storage series): task and cgrp storage
+	 * maps get two bpf_mem_alloc caches (selem and storage) at creation, and
+	 * smap->elem_size shrinks from sizeof(selem) + value_size to
+	 * offsetof(struct bpf_local_storage_elem, sdata.data[value_size]).
+	 */
+	bool local_storage_bpf_ma;
 	/* htab->map_locked: HASHTAB_MAP_LOCK_COUNT per-cpu ints allocated (5.9..6.14). */
 	bool htab_map_locked;
 	/* stack_map_alloc() fix (upstream b45043192b3e, 2022): cost and smap area without the elements. */

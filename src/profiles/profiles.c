@@ -63,6 +63,7 @@
 	.bpf_local_storage = { 168, SRC }, \
 	/* sdata is ____cacheline_aligned: 64 + 8 rounds to 128 (as 6.18 BTF) */ \
 	.bpf_local_storage_elem = { 128, SRC }, \
+	.selem_data_offset = { 0, "unused before 6.4" }, \
 	.bpf_cgroup_storage_map = { 320, SRC }, \
 	.bpf_cgroup_storage = { 104, SAME618 }, \
 	.bpf_storage_buffer = { 16, SAME618 }, \
@@ -149,6 +150,7 @@ static const struct kms_profile builtin[] = {
 		.fdinfo = FDINFO_MEM_USAGE, .map_objcg = true,
 		.elem_gfp = GFP_NOWAIT | __GFP_NOWARN,
 		.hash_mem_alloc = true, .lpm_mem_alloc = true,
+		.local_storage_bpf_ma = true,
 		.nmi_noprealloc_ok = true,
 		.htab_map_locked = false,
 		.stack_trace_cost_fixed = true,
@@ -192,6 +194,8 @@ static const struct kms_profile builtin[] = {
 			.bpf_local_storage_map_bucket = { 16, BTF618 },
 			.bpf_local_storage = { 176, BTF618 },
 			.bpf_local_storage_elem = { 128, BTF618 },
+			/* sdata (____cacheline_aligned) at 64, its data[] at 64 + 8 */
+			.selem_data_offset = { 72, BTF618 },
 			.bpf_cgroup_storage_map = { 328, BTF618 },
 			.bpf_cgroup_storage = { 104, BTF618 },
 			.bpf_storage_buffer = { 16, BTF618 },
