@@ -133,6 +133,12 @@ struct kms_profile {
 	 * offsetof(struct bpf_local_storage_elem, sdata.data[value_size]).
 	 */
 	bool local_storage_bpf_ma;
+	/*
+	 * htab_has_extra_elems() also excludes fd htabs (hash_of_maps): 6.18
+	 * has is_fd_htab() there; 5.10/5.11 prealloc_init() gives every
+	 * non-percpu non-LRU hash num_possible_cpus() extra elements.
+	 */
+	bool fd_htab_no_extra_elems;
 	/* htab->map_locked: HASHTAB_MAP_LOCK_COUNT per-cpu ints allocated (5.9..6.14). */
 	bool htab_map_locked;
 	/* stack_map_alloc() fix (upstream b45043192b3e, 2022): cost and smap area without the elements. */

@@ -151,6 +151,7 @@ static const struct kms_profile builtin[] = {
 		.elem_gfp = GFP_NOWAIT | __GFP_NOWARN,
 		.hash_mem_alloc = true, .lpm_mem_alloc = true,
 		.local_storage_bpf_ma = true,
+		.fd_htab_no_extra_elems = true,
 		.nmi_noprealloc_ok = true,
 		.htab_map_locked = false,
 		.stack_trace_cost_fixed = true,
