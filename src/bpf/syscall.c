@@ -60,6 +60,8 @@ static const struct bpf_map_ops *const map_ops[KMS_NR_MAP_TYPES] = {
 	[KMS_MAP_TYPE_QUEUE] = &queue_stack_map_ops,
 	[KMS_MAP_TYPE_STACK] = &queue_stack_map_ops,
 	[KMS_MAP_TYPE_RINGBUF] = &ringbuf_map_ops,
+	/* 6.1+ user_ringbuf_map_ops: the same ringbuf_map_alloc() and mem_usage */
+	[KMS_MAP_TYPE_USER_RINGBUF] = &ringbuf_map_ops,
 	[KMS_MAP_TYPE_STACK_TRACE] = &stack_trace_map_ops,
 	[KMS_MAP_TYPE_DEVMAP] = &dev_map_ops,
 	[KMS_MAP_TYPE_DEVMAP_HASH] = &dev_map_ops,

@@ -310,6 +310,42 @@ static void test_618_lpm_delete_waits_for_rcu(void **state)
 	tw_teardown(&t);
 }
 
+/*
+ * 6.18 user_ringbuf_map_ops.map_alloc is ringbuf_map_alloc(): the same
+ * charge as a ringbuf of that size. 4096 bytes: bpf_ringbuf_map kmalloc,
+ * pages array (3 + 2 * 1) * 8 = 40 B, 3 meta + 1 data page. Measured on
+ * 6.18.44 (docs/calibration-measured.csv): user_ringbuf and ringbuf create
+ * 20480, 81920 and 1073152 for 4 KiB, 64 KiB and 1 MiB alike.
+ */
+static uint64_t bpf_charged(struct tw *t)
+{
+	struct kms_bpf_totals tot;
+
+	kms_bpf_totals(t->w, &tot);
+	return tot.charged;
+}
+
+static void test_618_user_ringbuf_is_a_ringbuf(void **state)
+{
+	static const uint32_t sizes[] = { 4096, 65536, 1u << 20 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t c0, c1, c2;
+		struct tw t;
+
+		tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+		c0 = bpf_charged(&t);
+		assert_true(tw_map(&t, 1, KMS_MAP_TYPE_RINGBUF, 0, 0, sizes[i], 0) > 0);
+		c1 = bpf_charged(&t);
+		assert_true(tw_map(&t, 1, KMS_MAP_TYPE_USER_RINGBUF, 0, 0, sizes[i], 0) > 0);
+		c2 = bpf_charged(&t);
+		assert_true(c1 - c0 >= (3 + sizes[i] / PAGE) * PAGE);
+		assert_int_equal(c2 - c1, c1 - c0);
+		tw_teardown(&t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_511_lpm_nodes),
 		cmocka_unit_test(test_618_lpm_nodes),
 		cmocka_unit_test(test_618_lpm_delete_waits_for_rcu),
+		cmocka_unit_test(test_618_user_ringbuf_is_a_ringbuf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
