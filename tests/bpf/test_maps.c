@@ -346,6 +346,48 @@ static void test_618_user_ringbuf_is_a_ringbuf(void **state)
 	}
 }
 
+/*
+ * 6.18 cpu_map_update_elem() -> __cpu_map_entry_alloc(), through the map
+ * helpers, so charged to the map's cgroup (/a) whoever updates:
+ *   struct bpf_cpu_map_entry 360 (BTF) -> kmalloc-cg-512: 512 + 8 = 520
+ *   bulkq: xdp_bulk_queue 96 per CPU, pcpu_obj_full_size() =
+ *          96 * 2 + 96 / 4 * 8 = 384
+ *   struct ptr_ring 192 -> kmalloc-cg-192: 192 + 8 = 200
+ * 1104 per entry; the ring's slots (kvmalloc_array(qsize), no
+ * __GFP_ACCOUNT) and the kthread are charged to no one. Measured on
+ * 6.18.44 (docs/calibration-measured.csv, cpumap 4/4): 2 entries +4096,
+ * 1 entry 0, page-granular readings within a page per CPU of 2208 and 1104.
+ * A CPU that is not possible is ENODEV; a delete frees after RCU.
+ */
+static void test_618_cpumap_entries(void **state)
+{
+	struct kms_bpf_ctx b = task_ctx(2);
+	uint64_t c0;
+	struct tw t;
+	int id;
+
+	(void)state;
+	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_CPUMAP, 4, 4, 4, 0);
+	c0 = charged(&t);
+	{
+		struct kms_bpf_totals t0, t1;
+
+		kms_bpf_totals(t.w, &t0);
+		assert_int_equal(kms_bpf_map_update(t.w, &b, (uint32_t)id, 0, 0), 0);
+		assert_int_equal(kms_bpf_map_update(t.w, &b, (uint32_t)id, 1, 0), 0);
+		assert_int_equal(kms_bpf_map_update(t.w, &b, (uint32_t)id, 2, 0), -ENODEV);
+		kms_bpf_totals(t.w, &t1);
+		assert_int_equal(t1.charged - t0.charged, 2 * (520 + 384 + 200));
+	}
+	/* the slab part lands in /a, the map's cgroup, not /b */
+	assert_int_equal(charged(&t) - c0, 2 * (520 + 200));
+	assert_int_equal(kms_bpf_map_delete(t.w, &b, (uint32_t)id, 0), 0);
+	kms_sim_rcu_barrier(t.sim);
+	assert_int_equal(charged(&t) - c0, 520 + 200);
+	tw_teardown(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_618_lpm_nodes),
 		cmocka_unit_test(test_618_lpm_delete_waits_for_rcu),
 		cmocka_unit_test(test_618_user_ringbuf_is_a_ringbuf),
+		cmocka_unit_test(test_618_cpumap_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
