@@ -9,12 +9,10 @@
 /* Bytes charged to some memcg by creating one map (kms_bpf_totals() delta). */
 static uint64_t create_charge(struct tw *t, enum kms_map_type type, uint32_t value_size)
 {
-	struct kms_bpf_totals before, after;
+	uint64_t before = tw_bpf_charged(t);
 
-	kms_bpf_totals(t->w, &before);
 	assert_true(tw_map(t, 1, type, 4, value_size, 0, KMS_F_NO_PREALLOC) > 0);
-	kms_bpf_totals(t->w, &after);
-	return after.charged - before.charged;
+	return tw_bpf_charged(t) - before;
 }
 
 /*

@@ -368,15 +368,6 @@ static void test_nmi_noprealloc(void **state)
 	tw_teardown(&t);
 }
 
-/* Slab bytes charged to /a, the creator's cgroup (uncharged when the free really runs). */
-static uint64_t charged(struct tw *t)
-{
-	struct kms_cgroup_stats s;
-
-	assert_int_equal(kms_cgroup_read(t->sim, "/a", &s), 0);
-	return s.stat_slab;
-}
-
 /* @n deletes of keys @from.. on CPU 0, the i-th at @t0 + i * @step_ns. */
 static void delete_n(struct tw *t, int id, uint64_t from, uint64_t n, uint64_t t0,
 		     uint64_t step_ns)
@@ -423,14 +414,14 @@ static void test_618_delete_keeps_elements_cached(void **state)
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
 	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 8, 8, 65536, KMS_F_NO_PREALLOC);
 	insert_n(&t, &a, id, 0, 1024);
-	before = charged(&t);
+	before = tw_slab(&t, "/a");
 	delete_n(&t, id, 0, 1024, 0, 0);
 	kms_sim_rcu_advance(t.sim, 5000000000ull);
-	assert_int_equal(charged(&t), before - 33 * 104);
-	before = charged(&t);
+	assert_int_equal(tw_slab(&t, "/a"), before - 33 * 104);
+	before = tw_slab(&t, "/a");
 	a.now_ns = 5000000000ull;
 	insert_n(&t, &a, id, 100000, 1024);
-	assert_int_equal(charged(&t), before + 51 * 104);
+	assert_int_equal(tw_slab(&t, "/a"), before + 51 * 104);
 	tw_teardown(&t);
 }
 
@@ -467,16 +458,16 @@ static void test_618_mass_delete_partial_uncharge(void **state)
 	assert_int_equal(kms_sim_set_rcu(t.sim, 5000000, false), 0);
 	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 8, 8, 65536, KMS_F_NO_PREALLOC);
 	insert_n(&t, &a, id, 0, 50000);
-	before = charged(&t);
+	before = tw_slab(&t, "/a");
 	delete_n(&t, id, 0, 50000, 0, 1000);
 	kms_sim_rcu_advance(t.sim, 2000000000ull);
-	gone = before - charged(&t);
+	gone = before - tw_slab(&t, "/a");
 	assert_int_equal(gone, 45177 * 104);
 	a.now_ns = 2000000000ull;
 	insert_n(&t, &a, id, 100000, 10);
 	delete_n(&t, id, 100000, 10, a.now_ns, 1000);
 	kms_sim_rcu_advance(t.sim, 4000000000ull);
-	assert_int_equal(before - charged(&t), 45177 * 104);
+	assert_int_equal(before - tw_slab(&t, "/a"), 45177 * 104);
 	tw_teardown(&t);
 }
 
@@ -487,12 +478,10 @@ static uint64_t create_charge(struct tw *t, enum kms_map_type type, uint32_t k, 
 	struct kms_bpf_ctx c = task_ctx(1);
 	struct kms_map_attr a = { .type = type, .key_size = k, .value_size = v,
 				  .max_entries = n, .inner_map_id = inner };
-	struct kms_bpf_totals before, after;
+	uint64_t before = tw_bpf_charged(t);
 
-	kms_bpf_totals(t->w, &before);
 	assert_true(kms_bpf_map_create(t->w, &c, &a) > 0);
-	kms_bpf_totals(t->w, &after);
-	return after.charged - before.charged;
+	return tw_bpf_charged(t) - before;
 }
 
 /*

@@ -256,15 +256,6 @@ static void test_618_lpm_nodes(void **state)
 	tw_teardown(&t);
 }
 
-/* Slab bytes charged to /a, the creator's cgroup (uncharged when the free really runs). */
-static uint64_t charged(struct tw *t)
-{
-	struct kms_cgroup_stats s;
-
-	assert_int_equal(kms_cgroup_read(t->sim, "/a", &s), 0);
-	return s.stat_slab;
-}
-
 /*
  * 6.18 (6.13+) LPM deletes free nodes with bpf_mem_cache_free_rcu():
  * memalloc.c unit_free_rcu() puts them on free_by_rcu, which neither a
@@ -295,18 +286,18 @@ static void test_618_lpm_delete_waits_for_rcu(void **state)
 	id = tw_map(&t, 1, KMS_MAP_TYPE_LPM_TRIE, 8, 8, 65536, KMS_F_NO_PREALLOC);
 	for (uint64_t k = 0; k < 1024; k++)
 		assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)id, k, 0), 0);
-	before = charged(&t);
+	before = tw_slab(&t, "/a");
 	for (uint64_t k = 0; k < 1024; k++)
 		assert_int_equal(kms_bpf_map_delete(t.w, &c, (uint32_t)id, k), 0);
 	kms_sim_rcu_advance(t.sim, 5000000000ull);
-	assert_int_equal(charged(&t), before - 72);
+	assert_int_equal(tw_slab(&t, "/a"), before - 72);
 	c.now_ns = 5000000000ull;
 	for (uint64_t k = 100000; k < 101024; k++)
 		assert_int_equal(kms_bpf_map_update(t.w, &c, (uint32_t)id, k, 0), 0);
-	c1 = charged(&t);
+	c1 = tw_slab(&t, "/a");
 	assert_int_equal(c1, before - 72 + 2016 * 72);
 	kms_sim_rcu_advance(t.sim, 6000000000ull);
-	assert_int_equal(charged(&t), c1 - 2046 * 72);
+	assert_int_equal(tw_slab(&t, "/a"), c1 - 2046 * 72);
 	tw_teardown(&t);
 }
 
@@ -317,14 +308,6 @@ static void test_618_lpm_delete_waits_for_rcu(void **state)
  * 6.18.44 (docs/calibration-measured.csv): user_ringbuf and ringbuf create
  * 20480, 81920 and 1073152 for 4 KiB, 64 KiB and 1 MiB alike.
  */
-static uint64_t bpf_charged(struct tw *t)
-{
-	struct kms_bpf_totals tot;
-
-	kms_bpf_totals(t->w, &tot);
-	return tot.charged;
-}
-
 static void test_618_user_ringbuf_is_a_ringbuf(void **state)
 {
 	static const uint32_t sizes[] = { 4096, 65536, 1u << 20 };
@@ -335,11 +318,11 @@ static void test_618_user_ringbuf_is_a_ringbuf(void **state)
 		struct tw t;
 
 		tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
-		c0 = bpf_charged(&t);
+		c0 = tw_bpf_charged(&t);
 		assert_true(tw_map(&t, 1, KMS_MAP_TYPE_RINGBUF, 0, 0, sizes[i], 0) > 0);
-		c1 = bpf_charged(&t);
+		c1 = tw_bpf_charged(&t);
 		assert_true(tw_map(&t, 1, KMS_MAP_TYPE_USER_RINGBUF, 0, 0, sizes[i], 0) > 0);
-		c2 = bpf_charged(&t);
+		c2 = tw_bpf_charged(&t);
 		assert_true(c1 - c0 >= (3 + sizes[i] / PAGE) * PAGE);
 		assert_int_equal(c2 - c1, c1 - c0);
 		tw_teardown(&t);
@@ -362,29 +345,24 @@ static void test_618_user_ringbuf_is_a_ringbuf(void **state)
 static void test_618_cpumap_entries(void **state)
 {
 	struct kms_bpf_ctx b = task_ctx(2);
-	uint64_t c0;
+	uint64_t c0, b0;
 	struct tw t;
 	int id;
 
 	(void)state;
 	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
 	id = tw_map(&t, 1, KMS_MAP_TYPE_CPUMAP, 4, 4, 4, 0);
-	c0 = charged(&t);
-	{
-		struct kms_bpf_totals t0, t1;
-
-		kms_bpf_totals(t.w, &t0);
-		assert_int_equal(kms_bpf_map_update(t.w, &b, (uint32_t)id, 0, 0), 0);
-		assert_int_equal(kms_bpf_map_update(t.w, &b, (uint32_t)id, 1, 0), 0);
-		assert_int_equal(kms_bpf_map_update(t.w, &b, (uint32_t)id, 2, 0), -ENODEV);
-		kms_bpf_totals(t.w, &t1);
-		assert_int_equal(t1.charged - t0.charged, 2 * (520 + 384 + 200));
-	}
+	c0 = tw_slab(&t, "/a");
+	b0 = tw_bpf_charged(&t);
+	assert_int_equal(kms_bpf_map_update(t.w, &b, (uint32_t)id, 0, 0), 0);
+	assert_int_equal(kms_bpf_map_update(t.w, &b, (uint32_t)id, 1, 0), 0);
+	assert_int_equal(kms_bpf_map_update(t.w, &b, (uint32_t)id, 2, 0), -ENODEV);
+	assert_int_equal(tw_bpf_charged(&t) - b0, 2 * (520 + 384 + 200));
 	/* the slab part lands in /a, the map's cgroup, not /b */
-	assert_int_equal(charged(&t) - c0, 2 * (520 + 200));
+	assert_int_equal(tw_slab(&t, "/a") - c0, 2 * (520 + 200));
 	assert_int_equal(kms_bpf_map_delete(t.w, &b, (uint32_t)id, 0), 0);
 	kms_sim_rcu_barrier(t.sim);
-	assert_int_equal(charged(&t) - c0, 520 + 200);
+	assert_int_equal(tw_slab(&t, "/a") - c0, 520 + 200);
 	tw_teardown(&t);
 }
 

@@ -43,14 +43,6 @@ static void test_lifetime_close_pin(void **state)
 	tw_teardown(&t);
 }
 
-static uint64_t slab_of(struct tw *t, const char *cg)
-{
-	struct kms_cgroup_stats s;
-
-	assert_int_equal(kms_cgroup_read(t->sim, cg, &s), 0);
-	return s.stat_slab;
-}
-
 /*
  * A pin is a bpffs dentry and inode, both SLAB_ACCOUNT (fs/dcache.c
  * dcache_init(), fs/inode.c inode_init()), charged obj_full_size() to the
@@ -83,7 +75,7 @@ static void test_pin_charges_pinning_task(void **state)
 
 		tw_setup(&t, v[i].profile, KMS_UNLIMITED);
 		id = tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 4, 1, 0);
-		slab_a = slab_of(&t, "/a");
+		slab_a = tw_slab(&t, "/a");
 		locked = tw_locked_vm(&t, 0);
 		kms_bpf_totals(t.w, &before);
 		for (int k = 0; k < 16; k++) {
@@ -91,8 +83,8 @@ static void test_pin_charges_pinning_task(void **state)
 			assert_int_equal(kms_bpf_obj_pin(t.w, &b, (uint32_t)id, path), 0);
 		}
 		kms_bpf_totals(t.w, &after);
-		assert_int_equal(slab_of(&t, "/b"), v[i].slab);
-		assert_int_equal(slab_of(&t, "/a"), slab_a);
+		assert_int_equal(tw_slab(&t, "/b"), v[i].slab);
+		assert_int_equal(tw_slab(&t, "/a"), slab_a);
 		assert_int_equal(tw_locked_vm(&t, 0), locked);
 		assert_int_equal(after.charged - before.charged, v[i].slab);
 		for (int k = 0; k < 16; k++) {
@@ -102,9 +94,9 @@ static void test_pin_charges_pinning_task(void **state)
 		kms_bpf_totals(t.w, &after);
 		assert_int_equal(after.charged, before.charged);
 		/* the inode and dentry go after a grace period */
-		assert_int_equal(slab_of(&t, "/b"), v[i].slab);
+		assert_int_equal(tw_slab(&t, "/b"), v[i].slab);
 		kms_sim_rcu_barrier(t.sim);
-		assert_int_equal(slab_of(&t, "/b"), 0);
+		assert_int_equal(tw_slab(&t, "/b"), 0);
 		tw_teardown(&t);
 	}
 }
