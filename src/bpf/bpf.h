@@ -283,6 +283,7 @@ extern const struct bpf_map_ops cgroup_storage_map_ops;
 extern const struct bpf_map_ops local_storage_map_ops;
 extern const struct bpf_map_ops struct_ops_map_ops;
 extern const struct bpf_map_ops bloom_filter_map_ops;
+extern const struct bpf_map_ops arena_map_ops;
 
 /* local_storage.c: cgroup storages at attach/detach */
 int bpf_cgroup_storage_attach(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,

@@ -78,6 +78,7 @@ static const struct bpf_map_ops *const map_ops[KMS_NR_MAP_TYPES] = {
 	[KMS_MAP_TYPE_CGRP_STORAGE] = &local_storage_map_ops,
 	[KMS_MAP_TYPE_STRUCT_OPS] = &struct_ops_map_ops,
 	[KMS_MAP_TYPE_BLOOM_FILTER] = &bloom_filter_map_ops,
+	[KMS_MAP_TYPE_ARENA] = &arena_map_ops,
 };
 
 enum kms_map_type kms_bpf_map_type_parse(const char *name)

@@ -63,6 +63,7 @@ struct kms_struct_sizes {
 	struct ksize bpf_struct_ops_value;
 	struct ksize bpf_mem_cache;
 	struct ksize bpf_bloom_filter;
+	struct ksize bpf_arena;
 	/* bpffs pins: the slab object sizes (s->size) of inode_cache and dentry */
 	struct ksize inode_cache;
 	struct ksize dentry;

@@ -71,6 +71,7 @@
 	.bpf_struct_ops_value = { 64, SAME618 }, \
 	.bpf_mem_cache = { 0, "absent before 6.1" }, \
 	.bpf_bloom_filter = { 0, "absent before 5.16" }, \
+	.bpf_arena = { 0, "absent before 6.9" }, \
 	/* struct inode 600 + the free pointer outside it (ctor), as 6.18 */ \
 	.inode_cache = { 608, SRC }, \
 	.dentry = { 192, SRC }
@@ -204,6 +205,7 @@ static const struct kms_profile builtin[] = {
 			.bpf_struct_ops_value = { 64, BTF618 },
 			.bpf_mem_cache = { 208, BTF618 },
 			.bpf_bloom_filter = { 312, BTF618 },
+			.bpf_arena = { 400, BTF618 },
 			/*
 			 * struct inode is 616 (BTF); inode_cache has a constructor
 			 * (init_once), so SLUB keeps its free pointer after the
