@@ -1172,8 +1172,9 @@ int kms_bpf_obj_put(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t id)
 
 /*
  * A pin is a bpffs file: 6.18 kernel/bpf/inode.c bpf_obj_do_pin() creates
- * the dentry (kern_path_create() -> d_alloc(), dentry cache) and
- * vfs_mkobj() -> bpf_mkobj() -> bpf_get_inode() -> new_inode() the inode
+ * the dentry (start_creating_user_path(), kern_path_create() before 6.18:
+ * d_alloc(), dentry cache) and vfs_mkobj() -> bpf_mkmap()/bpf_mkprog() ->
+ * bpf_mkobj_ops() -> bpf_get_inode() -> new_inode() the inode
  * (inode_cache: bpffs has no ->alloc_inode). Both caches are SLAB_ACCOUNT
  * (fs/inode.c inode_init(), fs/dcache.c dcache_init(), since 4.6), so both
  * objects are charged obj_full_size() to the pinning task's memcg on every
