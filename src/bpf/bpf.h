@@ -136,9 +136,11 @@ struct bpf_link {
 	uint32_t prog_id;
 };
 
+/* A bpffs file: its inode and dentry, charged to the pinning task's memcg. */
 struct bpf_pin {
 	char *path;
 	uint32_t id;
+	struct kmem_charge inode, dentry;
 };
 
 struct bpf_attach {
@@ -155,6 +157,7 @@ struct kms_bpf {
 	uint32_t nr_objs, cap_objs;
 	struct bpf_pin *pins;
 	uint32_t nr_pins, cap_pins;
+	struct kmem_cache *inode_cachep, *dentry_cache;
 	struct bpf_attach *attach;
 	uint32_t nr_attach, cap_attach;
 	uint64_t next_owner;
@@ -280,6 +283,7 @@ extern const struct bpf_map_ops cgroup_storage_map_ops;
 extern const struct bpf_map_ops local_storage_map_ops;
 extern const struct bpf_map_ops struct_ops_map_ops;
 extern const struct bpf_map_ops bloom_filter_map_ops;
+extern const struct bpf_map_ops arena_map_ops;
 
 /* local_storage.c: cgroup storages at attach/detach */
 int bpf_cgroup_storage_attach(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,

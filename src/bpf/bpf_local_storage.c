@@ -7,10 +7,14 @@
  * them (5.11+). The model frees the owner's storage with the element that
  * brought it (the kernel keeps it until the owner's last element goes). sk
  * storage is also limited by optmem_max, which the model does not see.
+ * 6.4+ task and cgrp storage also prefill two bpf_mem_alloc caches at
+ * creation; their elements still come from kmalloc here, not from those
+ * caches as in the kernel (not yet modelled: no calibration row covers them).
  */
 #include <errno.h>
 
 #include "bpf/bpf.h"
+#include "bpf/memalloc.h"
 
 #define BPF_LOCAL_STORAGE_MAX_VALUE_SIZE (65535 - 8 - 256)	/* approx., U16 selem */
 
@@ -20,6 +24,46 @@ static uint64_t nbuckets(const struct kms_bpf *w)
 	uint64_t n = roundup_pow_of_two_u32(nr_cpus(w));
 
 	return n < 2 ? 2 : n;
+}
+
+/*
+ * smap->elem_size: 5.10..6.3 sizeof(struct bpf_local_storage_elem) +
+ * value_size; 6.4+ offsetof(struct bpf_local_storage_elem,
+ * sdata.data[value_size]) (kernel/bpf/bpf_local_storage.c
+ * bpf_local_storage_map_alloc()).
+ */
+static uint32_t selem_size(const struct kms_bpf *w, const struct bpf_map *m)
+{
+	const struct kms_struct_sizes *sz = &w->p->sz;
+
+	if (w->p->local_storage_bpf_ma)
+		return sz->selem_data_offset.bytes + m->value_size;
+	return sz->bpf_local_storage_elem.bytes + m->value_size;
+}
+
+/*
+ * 6.4+ bpf_local_storage_map_alloc(..., bpf_ma): task and cgrp storage
+ * (bpf_task_storage.c, bpf_cgrp_storage.c pass true; sk and inode storage
+ * false) init two bpf_mem_alloc caches, selem_ma of elem_size and
+ * storage_ma of sizeof(struct bpf_local_storage). Each prefills 4 objects
+ * per possible CPU when its unit (size + 8) is <= 256, else 1, charged
+ * GFP_KERNEL | __GFP_ACCOUNT to the creator's objcg (memalloc.c
+ * prefill_mem_cache(), alloc_bulk()); the per-CPU struct bpf_mem_cache
+ * array is __alloc_percpu_gfp(GFP_KERNEL), not accounted.
+ */
+static int local_storage_ma_init(struct kms_bpf *w, struct bpf_map *m,
+				 const struct alloc_ctx *ac)
+{
+	int err;
+
+	if (!w->p->local_storage_bpf_ma ||
+	    (m->type != KMS_MAP_TYPE_TASK_STORAGE && m->type != KMS_MAP_TYPE_CGRP_STORAGE))
+		return 0;
+	err = bpf_mem_alloc_init(w, m, ac, selem_size(w, m), false, &m->ma);
+	if (!err)	/* the storage cache; pcpu_ma is free in a storage map */
+		err = bpf_mem_alloc_init(w, m, ac, w->p->sz.bpf_local_storage.bytes, false,
+					 &m->pcpu_ma);
+	return err;
 }
 
 static int local_storage_alloc(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac)
@@ -42,6 +86,8 @@ static int local_storage_alloc(struct kms_bpf *w, struct bpf_map *m, const struc
 				      bpf_account(w, GFP_USER | __GFP_ZERO));
 	if (!err)	/* kvcalloc(nbuckets, sizeof(bucket), GFP_USER | __GFP_ACCOUNT) */
 		err = bpf_obj_kmalloc(w, &m->obj, ac, buckets, bpf_account(w, GFP_USER));
+	if (!err)
+		err = local_storage_ma_init(w, m, ac);
 	return err;
 }
 
@@ -69,8 +115,8 @@ static int local_storage_update(struct kms_bpf *w, struct bpf_map *m, const stru
 		return 0;	/* value copied in place */
 	keyset_find(&w->ls_owners, owner, &owner_elems);
 	/* bpf_selem_alloc(): elem + value; bpf_local_storage_alloc() for a new owner */
-	err = bpf_map_kmalloc_node(w, m, ac, sz->bpf_local_storage_elem.bytes + m->value_size,
-				   w->p->elem_gfp | __GFP_ZERO, &a.c[0]);
+	err = bpf_map_kmalloc_node(w, m, ac, selem_size(w, m), w->p->elem_gfp | __GFP_ZERO,
+				   &a.c[0]);
 	if (err)
 		return bpf_err_enomem(w, bpf_map_charged_memcg(w, m, ac), "local storage element");
 	a.nr = 1;
@@ -131,8 +177,10 @@ static void local_storage_free(struct kms_bpf *w, struct bpf_map *m, const struc
 {
 	void *a[2] = { w, m };
 
-	(void)ac;
 	keyset_each(&m->keys, owner_put_cb, a);
+	bpf_mem_alloc_destroy(w, m, ac, m->pcpu_ma);
+	bpf_mem_alloc_destroy(w, m, ac, m->ma);
+	m->ma = m->pcpu_ma = NULL;
 }
 
 /* 6.4+ bpf_local_storage_map_mem_usage(): sizeof(*smap) + buckets (elements not counted) */

@@ -32,15 +32,22 @@ static bool is_prealloc(const struct bpf_map *m)
 	return !(m->map_flags & KMS_F_NO_PREALLOC);
 }
 
-/* htab_has_extra_elems(): !percpu && !lru (hash and hash_of_maps) */
-static bool has_extra_elems(const struct bpf_map *m)
+/*
+ * htab_has_extra_elems(): 5.10/5.11 prealloc_init() !percpu && !lru (hash
+ * and hash_of_maps); 6.18 also !is_fd_htab() (hash only). Measured on
+ * 6.18.44: hash_of_maps 8/4 with 1024 entries allocates 1024 * 64 = 65536
+ * bytes of elements (16 pages), not 1026 * 64 (17 pages).
+ */
+static bool has_extra_elems(const struct kms_bpf *w, const struct bpf_map *m)
 {
+	if (m->type == KMS_MAP_TYPE_HASH_OF_MAPS && w->p->fd_htab_no_extra_elems)
+		return false;
 	return !is_percpu(m) && !is_lru(m);
 }
 
 static uint64_t num_entries(const struct kms_bpf *w, const struct bpf_map *m)
 {
-	return m->max_entries + (has_extra_elems(m) ? nr_cpus(w) : 0);
+	return m->max_entries + (has_extra_elems(w, m) ? nr_cpus(w) : 0);
 }
 
 /* htab_map_alloc_check() (5.10 .. 6.18) */
@@ -128,7 +135,7 @@ static int htab_map_alloc(struct kms_bpf *w, struct bpf_map *m, const struct all
 		if (!err && percpu)
 			err = bpf_map_percpu_rec(w, m, ac, vsize, GFP_USER | __GFP_NOWARN,
 						 num_entries(w, m));
-		if (!err && has_extra_elems(m))	/* alloc_extra_elems() */
+		if (!err && has_extra_elems(w, m))	/* alloc_extra_elems() */
 			err = bpf_map_percpu_rec(w, m, ac, 8, GFP_USER | __GFP_NOWARN, 1);
 		return err;
 	}

@@ -79,20 +79,21 @@ static int node_alloc(struct kms_bpf *w, struct bpf_map *m, const struct alloc_c
 	return 0;
 }
 
-/* @rcu: the node was reachable (kfree_rcu()); a node never linked is kfree()d at once. */
-static void node_free_rcu(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
-			  uint32_t g, bool rcu)
+/*
+ * @rcu: a node programs may still see (6.13+ trie_delete_elem() and the
+ * replaced leaf in trie_update_elem(): bpf_mem_cache_free_rcu(); before,
+ * kfree_rcu()); else one never published (bpf_mem_cache_free(), kfree())
+ * or the whole trie at map free.
+ */
+static void node_free(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
+		      uint32_t g, bool rcu)
 {
-	if (m->ma)
+	if (m->ma && rcu)
+		bpf_mem_cache_free_rcu(w, m, ac, m->ma, (uint16_t)g);
+	else if (m->ma)
 		bpf_mem_cache_free(w, m, ac, m->ma, (uint16_t)g);
 	else
 		bpf_elem_release(w, m, ac, g, rcu);
-}
-
-static void node_free(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
-		      uint32_t g)
-{
-	node_free_rcu(w, m, ac, g, true);
 }
 
 /*
@@ -126,8 +127,8 @@ static int trie_new_key(struct kms_bpf *w, struct bpf_map *m, const struct alloc
 	if (err) {
 		keyset_del(&m->keys, key, NULL);
 		if (have_inner)
-			node_free_rcu(w, m, ac, inner, false);
-		node_free_rcu(w, m, ac, leaf, false);
+			node_free(w, m, ac, inner, false);
+		node_free(w, m, ac, leaf, false);
 		return err;
 	}
 	m->count++;
@@ -144,9 +145,9 @@ static void trie_del_key(struct kms_bpf *w, struct bpf_map *m, const struct allo
 	if (!keyset_del(&m->keys, key, &g))
 		return;
 	m->count--;
-	node_free(w, m, ac, g);
+	node_free(w, m, ac, g, true);
 	if (m->count && keyset_evict(&m->storages, &m->evict_cursor, &name, &g))
-		node_free(w, m, ac, g);
+		node_free(w, m, ac, g, true);
 }
 
 static int trie_update_elem(struct kms_bpf *w, struct bpf_map *m, const struct alloc_ctx *ac,
@@ -179,7 +180,7 @@ static int trie_update_elem(struct kms_bpf *w, struct bpf_map *m, const struct a
 		if (err)
 			return err;
 		keyset_put(&m->keys, key, leaf);
-		node_free(w, m, ac, old);
+		node_free(w, m, ac, old, true);
 		return 0;
 	}
 	return trie_new_key(w, m, ac, key);
@@ -200,7 +201,7 @@ static int free_cb(uint64_t key, uint32_t val, void *arg)
 	void **a = arg;
 
 	(void)key;
-	node_free(a[0], a[2], a[1], val);
+	node_free(a[0], a[2], a[1], val, false);
 	return 0;
 }
 

@@ -15,12 +15,18 @@ static void book(struct kms_bpf *w, struct bpf_map *map, const struct elem_alloc
 		bpf_ledger_add(w, &map->obj, &a->c[k], n);
 }
 
-static int push(struct bpf_mem_cache *c, uint16_t group)
+static int push(struct mc_list *l, uint16_t group)
 {
-	if (bpf_array_reserve(&c->stack, c->free_cnt, &c->cap, sizeof(*c->stack)))
+	if (bpf_array_reserve(&l->v, l->nr, &l->cap, sizeof(*l->v)))
 		return -ENOMEM;
-	c->stack[c->free_cnt++] = group;
+	l->v[l->nr++] = group;
 	return 0;
+}
+
+/* A grace period started by this cache that has not ended at @now. */
+static bool gp_in_flight(bool started, uint64_t end_ns, uint64_t now_ns)
+{
+	return started && now_ns < end_ns;
 }
 
 static void free_obj(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
@@ -76,7 +82,7 @@ static int alloc_one(struct kms_bpf *w, struct bpf_map *map, const struct alloc_
 	if (!err && group >= MAX_GROUPS)
 		err = -ENOMEM;
 	if (!err)
-		err = push(&ma->caches[cpu], (uint16_t)group);
+		err = push(&ma->caches[cpu].free_llist, (uint16_t)group);
 	if (err) {
 		for (uint8_t k = a.nr; k-- > 0;)
 			(a.c[k].kind == KMEM_PERCPU ? free_percpu : kfree)(w->sim, ac, &a.c[k]);
@@ -148,7 +154,8 @@ uint64_t bpf_mem_alloc_cached(const struct kms_bpf *w, const struct bpf_mem_allo
 	uint64_t n = 0;
 
 	for (uint32_t cpu = 0; cpu < nr_cpus(w); cpu++)
-		n += ma->caches[cpu].free_cnt;
+		n += ma->caches[cpu].free_llist.nr + ma->caches[cpu].free_by_rcu_ttrace.nr +
+		     ma->caches[cpu].free_by_rcu.nr;
 	return n;
 }
 
@@ -159,10 +166,15 @@ void bpf_mem_alloc_destroy(struct kms_bpf *w, struct bpf_map *map, const struct 
 		return;
 	for (uint32_t cpu = 0; cpu < nr_cpus(w); cpu++) {
 		struct bpf_mem_cache *c = &ma->caches[cpu];
+		struct mc_list *lists[] = { &c->free_llist, &c->free_by_rcu_ttrace,
+					    &c->free_by_rcu };
 
-		while (c->free_cnt)
-			free_obj(w, map, ac, ma, c->stack[--c->free_cnt], false);
-		free(c->stack);
+		/* free_mem_alloc(): drains every list, whatever grace period is pending */
+		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+			while (lists[i]->nr)
+				free_obj(w, map, ac, ma, lists[i]->v[--lists[i]->nr], false);
+			free(lists[i]->v);
+		}
 	}
 	if (ma->objcg)
 		obj_cgroup_put(&w->sim->memcgs, ma->objcg);
@@ -171,19 +183,71 @@ void bpf_mem_alloc_destroy(struct kms_bpf *w, struct bpf_map *map, const struct 
 	free(ma);
 }
 
+/* The grace period lasts what call_rcu_free() waits (none under rcu=immediate). */
+static uint64_t grace_ns(const struct kms_bpf *w)
+{
+	return w->sim->mm.params.rcu_immediate ? 0 : w->sim->mm.params.rcu_grace_ns;
+}
+
+/*
+ * do_call_rcu_ttrace(): with no tasks-trace grace period of @c in flight,
+ * everything on free_by_rcu_ttrace waits for one and is then freed;
+ * otherwise it stays there (charged, reusable) for the next call.
+ */
+static void do_call_rcu_ttrace(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			       struct bpf_mem_alloc *ma, struct bpf_mem_cache *c)
+{
+	if (gp_in_flight(c->ttrace_in_progress, c->ttrace_gp_end_ns, ac->now_ns))
+		return;
+	while (c->free_by_rcu_ttrace.nr)
+		free_obj(w, map, ac, ma, c->free_by_rcu_ttrace.v[--c->free_by_rcu_ttrace.nr], true);
+	c->ttrace_in_progress = true;
+	c->ttrace_gp_end_ns = ac->now_ns + grace_ns(w);
+}
+
+/*
+ * check_free_by_rcu(): with no RCU grace period of @c in flight, free_by_rcu
+ * goes through one (__free_by_rcu() moves it to free_by_rcu_ttrace) and then
+ * through a tasks-trace one: freed two grace periods from now. Only LPM feeds
+ * free_by_rcu, so the tasks-trace grace period is idle when it arrives.
+ */
+static void check_free_by_rcu(struct kms_bpf *w, struct bpf_map *map,
+			      const struct alloc_ctx *ac, struct bpf_mem_alloc *ma,
+			      struct bpf_mem_cache *c)
+{
+	struct alloc_ctx later = *ac;
+
+	if (!c->free_by_rcu.nr ||
+	    gp_in_flight(c->rcu_in_progress, c->rcu_gp_end_ns, ac->now_ns))
+		return;
+	c->rcu_in_progress = true;
+	c->rcu_gp_end_ns = ac->now_ns + grace_ns(w);
+	later.now_ns = c->rcu_gp_end_ns;
+	while (c->free_by_rcu.nr)
+		free_obj(w, map, &later, ma, c->free_by_rcu.v[--c->free_by_rcu.nr], true);
+}
+
 int bpf_mem_cache_alloc(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
 			struct bpf_mem_alloc *ma, uint16_t *group)
 {
 	struct bpf_mem_cache *c = &ma->caches[ac->cpu];
 
-	if (c->free_cnt == 0)
+	if (c->free_llist.nr == 0)
 		return -ENOMEM;	/* unit_alloc(): empty free list, refill failed or pending */
-	*group = c->stack[--c->free_cnt];
-	if (c->free_cnt < ma->low_watermark) {
-		/* bpf_mem_refill() irq_work -> alloc_bulk(c, c->batch, GFP_NOWAIT) */
-		for (uint32_t i = 0; i < ma->batch; i++)
+	*group = c->free_llist.v[--c->free_llist.nr];
+	if (c->free_llist.nr < ma->low_watermark) {
+		/*
+		 * bpf_mem_refill() irq_work -> alloc_bulk(c, c->batch, GFP_NOWAIT):
+		 * objects on free_by_rcu_ttrace first (no new charge), then new ones
+		 */
+		uint32_t i = 0;
+
+		for (; i < ma->batch && c->free_by_rcu_ttrace.nr; i++)
+			push(&c->free_llist, c->free_by_rcu_ttrace.v[--c->free_by_rcu_ttrace.nr]);
+		for (; i < ma->batch; i++)
 			if (alloc_one(w, map, ac, ma, GFP_NOWAIT, ac->cpu))
 				break;
+		check_free_by_rcu(w, map, ac, ma, c);
 	}
 	return 0;
 }
@@ -192,16 +256,34 @@ void bpf_mem_cache_free(struct kms_bpf *w, struct bpf_map *map, const struct all
 			struct bpf_mem_alloc *ma, uint16_t group)
 {
 	struct bpf_mem_cache *c = &ma->caches[ac->cpu];
+	uint32_t keep = (ma->low_watermark + ma->high_watermark) / 2;
 
-	if (push(c, group)) {
+	if (push(&c->free_llist, group)) {
 		free_obj(w, map, ac, ma, group, true);	/* no room to cache it: free it */
 		return;
 	}
-	if (c->free_cnt > ma->high_watermark) {
-		/* free_bulk(): down to (low + high) / 2, freed after RCU tasks trace */
-		uint32_t keep = (ma->low_watermark + ma->high_watermark) / 2;
+	if (c->free_llist.nr <= ma->high_watermark)
+		return;
+	/* irq_work -> free_bulk(): down to (low + high) / 2, then do_call_rcu_ttrace() */
+	while (c->free_llist.nr > keep) {
+		uint16_t g = c->free_llist.v[--c->free_llist.nr];
 
-		while (c->free_cnt > keep)
-			free_obj(w, map, ac, ma, c->stack[--c->free_cnt], true);
+		if (push(&c->free_by_rcu_ttrace, g))
+			free_obj(w, map, ac, ma, g, true);
 	}
+	do_call_rcu_ttrace(w, map, ac, ma, c);
+	check_free_by_rcu(w, map, ac, ma, c);
+}
+
+void bpf_mem_cache_free_rcu(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			    struct bpf_mem_alloc *ma, uint16_t group)
+{
+	struct bpf_mem_cache *c = &ma->caches[ac->cpu];
+
+	/* unit_free_rcu(): onto free_by_rcu; irq_work only with no RCU GP in flight */
+	if (push(&c->free_by_rcu, group)) {
+		free_obj(w, map, ac, ma, group, true);
+		return;
+	}
+	check_free_by_rcu(w, map, ac, ma, c);
 }

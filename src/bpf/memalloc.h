@@ -10,10 +10,20 @@
  *    count drops below the low watermark the refill irq_work runs right away
  *    and allocates `batch` objects with GFP_NOWAIT, stopping at the first
  *    failure (the kernel's irq_work runs on return from the syscall or irq);
- *  - free on CPU c: push; above the high watermark free_bulk() releases
- *    objects down to (low + high) / 2 through call_rcu_free() (the kernel
- *    waits for RCU tasks trace); the model does not keep the ~10% residue
- *    the kernel measured after mass deletes (one batch in flight per cache);
+ *  - free on CPU c (unit_free()): push; above the high watermark free_bulk()
+ *    moves objects down to (low + high) / 2 onto free_by_rcu_ttrace and
+ *    do_call_rcu_ttrace() hands that whole list to one RCU-tasks-trace grace
+ *    period (freed, uncharged, when it ends), unless a grace period of this
+ *    cache is still in flight: then the objects stay on free_by_rcu_ttrace,
+ *    charged, until a later free_bulk() finds no grace period in flight, or
+ *    a refill takes them back (alloc_bulk() reuses them before allocating);
+ *  - free_rcu on CPU c (unit_free_rcu(), LPM nodes): onto free_by_rcu; when
+ *    no RCU grace period of the cache is in flight, check_free_by_rcu() sends
+ *    the list through one RCU and then one tasks-trace grace period (freed
+ *    after two); objects freed meanwhile wait, not reusable, for the next
+ *    irq_work of that cache (a later free_rcu, refill or free_bulk);
+ *  - the tasks-trace and the RCU grace period both last mm_params.rcu_grace_ns;
+ *    the model does not take objects back from waiting_for_gp_ttrace;
  *  - destroy: every cached object is freed.
  * Refills run under set_active_memcg(memcg of the saved objcg), which
  * follows reparenting, so objects allocated after an rmdir carry the
@@ -25,9 +35,19 @@
 
 #include "bpf/bpf.h"
 
+/* A list of cached objects: the charge group of each, LIFO. */
+struct mc_list {
+	uint16_t *v;
+	uint32_t nr, cap;
+};
+
 struct bpf_mem_cache {
-	uint16_t *stack;	/* charge group of each cached object, LIFO */
-	uint32_t free_cnt, cap;
+	struct mc_list free_llist;	/* ready to allocate; .nr is the kernel's free_cnt */
+	struct mc_list free_by_rcu_ttrace;	/* free_bulk()'s, reusable, waiting for a GP */
+	struct mc_list free_by_rcu;		/* unit_free_rcu()'s, waiting for check_free_by_rcu() */
+	uint64_t ttrace_gp_end_ns;	/* call_rcu_ttrace_in_progress until then */
+	uint64_t rcu_gp_end_ns;		/* call_rcu_in_progress until then */
+	bool ttrace_in_progress, rcu_in_progress;
 };
 
 struct bpf_mem_alloc {
@@ -50,6 +70,9 @@ int bpf_mem_cache_alloc(struct kms_bpf *w, struct bpf_map *map, const struct all
 			struct bpf_mem_alloc *ma, uint16_t *group);
 void bpf_mem_cache_free(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
 			struct bpf_mem_alloc *ma, uint16_t group);
+/* bpf_mem_cache_free_rcu(): reusable only after an RCU grace period. */
+void bpf_mem_cache_free_rcu(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac,
+			    struct bpf_mem_alloc *ma, uint16_t group);
 /* Objects cached on all CPUs (charged but not in use). */
 uint64_t bpf_mem_alloc_cached(const struct kms_bpf *w, const struct bpf_mem_alloc *ma);
 

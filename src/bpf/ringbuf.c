@@ -2,7 +2,8 @@
 /*
  * kernel/bpf/ringbuf.c: the map struct, a page-pointer array and
  * 3 meta pages + data pages (alloc_pages, GFP_KERNEL_ACCOUNT); the vmap that
- * maps the data pages twice is not charged.
+ * maps the data pages twice is not charged. user_ringbuf (6.1+) allocates
+ * through the same ringbuf_map_alloc().
  */
 #include <errno.h>
 

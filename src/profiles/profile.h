@@ -55,6 +55,7 @@ struct kms_struct_sizes {
 	struct ksize bpf_local_storage_map_bucket;
 	struct ksize bpf_local_storage;
 	struct ksize bpf_local_storage_elem;
+	struct ksize selem_data_offset;	/* offsetof(bpf_local_storage_elem, sdata.data) */
 	struct ksize bpf_cgroup_storage_map;
 	struct ksize bpf_cgroup_storage;
 	struct ksize bpf_storage_buffer;
@@ -62,6 +63,10 @@ struct kms_struct_sizes {
 	struct ksize bpf_struct_ops_value;
 	struct ksize bpf_mem_cache;
 	struct ksize bpf_bloom_filter;
+	struct ksize bpf_arena;
+	/* bpffs pins: the slab object sizes (s->size) of inode_cache and dentry */
+	struct ksize inode_cache;
+	struct ksize dentry;
 };
 
 enum kms_acct_scheme {
@@ -122,6 +127,19 @@ struct kms_profile {
 	 */
 	bool hash_mem_alloc;
 	bool lpm_mem_alloc;
+	/*
+	 * 6.4+ (Martin KaFai Lau's local storage series): task and cgrp storage
+	 * maps get two bpf_mem_alloc caches (selem and storage) at creation, and
+	 * smap->elem_size shrinks from sizeof(selem) + value_size to
+	 * offsetof(struct bpf_local_storage_elem, sdata.data[value_size]).
+	 */
+	bool local_storage_bpf_ma;
+	/*
+	 * htab_has_extra_elems() also excludes fd htabs (hash_of_maps): 6.18
+	 * has is_fd_htab() there; 5.10/5.11 prealloc_init() gives every
+	 * non-percpu non-LRU hash num_possible_cpus() extra elements.
+	 */
+	bool fd_htab_no_extra_elems;
 	/* htab->map_locked: HASHTAB_MAP_LOCK_COUNT per-cpu ints allocated (5.9..6.14). */
 	bool htab_map_locked;
 	/* stack_map_alloc() fix (upstream b45043192b3e, 2022): cost and smap area without the elements. */

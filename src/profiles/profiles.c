@@ -63,13 +63,18 @@
 	.bpf_local_storage = { 168, SRC }, \
 	/* sdata is ____cacheline_aligned: 64 + 8 rounds to 128 (as 6.18 BTF) */ \
 	.bpf_local_storage_elem = { 128, SRC }, \
+	.selem_data_offset = { 0, "unused before 6.4" }, \
 	.bpf_cgroup_storage_map = { 320, SRC }, \
 	.bpf_cgroup_storage = { 104, SAME618 }, \
 	.bpf_storage_buffer = { 16, SAME618 }, \
 	.bpf_struct_ops_map = { 384, SRC }, \
 	.bpf_struct_ops_value = { 64, SAME618 }, \
 	.bpf_mem_cache = { 0, "absent before 6.1" }, \
-	.bpf_bloom_filter = { 0, "absent before 5.16" }
+	.bpf_bloom_filter = { 0, "absent before 5.16" }, \
+	.bpf_arena = { 0, "absent before 6.9" }, \
+	/* struct inode 600 + the free pointer outside it (ctor), as 6.18 */ \
+	.inode_cache = { 608, SRC }, \
+	.dentry = { 192, SRC }
 
 /* linux-5.11 and its v7 what-if: everything but the helpers' target */
 #define PROFILE_5_11 \
@@ -146,6 +151,8 @@ static const struct kms_profile builtin[] = {
 		.fdinfo = FDINFO_MEM_USAGE, .map_objcg = true,
 		.elem_gfp = GFP_NOWAIT | __GFP_NOWARN,
 		.hash_mem_alloc = true, .lpm_mem_alloc = true,
+		.local_storage_bpf_ma = true,
+		.fd_htab_no_extra_elems = true,
 		.nmi_noprealloc_ok = true,
 		.htab_map_locked = false,
 		.stack_trace_cost_fixed = true,
@@ -189,6 +196,8 @@ static const struct kms_profile builtin[] = {
 			.bpf_local_storage_map_bucket = { 16, BTF618 },
 			.bpf_local_storage = { 176, BTF618 },
 			.bpf_local_storage_elem = { 128, BTF618 },
+			/* sdata (____cacheline_aligned) at 64, its data[] at 64 + 8 */
+			.selem_data_offset = { 72, BTF618 },
 			.bpf_cgroup_storage_map = { 328, BTF618 },
 			.bpf_cgroup_storage = { 104, BTF618 },
 			.bpf_storage_buffer = { 16, BTF618 },
@@ -196,6 +205,15 @@ static const struct kms_profile builtin[] = {
 			.bpf_struct_ops_value = { 64, BTF618 },
 			.bpf_mem_cache = { 208, BTF618 },
 			.bpf_bloom_filter = { 312, BTF618 },
+			.bpf_arena = { 400, BTF618 },
+			/*
+			 * struct inode is 616 (BTF); inode_cache has a constructor
+			 * (init_once), so SLUB keeps its free pointer after the
+			 * object (mm/slub.c calculate_sizes()): 624, as
+			 * /proc/slabinfo shows. struct dentry 192, no ctor.
+			 */
+			.inode_cache = { 624, "BTF 6.18.44 + slabinfo" },
+			.dentry = { 192, BTF618 },
 		},
 	},
 };

@@ -106,6 +106,24 @@ static inline uint64_t tw_kmem(struct tw *t, const char *cg)
 	return s.kmem;
 }
 
+/* memory.stat slab bytes of @cg: uncharged when a deferred free really runs. */
+static inline uint64_t tw_slab(struct tw *t, const char *cg)
+{
+	struct kms_cgroup_stats s;
+
+	assert_int_equal(kms_cgroup_read(t->sim, cg, &s), 0);
+	return s.stat_slab;
+}
+
+/* Bytes BPF objects hold charged (kms_bpf_totals()). */
+static inline uint64_t tw_bpf_charged(struct tw *t)
+{
+	struct kms_bpf_totals tot;
+
+	kms_bpf_totals(t->w, &tot);
+	return tot.charged;
+}
+
 /* One map configuration and the fdinfo memlock the profile must show for it. */
 struct mvec {
 	const char *profile;

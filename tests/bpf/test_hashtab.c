@@ -48,6 +48,16 @@ static const struct mvec vecs[] = {
 	/* NO_COMMON_LRU: N rounded up to a multiple of P: 2 entries, 2 buckets */
 	{ "linux-6.18", KMS_MAP_TYPE_LRU_HASH, 8, 8, 1, KMS_F_NO_COMMON_LRU,
 	  BPF_HTAB_618 + 2 * BUCKET + MAP_LOCKED + 2 * 64 },	/* 1056 */
+	/*
+	 * 6.18 hash_of_maps: htab_has_extra_elems() is false for fd htabs, so
+	 * num_entries = max_entries; the 8 * P extra_elems pointers are still
+	 * counted by htab_map_mem_usage(). Measured fdinfo memlock (calibration
+	 * rows hash_of_maps,8,4,64 and 8,4,1024): 6032 and 82832.
+	 */
+	{ "linux-6.18", KMS_MAP_TYPE_HASH_OF_MAPS, 8, 4, 64, 0,
+	  BPF_HTAB_618 + 64 * BUCKET + MAP_LOCKED + ELEM(8, 4) * 64 + 8 * P },	/* 6032 */
+	{ "linux-6.18", KMS_MAP_TYPE_HASH_OF_MAPS, 8, 4, 1024, 0,
+	  BPF_HTAB_618 + 1024 * BUCKET + MAP_LOCKED + ELEM(8, 4) * 1024 + 8 * P },	/* 82832 */
 	/* the 6.4 map_mem_usage series: 1,048,576-entry hash maps */
 	{ "linux-6.18", KMS_MAP_TYPE_LRU_PERCPU_HASH, 8, 8, 1048576, 0, 100664192 },
 };
@@ -358,6 +368,159 @@ static void test_nmi_noprealloc(void **state)
 	tw_teardown(&t);
 }
 
+/* @n deletes of keys @from.. on CPU 0, the i-th at @t0 + i * @step_ns. */
+static void delete_n(struct tw *t, int id, uint64_t from, uint64_t n, uint64_t t0,
+		     uint64_t step_ns)
+{
+	struct kms_bpf_ctx c = task_ctx(1);
+
+	for (uint64_t i = 0; i < n; i++) {
+		c.now_ns = t0 + i * step_ns;
+		assert_int_equal(kms_bpf_map_delete(t->w, &c, (uint32_t)id, from + i), 0);
+	}
+}
+
+/*
+ * 6.18 deletes from a no-prealloc hash: memalloc.c unit_free() keeps the
+ * element on the CPU's free list; above the high watermark (96) the
+ * irq_work's free_bulk() moves it down to (32 + 96) / 2 = 64, 33 elements
+ * onto free_by_rcu_ttrace, and do_call_rcu_ttrace() gives them to one
+ * RCU-tasks-trace grace period only when none of this cache is in flight;
+ * otherwise they stay charged, and a refill reuses them (alloc_bulk()).
+ * Unit 64 + 8 = 72 -> kmalloc-cg-96: 104 bytes per element.
+ *
+ * 1024 inserts on CPU 0 (prefill 4; a refill of 48 each time the list drops
+ * below 32: at 1, 21, 69, ..., 981 -> 4 + 22 * 48 = 1060 allocated, 36
+ * cached), then 1024 deletes in one instant: the list reaches 97 at delete
+ * 61 (-> 64, grace period started with 33), then 29 more free_bulk()s find
+ * it in flight: 957 stay on free_by_rcu_ttrace, 70 on the free list.
+ * After the grace period: -33 * 104 = -3432. Measured on 6.18.44
+ * (docs/calibration-measured.csv): hash 8/8 no-prealloc 1024 deletes 0,
+ * and -4096 five seconds after the deletes (row delete_then_5s), both
+ * within a page per CPU of -3432; the old rule (everything above the
+ * watermark freed) gave -102960.
+ * 1024 other keys then: 70 from the free list, refills at 39, 87, ..., 951
+ * take 19 * 48 + 45 = 957 back from free_by_rcu_ttrace and 3 new, the refill
+ * at 999 48 new: +51 * 104 = +5304 (measured reinsert_other_keys +4096).
+ */
+static void test_618_delete_keeps_elements_cached(void **state)
+{
+	struct kms_bpf_ctx a = task_ctx(1);
+	uint64_t before;
+	struct tw t;
+	int id;
+
+	(void)state;
+	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 8, 8, 65536, KMS_F_NO_PREALLOC);
+	insert_n(&t, &a, id, 0, 1024);
+	before = tw_slab(&t, "/a");
+	delete_n(&t, id, 0, 1024, 0, 0);
+	kms_sim_rcu_advance(t.sim, 5000000000ull);
+	assert_int_equal(tw_slab(&t, "/a"), before - 33 * 104);
+	before = tw_slab(&t, "/a");
+	a.now_ns = 5000000000ull;
+	insert_n(&t, &a, id, 100000, 1024);
+	assert_int_equal(tw_slab(&t, "/a"), before + 51 * 104);
+	tw_teardown(&t);
+}
+
+/*
+ * The same rule over a longer run (shared/reference/semantics.md 4.3,
+ * measured on 6.18: 50,000 inserts then 50,000 deletes, about 90% (1145 of
+ * 1271 pages) uncharged within 2 s, ~126 pages charged until the map went,
+ * small later insert/delete activity releasing none of it). What stays is
+ * the free list plus what free_bulk() parked while the LAST grace period was
+ * in flight, so the share depends on how many deletes one grace period
+ * spans; the measurement implies ~4,900. Here: a 5 ms grace period and a
+ * delete every 1 us (5,000 deletes per grace period).
+ * Inserts: refills at 1 and at 21 + 48k (k = 0..1041, the last at 49989):
+ * 4 + 1043 * 48 = 50068 allocated, 68 cached. Delete i (i = 0..49999) at i us: free_bulk() b
+ * at delete 28 + 33b (b = 0..1514), the list then at 64, 73 after the last 9.
+ * Grace periods start at b = 0 and then at the first b whose time is >= the
+ * previous start + 5000 us: every 152 bulks (33 * 151 = 4983 < 5000 <= 33 *
+ * 152), b = 0, 152, ..., 1368: 1369 bulks freed = 45177 elements; bulks
+ * 1369..1514 (146 * 33 = 4818) stay on free_by_rcu_ttrace.
+ * Uncharged: 45177 * 104 = 4,698,408 of 50068 * 104 = 5,207,072 (90.2%);
+ * still charged: 4818 + 73 = 4891 elements, 508,664 bytes (124 pages; 126
+ * measured). 10 inserts and 10 deletes later: the list goes 73 -> 63 -> 73,
+ * never above 96, so nothing more is released.
+ */
+static void test_618_mass_delete_partial_uncharge(void **state)
+{
+	struct kms_bpf_ctx a = task_ctx(1);
+	uint64_t before, gone;
+	struct tw t;
+	int id;
+
+	(void)state;
+	tw_setup(&t, "linux-6.18", KMS_UNLIMITED);
+	assert_int_equal(kms_sim_set_rcu(t.sim, 5000000, false), 0);
+	id = tw_map(&t, 1, KMS_MAP_TYPE_HASH, 8, 8, 65536, KMS_F_NO_PREALLOC);
+	insert_n(&t, &a, id, 0, 50000);
+	before = tw_slab(&t, "/a");
+	delete_n(&t, id, 0, 50000, 0, 1000);
+	kms_sim_rcu_advance(t.sim, 2000000000ull);
+	gone = before - tw_slab(&t, "/a");
+	assert_int_equal(gone, 45177 * 104);
+	a.now_ns = 2000000000ull;
+	insert_n(&t, &a, id, 100000, 10);
+	delete_n(&t, id, 100000, 10, a.now_ns, 1000);
+	kms_sim_rcu_advance(t.sim, 4000000000ull);
+	assert_int_equal(before - tw_slab(&t, "/a"), 45177 * 104);
+	tw_teardown(&t);
+}
+
+/* Bytes charged by creating one map (kms_bpf_totals() delta). */
+static uint64_t create_charge(struct tw *t, enum kms_map_type type, uint32_t k, uint32_t v,
+			      uint32_t n, uint32_t inner)
+{
+	struct kms_bpf_ctx c = task_ctx(1);
+	struct kms_map_attr a = { .type = type, .key_size = k, .value_size = v,
+				  .max_entries = n, .inner_map_id = inner };
+	uint64_t before = tw_bpf_charged(t);
+
+	assert_true(kms_bpf_map_create(t->w, &c, &a) > 0);
+	return tw_bpf_charged(t) - before;
+}
+
+/*
+ * 6.18 prealloc_init(): the element area is elem_size * num_entries with
+ * elem_size 64 for both (48 + round_up(8, 8) + round_up(value 8 or 4, 8)),
+ * but only the plain hash gets num_possible_cpus() extra elements:
+ *   64 entries:   hash 66 * 64 = 4224 -> kmalloc-8k (8192 + 8);
+ *                 hash_of_maps 64 * 64 = 4096 -> kmalloc-4k (4096 + 8);
+ *   1024 entries: hash 1026 * 64 = 65664 -> vmalloc 17 pages;
+ *                 hash_of_maps 65536 -> vmalloc 16 pages.
+ * A page less either way. Measured (calibration, 16 maps per row, fds
+ * included): hash 8/8/64 172032 vs hash_of_maps 8/4/64 102400 per 16 maps;
+ * 8/8/1024 1400832 vs 1331200: 4352 per map, the page plus the fd's and
+ * the rows' page rounding. 5.11 keeps the extra elements for both.
+ */
+static void test_618_hash_of_maps_no_extra_elems(void **state)
+{
+	static const struct { const char *profile; uint32_t n; uint64_t less; } v[] = {
+		{ "linux-6.18", 64, 8192 - 4096 },
+		{ "linux-6.18", 1024, 17 * PAGE - 16 * PAGE },
+		{ "linux-5.11", 64, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct tw t;
+		uint64_t hash, hom;
+		int inner;
+
+		tw_setup(&t, v[i].profile, KMS_UNLIMITED);
+		inner = tw_map(&t, 1, KMS_MAP_TYPE_ARRAY, 4, 4, 1, 0);
+		hash = create_charge(&t, KMS_MAP_TYPE_HASH, 8, 8, v[i].n, 0);
+		hom = create_charge(&t, KMS_MAP_TYPE_HASH_OF_MAPS, 8, 4, v[i].n, (uint32_t)inner);
+		/* the model does not charge the inner map's meta (bpf_map_meta_alloc()) */
+		assert_int_equal(hash - hom, v[i].less);
+		tw_teardown(&t);
+	}
+}
+
 /* Map-in-map: the outer map holds references on its inner maps. */
 static void test_hash_of_maps_refs(void **state)
 {
@@ -395,6 +558,9 @@ int main(void)
 		cmocka_unit_test(test_v7_and_helper_none),
 		cmocka_unit_test(test_creator_cgroup_removed),
 		cmocka_unit_test(test_hash_of_maps_refs),
+		cmocka_unit_test(test_618_hash_of_maps_no_extra_elems),
+		cmocka_unit_test(test_618_delete_keeps_elements_cached),
+		cmocka_unit_test(test_618_mass_delete_partial_uncharge),
 		cmocka_unit_test(test_creator_moved),
 		cmocka_unit_test(test_nmi_noprealloc),
 	};
