@@ -217,8 +217,14 @@ struct kms_bpf_obj_info {
 
 /* Object @id (live or freed). -ENOENT if never created. */
 int kms_bpf_obj_info(const struct kms_bpf *w, uint32_t id, struct kms_bpf_obj_info *out);
-/* Ids in order: first id after @id (0 to start), 0 at the end. */
+/*
+ * Ids in order: first id after @id (0 to start), 0 at the end. Freed
+ * objects are reported until 1024 newer ones were freed; older ones are
+ * dropped (kms_bpf_obj_info() -ENOENT) so memory stays bounded by live objects.
+ */
 uint32_t kms_bpf_obj_next(const struct kms_bpf *w, uint32_t id);
+/* How many freed objects were dropped from the report that way. */
+uint64_t kms_bpf_nr_dropped(const struct kms_bpf *w);
 
 struct kms_bpf_totals {
 	uint64_t charged;		/* bytes charged to some memcg by BPF objects */

@@ -163,8 +163,18 @@ struct kms_bpf {
 	uint64_t next_owner;
 	/* local storage owners (socket, inode, task, cgroup): live elements per owner */
 	struct keyset ls_owners;
+	/*
+	 * Freed objects stay for the report, but only the newest
+	 * BPF_FREED_KEPT: a trace that creates and closes maps for hours must
+	 * not grow the replay's memory. Older ones are dropped (objs[] NULL).
+	 */
+	uint32_t *freed_ring;
+	uint32_t freed_head, freed_len;
+	uint64_t nr_dropped;
 	char err[256];
 };
+
+#define BPF_FREED_KEPT 1024u
 
 /* ---- syscall.c: the helpers every family uses ---- */
 

@@ -827,6 +827,38 @@ static void map_free(struct kms_bpf *w, struct bpf_map *map, const struct alloc_
 
 static void link_free(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_link *link);
 
+/*
+ * A freed object is kept for the report among the newest BPF_FREED_KEPT;
+ * the oldest kept one is dropped. Nothing points at a freed object (every
+ * reference -- fd, pin, program, outer map, link -- was a counted one), and
+ * its element and charge arrays went with obj_free(): the struct and its
+ * cgroup path are all that is left.
+ */
+static void obj_keep_freed(struct kms_bpf *w, struct bpf_obj *o)
+{
+	uint32_t slot;
+
+	if (!w->freed_ring) {
+		w->freed_ring = calloc(BPF_FREED_KEPT, sizeof(*w->freed_ring));
+		if (!w->freed_ring)
+			return;	/* keep everything, as before */
+	}
+	if (w->freed_len == BPF_FREED_KEPT) {
+		uint32_t old = w->freed_ring[w->freed_head];
+		struct bpf_obj *victim = w->objs[old - 1];
+
+		free(victim->creator_cgroup);
+		free(victim);
+		w->objs[old - 1] = NULL;
+		w->nr_dropped++;
+		w->freed_head = (w->freed_head + 1) % BPF_FREED_KEPT;
+		w->freed_len--;
+	}
+	slot = (w->freed_head + w->freed_len) % BPF_FREED_KEPT;
+	w->freed_ring[slot] = o->id;
+	w->freed_len++;
+}
+
 static void obj_free(struct kms_bpf *w, const struct alloc_ctx *caller, struct bpf_obj *o)
 {
 	struct alloc_ctx own = *caller, *ac = &own;
@@ -852,6 +884,7 @@ static void obj_free(struct kms_bpf *w, const struct alloc_ctx *caller, struct b
 		mem_cgroup_put(&w->sim->memcgs, o->owner_memcg);
 	o->owner_memcg = NULL;
 	o->freed = true;
+	obj_keep_freed(w, o);
 }
 
 void bpf_obj_ref(struct bpf_obj *o)
@@ -879,15 +912,18 @@ void kms_bpf_free(struct kms_bpf *w)
 	for (uint32_t i = w->nr_objs; i-- > 0;) {
 		struct bpf_obj *o = w->objs[i];
 
-		if (!o->freed) {
+		if (o && !o->freed) {
 			o->refcnt = 1;
 			bpf_obj_unref(w, &ac, o);
 		}
 	}
 	for (uint32_t i = 0; i < w->nr_objs; i++) {
+		if (!w->objs[i])
+			continue;
 		free(w->objs[i]->creator_cgroup);
 		free(w->objs[i]);
 	}
+	free(w->freed_ring);
 	for (uint32_t i = 0; i < w->nr_pins; i++)
 		free(w->pins[i].path);
 	keyset_destroy(&w->ls_owners);
@@ -1745,7 +1781,15 @@ int kms_bpf_obj_info(const struct kms_bpf *w, uint32_t id, struct kms_bpf_obj_in
 
 uint32_t kms_bpf_obj_next(const struct kms_bpf *w, uint32_t id)
 {
+	/* Dropped (long freed) objects are skipped. */
+	while (id < w->nr_objs && !w->objs[id])
+		id++;
 	return id < w->nr_objs ? id + 1 : 0;
+}
+
+uint64_t kms_bpf_nr_dropped(const struct kms_bpf *w)
+{
+	return w->nr_dropped;
 }
 
 void kms_bpf_totals(const struct kms_bpf *w, struct kms_bpf_totals *out)
@@ -1754,7 +1798,7 @@ void kms_bpf_totals(const struct kms_bpf *w, struct kms_bpf_totals *out)
 	for (uint32_t i = 0; i < w->nr_objs; i++) {
 		const struct bpf_obj *o = w->objs[i];
 
-		if (o->freed)
+		if (!o || o->freed)
 			continue;
 		for (int k = 0; k < KMS_MEM_NR; k++)
 			out->charged += o->led.charged[k];

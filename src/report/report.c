@@ -470,6 +470,9 @@ static void text_run(struct kms_report *rep, const struct kms_replay *r, size_t 
 			human(oi.locked_vm_pages_peak * kms_sim_config(sim)->page_size, e, 32),
 			oi.freed ? "-" : human(oi.memlock, d, 32), oi.freed ? "  (freed)" : "");
 	}
+	if (kms_bpf_nr_dropped(bpf))
+		fprintf(f, "(%llu objects freed earlier are not listed)\n",
+			(unsigned long long)kms_bpf_nr_dropped(bpf));
 	kms_bpf_totals(bpf, &tot);
 	fprintf(f, "\n%u BTF object%s (%s live now): BTF is never charged, in any kernel\n", nr_btf,
 		nr_btf == 1 ? "" : "s", human(tot.btf_bytes, c, 32));
@@ -684,6 +687,7 @@ static int json_run(struct kms_report *rep, struct json_writer *w, const struct 
 		json_object_end(w);
 	}
 	json_array_end(w);
+	json_uint(w, "objects_not_listed", kms_bpf_nr_dropped(bpf));
 
 	kms_bpf_totals(bpf, &tot);
 	json_object_begin(w, "unpaid");

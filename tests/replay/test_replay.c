@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -338,6 +339,33 @@ static void test_deleted_element_uncharged_after_grace_period(void **state)
 	assert_int_equal(slab[7], slab[3]);
 }
 
+/*
+ * Replay memory follows live objects: after 3000 maps created and closed,
+ * only the newest 1024 freed ones are kept for the report.
+ */
+static void test_freed_objects_are_bounded(void **state)
+{
+	static const char *const p[] = { "linux-6.18" };
+	char *text = malloc(3000 * 120 + 128), *t = text;
+	struct kms_replay *r;
+	uint32_t listed = 0;
+
+	(void)state;
+	assert_non_null(text);
+	t += sprintf(t, "trace version=1\ntask_new pid=10 uid=0\n");
+	for (int i = 0; i < 3000; i++)
+		t += sprintf(t, "map_create pid=10 map_type=array key_size=4 value_size=8 "
+			     "max_entries=1 ret=3\nclose pid=10 fd=3 ret=0\n");
+	r = replay_text(text, p, 1, NULL, 0, 0);
+	for (uint32_t id = kms_bpf_obj_next(kms_replay_bpf(r, 0), 0); id;
+	     id = kms_bpf_obj_next(kms_replay_bpf(r, 0), id))
+		listed++;
+	assert_int_equal(listed, 1024);
+	assert_int_equal(kms_bpf_nr_dropped(kms_replay_bpf(r, 0)), 3000 - 1024);
+	kms_replay_free(r);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_expectation_failure_is_reported),
 		cmocka_unit_test(test_unknown_profile_and_bad_set_are_usage_errors),
 		cmocka_unit_test(test_malformed_trace_names_the_line),
+		cmocka_unit_test(test_freed_objects_are_bounded),
 		cmocka_unit_test(test_deleted_element_uncharged_after_grace_period),
 	};
 
