@@ -39,6 +39,12 @@ void kms_profile_free(struct kms_profile *p);
 int kms_profile_set(struct kms_profile *p, const char *key, const char *value);
 const char *kms_profile_error(const struct kms_profile *p);
 
+/*
+ * A size as --set values write it: "4096", "64K", "8M", "1G", "2T" (binary
+ * units, optional B/iB), or "max"/"unlimited" (UINT64_MAX). 0, -EINVAL or -ERANGE.
+ */
+int kms_size_parse(const char *s, uint64_t *out);
+
 /* Machine knobs this profile implies: create the kms_sim with them. */
 void kms_profile_config(const struct kms_profile *p, struct kms_config *cfg);
 /* Default soft RLIMIT_MEMLOCK of a new task on this kernel, bytes (UINT64_MAX: unlimited). */

@@ -21,7 +21,10 @@ static int fail(struct kms_profile *p, int err, const char *fmt, ...)
 	return err;
 }
 
-/* "123", "64K", "8M", "1G" (binary units). -EINVAL when malformed, -ERANGE on overflow. */
+/*
+ * "123", "64K", "8M", "1G", "2T" (binary units, optional "B" or "iB").
+ * -EINVAL when malformed, -ERANGE on overflow.
+ */
 static int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
@@ -41,6 +44,7 @@ static int parse_size(const char *s, uint64_t *out)
 		case 'k': case 'K': shift = 10; break;
 		case 'm': case 'M': shift = 20; break;
 		case 'g': case 'G': shift = 30; break;
+		case 't': case 'T': shift = 40; break;
 		default: return -EINVAL;
 		}
 		if (end[1] && !(end[1] == 'i' && end[2] == 'B' && !end[3]) &&
@@ -51,6 +55,15 @@ static int parse_size(const char *s, uint64_t *out)
 		return -ERANGE;
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+int kms_size_parse(const char *s, uint64_t *out)
+{
+	if (s && (!strcmp(s, "max") || !strcmp(s, "unlimited"))) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	return parse_size(s, out);
 }
 
 static int parse_bool(const char *s, bool *out)

@@ -34,40 +34,6 @@ static void run_why(struct run *run, const char *fmt, ...)
 
 /* ---- setup ---- */
 
-static int parse_bytes(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mult = 1;
-
-	if (strcmp(s, "max") == 0 || strcmp(s, "unlimited") == 0) {
-		*out = KMS_UNLIMITED;
-		return 0;
-	}
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	switch (*end) {
-	case 'K': case 'k': mult = 1ull << 10; end++; break;
-	case 'M': case 'm': mult = 1ull << 20; end++; break;
-	case 'G': case 'g': mult = 1ull << 30; end++; break;
-	case 'T': case 't': mult = 1ull << 40; end++; break;
-	}
-	if (*end == 'i' && end[-1] != *s)
-		end++;	/* "64Ki" */
-	if (*end == 'B')
-		end++;
-	if (*end)
-		return -EINVAL;
-	if (v > UINT64_MAX / mult)
-		return -ERANGE;
-	*out = v * mult;
-	return 0;
-}
-
 /* "cgroup:/a:memory.max=64M" */
 static int parse_cgroup_set(const char *set, struct cg_override *o, char *err, size_t len)
 {
@@ -83,7 +49,7 @@ static int parse_cgroup_set(const char *set, struct cg_override *o, char *err, s
 		snprintf(err, len, "bad --set '%s': missing '='", set);
 		return -EINVAL;
 	}
-	if (parse_bytes(eq + 1, &v)) {
+	if (kms_size_parse(eq + 1, &v)) {
 		snprintf(err, len, "bad --set '%s': '%s' is not a size (e.g. 64M, 4096, max)", set,
 			 eq + 1);
 		return -EINVAL;
