@@ -17,6 +17,12 @@
 #define INDEX_SLOTS 512u	/* power of two, > 2 * (fields + ops) */
 #define NO_ENTRY 0xffffu
 #define MEMO_FIELDS 16u		/* tokens a line's field order is remembered for */
+#define RECENT_OPS 4u		/* ops whose names are compared before a lookup */
+
+/* Up to 16 bytes of a name and the mask of those bytes, as two words. */
+struct word16 {
+	uint64_t w[2], m[2];
+};
 
 /* Names of fields and ops, hashed: field entries chain fields of one name. */
 struct kms_field_index {
@@ -29,13 +35,22 @@ struct kms_field_index {
 	uint8_t op_len[KMS_NR_OPS];
 	uint8_t field_len[256];
 	/*
-	 * The fields of the last line of each op, in order: lines of one op
-	 * usually name the same fields in the same order (every writer does),
-	 * so the k-th token is first compared with the k-th field seen before.
-	 * Reader state, not global: it only ever saves a lookup.
+	 * The fields lines of each op named, in order: lines of one op name
+	 * the same fields in the same order (every writer does), some of them
+	 * optional, so a token is first compared with the field after the
+	 * previous token's in this list, then the ones after that. Reader
+	 * state, not global: it only ever saves a lookup.
 	 */
 	uint16_t order[KMS_NR_OPS][MEMO_FIELDS];
-	uint16_t last_op;			/* the op of the last line, likewise */
+	uint16_t recent_op[RECENT_OPS];		/* the ops of the last lines, newest first */
+	/*
+	 * "NAME=" of each field and the name of each op as 16 bytes and a mask
+	 * (names of up to 15 and 16 bytes): a remembered name is checked with
+	 * two 8-byte compares, not a byte loop. The reader keeps zeroed slack
+	 * after its data (KMS_READER_SLACK), so the loads stay in the buffer.
+	 */
+	struct word16 field_word[128], op_word[KMS_NR_OPS];
+	bool field_fast[128];			/* fast_field() takes this field */
 };
 
 /*
@@ -65,6 +80,41 @@ static bool name_eq_len(const char *name, size_t nlen, const char *s, size_t len
 	return nlen == len && memcmp(name, s, len) == 0;
 }
 
+/* @s, @len bytes (at most 16), as a word16; false if longer. */
+static bool word16_init(struct word16 *w, const char *s, size_t len)
+{
+	unsigned char b[16] = { 0 }, m[16] = { 0 };
+
+	if (len > sizeof(b))
+		return false;
+	memcpy(b, s, len);
+	memset(m, 0xff, len);
+	memcpy(w->w, b, sizeof(b));
+	memcpy(w->m, m, sizeof(m));
+	return true;
+}
+
+/*
+ * The bytes at @p start with @w's. @p lies in a line of the reader's buffer,
+ * at most at its NUL: the 16 bytes loaded are in the buffer or its slack.
+ * Bytes past a mismatch do not matter, so past the line's end neither.
+ */
+static bool word16_eq(const struct word16 *w, const char *p)
+{
+	uint64_t a, b;
+
+	memcpy(&a, p, sizeof(a));
+	memcpy(&b, p + 8, sizeof(b));
+	return !(((a & w->m[0]) ^ w->w[0]) | ((b & w->m[1]) ^ w->w[1]));
+}
+
+/* Field types fast_field() converts itself; the others take set_field(). */
+#define FAST_TYPES (1u << FT_SEQ | 1u << FT_TIME | 1u << FT_I32 | 1u << FT_U32 | \
+		    1u << FT_U64 | 1u << FT_I64 | 1u << FT_SIZE32 | 1u << FT_UID | \
+		    1u << FT_KEY | 1u << FT_KEYS | 1u << FT_ELEM_FLAGS | 1u << FT_CTX | \
+		    1u << FT_PATH | 1u << FT_STR | 1u << FT_LIMIT | 1u << FT_RET | \
+		    1u << FT_MAP_TYPE)
+
 int kms_native_init(struct kms_trace_reader *r)
 {
 	struct kms_field_index *x = malloc(sizeof(*x));
@@ -75,13 +125,22 @@ int kms_native_init(struct kms_trace_reader *r)
 	memset(x->field_next, 0xff, sizeof(x->field_next));
 	memset(x->op_slot, 0xff, sizeof(x->op_slot));
 	memset(x->order, 0xff, sizeof(x->order));
-	x->last_op = NO_ENTRY;
+	memset(x->recent_op, 0xff, sizeof(x->recent_op));
 	memset(x->required, 0, sizeof(x->required));
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
 		const struct kms_field *f = &kms_fields[i];
 		uint32_t s = name_hash(f->name, strlen(f->name)) & (INDEX_SLOTS - 1);
 
-		x->field_len[i] = (uint8_t)strlen(f->name);
+		char eq[17];
+		size_t n = strlen(f->name);
+
+		x->field_len[i] = (uint8_t)n;
+		x->field_fast[i] = false;
+		if (n < 16 && (FAST_TYPES >> f->type & 1)) {
+			memcpy(eq, f->name, n);
+			eq[n] = '=';
+			x->field_fast[i] = word16_init(&x->field_word[i], eq, n + 1);
+		}
 
 		while (x->field_slot[s] != NO_ENTRY &&
 		       strcmp(kms_fields[x->field_slot[s]].name, f->name) != 0)
@@ -108,6 +167,7 @@ int kms_native_init(struct kms_trace_reader *r)
 		if (!n)
 			continue;
 		x->op_len[op] = (uint8_t)strlen(n);
+		word16_init(&x->op_word[op], n, x->op_len[op] < 16 ? x->op_len[op] : 16);
 		s = name_hash(n, strlen(n)) & (INDEX_SLOTS - 1);
 		while (x->op_slot[s] != NO_ENTRY)
 			s = (s + 1) & (INDEX_SLOTS - 1);
@@ -498,64 +558,39 @@ static int next_tok(struct kms_trace_reader *r, char **pp, struct tok *t)
 }
 
 /*
- * The k-th token of an @op line when it is "NAME=value" for the field the
- * k-th token of the previous @op line was: that field's index, the token
- * cut as next_tok() cuts it. -1 for anything else (another name, "==",
- * a quote, an empty value, ...), with nothing written: next_tok() and
- * lookup_field() then take the token from the same place, errors included.
+ * One of the ops of the last lines (x->recent_op) when this line starts with
+ * its name and a blank or the line's end; -1 otherwise. A hit moves to the
+ * front: traces interleave a few ops.
  */
-static int expected_field(const struct kms_field_index *x, char **pp, struct tok *t,
-			  unsigned int op, unsigned int k)
+static int recent_op(struct kms_field_index *x, char **pp)
 {
-	char *p = *pp, *v;
-	unsigned int fi;
-	size_t len;
+	const char *p = *pp;
 
-	if (k >= MEMO_FIELDS || (fi = x->order[op][k]) == NO_ENTRY)
-		return -1;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	len = x->field_len[fi];
-	v = p + len + 1;
-	/* a name has no NUL: the compare stops at the line's end, nothing past it is read */
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != kms_fields[fi].name[i])
-			return -1;
-	if (p[len] != '=' || *v == '=' || *v == '"' || (char_class[(unsigned char)*v] & C_STOP))
-		return -1;
-	p[len] = '\0';
-	t->key = p;
-	t->klen = len;
-	t->rel = KMS_REL_EQ;
-	t->rel_explicit = false;
-	t->quoted = false;
-	t->val = v;
-	while (!(char_class[(unsigned char)*v] & C_STOP))
-		v++;
-	t->vlen = (size_t)(v - t->val);
-	if (*v)
-		*v++ = '\0';
-	*pp = v;
-	return (int)fi;
+	for (unsigned int i = 0; i < RECENT_OPS && x->recent_op[i] != NO_ENTRY; i++) {
+		unsigned int op = x->recent_op[i];
+		size_t len = x->op_len[op], j = 16;
+
+		if (!word16_eq(&x->op_word[op], p))
+			continue;
+		/* past 16 bytes: the first 16 matched, so none was the line's NUL */
+		while (j < len && p[j] == x->op_name[op][j])
+			j++;
+		if (j < len || (p[len] != ' ' && p[len] != '\t' && p[len] != '\0'))
+			continue;
+		memmove(&x->recent_op[1], &x->recent_op[0], i * sizeof(x->recent_op[0]));
+		x->recent_op[0] = (uint16_t)op;
+		*pp += len;
+		return (int)op;
+	}
+	return -1;
 }
 
-/* The op of the last line when this line starts with its name and a blank; -1 otherwise. */
-static int same_op(const struct kms_field_index *x, char **pp)
+/* @op, just looked up, becomes the most recent op. */
+static void recent_op_add(struct kms_field_index *x, unsigned int op)
 {
-	const char *name, *p = *pp;
-	size_t len, i;
-
-	if (x->last_op == NO_ENTRY)
-		return -1;
-	name = x->op_name[x->last_op];
-	len = x->op_len[x->last_op];
-	/* a name has no NUL: the compare stops at the line's end */
-	for (i = 0; i < len && p[i] == name[i]; i++)
-		;
-	if (i < len || (p[len] != ' ' && p[len] != '\t' && p[len] != '\0'))
-		return -1;
-	*pp += len;
-	return x->last_op;
+	memmove(&x->recent_op[1], &x->recent_op[0],
+		(RECENT_OPS - 1) * sizeof(x->recent_op[0]));
+	x->recent_op[0] = (uint16_t)op;
 }
 
 #define FIELD(ev, off, type) ((type *)((char *)(ev) + (off)))
@@ -624,6 +659,307 @@ static int parse_ret(const char *s, size_t len, int64_t *out)
 		return -EINVAL;
 	*out = (int64_t)v;
 	return 0;
+}
+
+/* Value of a stop byte (blank or the line's end), in one table lookup. */
+static bool is_stop(char c)
+{
+	return char_class[(unsigned char)c] & C_STOP;
+}
+
+/*
+ * Numbers a word at a time: the 8 bytes at @p as a little-endian word (byte
+ * i of the text in bits 8i..8i+7 on any host), so the masks below find the
+ * first byte of a kind with one count of trailing zeros, no branch a byte.
+ */
+static uint64_t load_le64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Bit 7 of each byte of @w that is not in [lo, hi] (hi < 0x80); exact, no carry between bytes. */
+static uint64_t bytes_outside(uint64_t w, unsigned int lo, unsigned int hi)
+{
+	uint64_t low7 = w & ~HIGHS;
+
+	return ((~(low7 + (0x80 - lo) * ONES) | (low7 + (0x7f - hi) * ONES)) | w) & HIGHS;
+}
+
+/* Leading bytes of @w before the first byte marked in @mask (bit 7s); 8 if none. */
+static unsigned int bytes_before(uint64_t mask)
+{
+	return mask ? (unsigned int)__builtin_ctzll(mask) / 8 : 8;
+}
+
+/* The value of the @n (1 to 8) decimal digits starting @w. */
+static uint64_t dec8(uint64_t w, unsigned int n)
+{
+	w = (w << (64 - 8 * n)) & 0x0f0f0f0f0f0f0f0full;	/* leading zeros, digit values */
+	w = (w * 10 + (w >> 8)) & 0x00ff00ff00ff00ffull;	/* pairs of digits */
+	w = (w * 100 + (w >> 16)) & 0x0000ffff0000ffffull;	/* fours */
+	return (w * 10000 + (w >> 32)) & 0xffffffffull;
+}
+
+/*
+ * Decimal digits at @s, up to 16: how many, their value in *@out. The caller
+ * checks the byte after them. Reads 16 bytes at most, 8 past a non-digit.
+ */
+static unsigned int scan_dec(const char *s, uint64_t *out)
+{
+	static const uint32_t pow10[9] = {
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+	};
+	uint64_t w = load_le64(s), w2;
+	unsigned int n = bytes_before(bytes_outside(w, '0', '9')), n2;
+
+	if (n < 8) {
+		*out = n ? dec8(w, n) : 0;
+		return n;
+	}
+	w2 = load_le64(s + 8);
+	n2 = bytes_before(bytes_outside(w2, '0', '9'));
+	*out = dec8(w, 8) * (n2 ? pow10[n2] : 1) + (n2 ? dec8(w2, n2) : 0);
+	return 8 + n2;
+}
+
+/* The value of the @n (1 to 8) hex digits starting @w, @letters marking a-f and A-F. */
+static uint64_t hex8(uint64_t w, uint64_t letters, unsigned int n)
+{
+	w = (w & 0x0f0f0f0f0f0f0f0full) + (letters >> 7) * 9;	/* nibble values */
+	w <<= 64 - 8 * n;
+	/* the first digit is the low byte and the most significant nibble */
+	w = __builtin_bswap64(w);
+	w = (w | w >> 4) & 0x00ff00ff00ff00ffull;
+	w = (w | w >> 8) & 0x0000ffff0000ffffull;
+	return (w | w >> 16) & 0xffffffffull;
+}
+
+/* Hex digits at @s, up to 16, as scan_dec(). */
+static unsigned int scan_hex(const char *s, uint64_t *out)
+{
+	uint64_t w = load_le64(s), letters, w2, l2;
+	unsigned int n, n2;
+
+	letters = ~bytes_outside(w | 0x2020202020202020ull, 'a', 'f') & HIGHS;
+	n = bytes_before(bytes_outside(w, '0', '9') & ~letters);
+	if (n < 8) {
+		*out = n ? hex8(w, letters, n) : 0;
+		return n;
+	}
+	w2 = load_le64(s + 8);
+	l2 = ~bytes_outside(w2 | 0x2020202020202020ull, 'a', 'f') & HIGHS;
+	n2 = bytes_before(bytes_outside(w2, '0', '9') & ~l2);
+	*out = n2 ? hex8(w, letters, 8) << (4 * n2) | hex8(w2, l2, n2) : hex8(w, letters, 8);
+	return 8 + n2;
+}
+
+/*
+ * At @s a decimal number of 1 to 16 digits, or 0x and 1 to 16 hex digits,
+ * then a blank or the line's end: numbers kms_parse_u64() takes without a
+ * range check, converted as they are scanned. False for anything else, which
+ * the general path parses (and reports) instead.
+ */
+static bool scan_u64(char *s, char **end, uint64_t *out)
+{
+	unsigned int n = scan_dec(s, out);
+
+	if (n == 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		n = scan_hex(s, out);
+	}
+	if (n == 0 || !is_stop(s[n]))
+		return false;
+	*end = s + n;
+	return true;
+}
+
+/*
+ * At @s seconds of 1 to 10 digits with an optional fraction of 1 to 9 digits,
+ * then a blank or the line's end: parse_time()'s values that cannot overflow
+ * (9999999999.999999999 s < 2^64 ns). False for anything else.
+ */
+static bool scan_time(char *s, char **end, uint64_t *out)
+{
+	static const uint32_t scale[10] = {
+		1000000000, 100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1,
+	};
+	uint64_t sec, frac = 0;
+	unsigned int n = scan_dec(s, &sec), m = 0;
+
+	if (n == 0 || n > 10)
+		return false;
+	s += n;
+	if (*s == '.') {
+		m = scan_dec(++s, &frac);
+		if (m == 0 || m > 9)
+			return false;
+		s += m;
+	}
+	if (!is_stop(*s))
+		return false;
+	*end = s;
+	*out = sec * 1000000000ull + frac * scale[m];
+	return true;
+}
+
+/*
+ * The value @s (@len bytes, not quoted) of a field of a type converted by
+ * name or checked as a string, when set_field() would take it: set in @ev,
+ * true. False, nothing written, where set_field() would report an error.
+ */
+static bool fast_named_value(struct kms_event *ev, const struct kms_field *f, char *s,
+			     size_t len)
+{
+	uint64_t u;
+	int64_t i;
+
+	switch (f->type) {
+	case FT_ELEM_FLAGS:
+		if (parse_flags(kms_elem_flag_names, s, len, &u))
+			return false;
+		*FIELD(ev, f->off, uint64_t) = u;
+		return true;
+	case FT_CTX:
+		for (unsigned int c = 0; c < 4; c++) {
+			if (name_eq(kms_exec_ctx_name((enum kms_exec_ctx)c), s, len)) {
+				*FIELD(ev, f->off, enum kms_exec_ctx) = (enum kms_exec_ctx)c;
+				return true;
+			}
+		}
+		return false;
+	case FT_PATH:
+		if (!kms_valid_cgroup_path(s, len))
+			return false;
+		*FIELD(ev, f->off, const char *) = s;
+		return true;
+	case FT_STR:
+		*FIELD(ev, f->off, const char *) = s;
+		return true;
+	case FT_LIMIT:
+		if ((len == 3 && memcmp(s, "max", 3) == 0) ||
+		    (len == 9 && memcmp(s, "unlimited", 9) == 0))
+			u = KMS_TRACE_UNLIMITED;
+		else if (parse_size(s, len, &u))
+			return false;
+		*FIELD(ev, f->off, uint64_t) = u;
+		*FIELD(ev, f->off2, bool) = true;
+		return true;
+	case FT_RET:
+		if (parse_ret(s, len, &i))
+			return false;
+		*FIELD(ev, f->off, int64_t) = i;
+		*FIELD(ev, f->off2, bool) = true;
+		return true;
+	case FT_MAP_TYPE:
+		if (kms_name_lookup(kms_map_type_names, s, len, &u))
+			return false;
+		*FIELD(ev, f->off, enum kms_map_type) = (enum kms_map_type)u;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The next token of an @op line, when it names a field of the op's remembered
+ * order at or after *@j, not given before, and has a value of the common
+ * shape (see scan_u64(), scan_time(); names and strings are checked with the
+ * general path's own functions): the field is set in @ev, marked in @seen,
+ * the token cut as next_tok() cuts it, *@j moved past the field, its index
+ * returned. -1 for anything else, with nothing written but *@j (at the named
+ * field, if any): next_tok() then parses the token from the same place,
+ * errors and all.
+ */
+static int fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
+		      unsigned int op, unsigned int *j, uint64_t seen[2])
+{
+	const struct kms_field_index *x = r->fx;
+	const struct kms_field *f;
+	char *p = *pp, *v, *end;
+	unsigned int fi = NO_ENTRY, i;
+	uint64_t u;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (i = *j; i < MEMO_FIELDS && x->order[op][i] != NO_ENTRY; i++) {
+		fi = x->order[op][i];
+		if (x->field_fast[fi] && word16_eq(&x->field_word[fi], p))
+			break;
+	}
+	if (i == MEMO_FIELDS || x->order[op][i] == NO_ENTRY)
+		return -1;
+	*j = i;
+	if (seen[fi / 64] >> (fi % 64) & 1)
+		return -1;
+	f = &kms_fields[fi];
+	v = p + x->field_len[fi] + 1;
+	if (*v == '=' || *v == '"' || is_stop(*v))
+		return -1;
+	switch (f->type) {
+	case FT_SEQ:
+	case FT_U64:
+		if (!scan_u64(v, &end, &u))
+			return -1;
+		*FIELD(ev, f->off, uint64_t) = u;
+		break;
+	case FT_TIME:
+		if (!scan_time(v, &end, &u))
+			return -1;
+		*FIELD(ev, f->off, uint64_t) = u;
+		break;
+	case FT_U32:
+	case FT_SIZE32:		/* hex digits are no K, M, G or T suffix */
+	case FT_UID:
+		if (!scan_u64(v, &end, &u) || u > UINT32_MAX ||
+		    (f->type == FT_UID && u == KMS_UID_UNSET))
+			return -1;
+		*FIELD(ev, f->off, uint32_t) = (uint32_t)u;
+		break;
+	case FT_I32:
+		if (!scan_u64(v, &end, &u) || u > INT32_MAX)
+			return -1;
+		*FIELD(ev, f->off, int32_t) = (int32_t)u;
+		break;
+	case FT_I64:
+		if (!scan_u64(v, &end, &u) || u > INT64_MAX)
+			return -1;
+		*FIELD(ev, f->off, int64_t) = (int64_t)u;
+		break;
+	case FT_KEY:
+		if (!scan_u64(v, &end, &u))
+			return -1;
+		*FIELD(ev, f->off, uint64_t) = u;
+		*FIELD(ev, f->off2, enum kms_key_kind) = KMS_KEY_ID;
+		break;
+	case FT_KEYS:		/* one key; lists take parse_keys() */
+		if (!scan_u64(v, &end, &u) || kms_reader_keys_reserve(r, 1))
+			return -1;
+		r->keys[0] = u;
+		*FIELD(ev, f->off, const uint64_t *) = r->keys;
+		*FIELD(ev, f->off2, uint32_t) = 1;
+		break;
+	default:
+		for (end = v; !is_stop(*end); end++)
+			;
+		if (!fast_named_value(ev, f, v, (size_t)(end - v)))
+			return -1;
+		break;
+	}
+	p[x->field_len[fi]] = '\0';
+	if (*end)
+		*end++ = '\0';
+	*pp = end;
+	*j = i + 1;
+	seen[fi / 64] |= 1ull << (fi % 64);
+	return (int)fi;
 }
 
 static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
@@ -857,6 +1193,52 @@ static int expect_counter(struct kms_trace_reader *r, struct kms_event *ev,
 
 /* ---- lines ---- */
 
+/*
+ * The next token of an @op line, the general way: any field, in any order,
+ * every error reported. Its field index in *@fip (-1 for an expectation's
+ * counter), after it is set in @ev; 0 or -errno. The field goes into the
+ * op's remembered order at *@j, which moves past it.
+ */
+static int general_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
+			 unsigned int op, unsigned int *j, uint64_t seen[2], int *fip)
+{
+	struct kms_field_index *x = r->fx;
+	struct tok t;
+	int ret, fi;
+
+	*fip = -1;
+	ret = next_tok(r, pp, &t);
+	if (ret <= 0)
+		return ret;
+	fi = lookup_field(x, t.key, t.klen, op);
+	if (fi >= 0 && *j < MEMO_FIELDS) {
+		/* inserted, not overwritten: lines that differ by an optional field both match */
+		if (x->order[op][*j] != fi) {
+			memmove(&x->order[op][*j + 1], &x->order[op][*j],
+				(MEMO_FIELDS - 1 - *j) * sizeof(x->order[op][0]));
+			x->order[op][*j] = (uint16_t)fi;
+		}
+		(*j)++;
+	}
+	if (fi < 0 && op == KMS_EV_EXPECT)
+		return expect_counter(r, ev, &t);
+	if (fi == -1)
+		return kms_reader_fail(r, t.key, "unknown field '%s'", t.key);
+	if (fi == -2)
+		return kms_reader_fail(r, t.key, "field '%s' does not belong on a %s line",
+				       t.key, kms_op_name(op));
+	if (t.rel_explicit)
+		return kms_reader_fail(r, t.key, "expected '=' after '%s'", t.key);
+	if (seen[(unsigned int)fi / 64] >> ((unsigned int)fi % 64) & 1)
+		return kms_reader_fail(r, t.key, "duplicate field '%s'", t.key);
+	seen[(unsigned int)fi / 64] |= 1ull << ((unsigned int)fi % 64);
+	ret = set_field(r, ev, &kms_fields[fi], &t);
+	if (ret)
+		return ret;
+	*fip = fi;
+	return 0;
+}
+
 static int finish_event(struct kms_trace_reader *r, struct kms_event *ev, unsigned int op,
 			const uint64_t seen[2], const char *line)
 {
@@ -922,7 +1304,6 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 	char *p = r->cur, *word;
 	uint64_t seen[2] = { 0, 0 };
 	bool seq_given = false, time_given = false, tid_given = false;
-	struct tok t;
 	unsigned int op;
 	int ret, op_i;
 
@@ -931,7 +1312,7 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 	if (*p == '\0' || *p == '#')
 		return 0;
 	word = p;
-	op_i = same_op(r->fx, &p);
+	op_i = recent_op(r->fx, &p);
 	if (op_i < 0) {
 		while ((*p >= 'a' && *p <= 'z') || *p == '_' || (*p >= '0' && *p <= '9'))
 			p++;
@@ -942,7 +1323,7 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 		if (op_i < 0)
 			return kms_reader_fail(r, word, "unknown event '%.*s'", (int)(p - word),
 					       word);
-		r->fx->last_op = (uint16_t)op_i;
+		recent_op_add(r->fx, (unsigned int)op_i);
 	}
 	op = (unsigned int)op_i;
 
@@ -952,38 +1333,25 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 		kms_event_init(ev, (enum kms_event_kind)op);
 	ev->line = r->lineno;
 
-	for (unsigned int k = 0;; k++) {
-		int fi = expected_field(r->fx, &p, &t, op, k);
+	for (unsigned int j = 0;;) {
 		const struct kms_field *f;
+		int fi;
 
-		if (fi < 0) {
-			if ((ret = next_tok(r, &p, &t)) <= 0)
-				break;
-			fi = lookup_field(r->fx, t.key, t.klen, op);
-			if (fi >= 0 && k < MEMO_FIELDS)
-				r->fx->order[op][k] = (uint16_t)fi;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#') {		/* where next_tok() returns 0 */
+			ret = 0;
+			break;
 		}
-
-		if (fi < 0 && op == KMS_EV_EXPECT) {
-			ret = expect_counter(r, ev, &t);
+		fi = fast_field(r, &p, ev, op, &j, seen);
+		if (fi < 0) {
+			ret = general_field(r, &p, ev, op, &j, seen, &fi);
 			if (ret)
 				return ret;
-			continue;
+			if (fi < 0)
+				continue;	/* an expectation's counter */
 		}
-		if (fi == -1)
-			return kms_reader_fail(r, t.key, "unknown field '%s'", t.key);
-		if (fi == -2)
-			return kms_reader_fail(r, t.key, "field '%s' does not belong on a %s line",
-					       t.key, kms_op_name(op));
-		if (t.rel_explicit)
-			return kms_reader_fail(r, t.key, "expected '=' after '%s'", t.key);
-		if (seen[(unsigned int)fi / 64] >> ((unsigned int)fi % 64) & 1)
-			return kms_reader_fail(r, t.key, "duplicate field '%s'", t.key);
-		seen[(unsigned int)fi / 64] |= 1ull << ((unsigned int)fi % 64);
 		f = &kms_fields[fi];
-		ret = set_field(r, ev, f, &t);
-		if (ret)
-			return ret;
 		if (f->type == FT_SEQ)
 			seq_given = true;
 		else if (f->type == FT_TIME)

@@ -99,6 +99,7 @@ static int refill(struct kms_trace_reader *r)
 			r->nul_at = (size_t)(nul - r->buf);
 	}
 	r->end += got;
+	memset(r->buf + r->end, 0, KMS_READER_SLACK);
 	if (got == 0)
 		r->eof = true;
 	return 0;
@@ -160,7 +161,7 @@ static int set_max_line(struct kms_trace_reader *r, uint32_t max_line)
 		return 0;
 	}
 	/* r->cur points into the buffer: keep it valid across realloc. */
-	b = realloc(r->buf, buffer_size(max_line));
+	b = realloc(r->buf, buffer_size(max_line) + KMS_READER_SLACK);
 	if (!b)
 		return -ENOMEM;
 	if (r->cur)

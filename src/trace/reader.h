@@ -13,6 +13,12 @@
 /* Longest line of each format, newline excluded. */
 #define KMS_NATIVE_MAX_LINE	(64u << 10)
 #define KMS_STRACE_MAX_LINE	(1u << 20)
+/*
+ * Zero bytes kept after the buffer's data (buf[end] on): a line's parser may
+ * load 16 bytes at any position up to the line's terminating NUL, so word-wide
+ * compares never read outside the allocation or bytes never written.
+ */
+#define KMS_READER_SLACK	16u
 
 struct kms_field_index;
 struct kms_strace_state;
@@ -26,7 +32,10 @@ struct kms_trace_reader {
 	enum kms_trace_format fmt;
 	struct kms_strace_options sopts;
 
-	/* One buffer: unread bytes are buf[start, end); buf[end] is writable. */
+	/*
+	 * One buffer: unread bytes are buf[start, end); buf[end] is writable;
+	 * KMS_READER_SLACK zero bytes follow end (the allocation is cap + slack).
+	 */
 	char *buf;
 	size_t cap, start, end;
 	/* Offset in buf of the first NUL byte read in and not yet consumed, or
