@@ -68,4 +68,11 @@ extern const unsigned int kms_nr_fields;
 const char *kms_op_name(unsigned int op);
 unsigned int kms_event_op(const struct kms_event *ev);
 
+/*
+ * kms_event_init() (or _bpf()) for a line of @op, zeroing of the union only
+ * the member the op's kind uses: the other members' bytes are left as they
+ * were, and no reader of an event looks at them. The parser's init.
+ */
+void kms_event_init_op(struct kms_event *ev, unsigned int op);
+
 #endif

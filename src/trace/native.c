@@ -1327,10 +1327,7 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 	}
 	op = (unsigned int)op_i;
 
-	if (op >= KMS_OP_BPF_BASE)
-		kms_event_init_bpf(ev, (enum kms_bpf_cmd)(op - KMS_OP_BPF_BASE));
-	else
-		kms_event_init(ev, (enum kms_event_kind)op);
+	kms_event_init_op(ev, op);
 	ev->line = r->lineno;
 
 	for (unsigned int j = 0;;) {
