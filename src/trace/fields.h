@@ -69,10 +69,12 @@ const char *kms_op_name(unsigned int op);
 unsigned int kms_event_op(const struct kms_event *ev);
 
 /*
- * kms_event_init() (or _bpf()) for a line of @op, zeroing of the union only
- * the member the op's kind uses: the other members' bytes are left as they
- * were, and no reader of an event looks at them. The parser's init.
+ * kms_event_init() (or _bpf()) for a line of @op in two steps: zero the
+ * first kms_event_op_bytes(op) bytes (the header and the union member of the
+ * op's kind; the other members' bytes, which no reader of such an event
+ * looks at, stay as they were), then kms_event_op_defaults().
  */
-void kms_event_init_op(struct kms_event *ev, unsigned int op);
+size_t kms_event_op_bytes(unsigned int op);
+void kms_event_op_defaults(struct kms_event *ev, unsigned int op);
 
 #endif

@@ -51,6 +51,7 @@ struct kms_field_index {
 	 */
 	struct word16 field_word[128], op_word[KMS_NR_OPS];
 	bool field_fast[128];			/* fast_field() takes this field */
+	uint16_t event_bytes[KMS_NR_OPS];	/* kms_event_op_bytes() */
 };
 
 /*
@@ -164,6 +165,7 @@ int kms_native_init(struct kms_trace_reader *r)
 		uint32_t s;
 
 		x->op_name[op] = n;
+		x->event_bytes[op] = (uint16_t)kms_event_op_bytes(op);
 		if (!n)
 			continue;
 		x->op_len[op] = (uint8_t)strlen(n);
@@ -1327,7 +1329,13 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 	}
 	op = (unsigned int)op_i;
 
-	kms_event_init_op(ev, op);
+	/*
+	 * A size from the index, unknown to the compiler: memset() proper.
+	 * A constant 304 bytes (kms_event_init()) becomes `rep stosq` at -O2,
+	 * 12 ns against 2 ns here, at one event a line.
+	 */
+	memset(ev, 0, r->fx->event_bytes[op]);
+	kms_event_op_defaults(ev, op);
 	ev->line = r->lineno;
 
 	for (unsigned int j = 0;;) {
