@@ -41,7 +41,7 @@ struct kms_field_index {
 	 * previous token's in this list, then the ones after that. Reader
 	 * state, not global: it only ever saves a lookup.
 	 */
-	uint16_t order[KMS_NR_OPS][MEMO_FIELDS];
+	uint16_t order[KMS_NR_OPS][MEMO_FIELDS + 1];	/* fast fields, NO_ENTRY after */
 	uint16_t recent_op[RECENT_OPS];		/* the ops of the last lines, newest first */
 	/*
 	 * "NAME=" of each field and the name of each op as 16 bytes and a mask
@@ -52,6 +52,8 @@ struct kms_field_index {
 	struct word16 field_word[128], op_word[KMS_NR_OPS];
 	bool field_fast[128];			/* fast_field() takes this field */
 	uint16_t event_bytes[KMS_NR_OPS];	/* kms_event_op_bytes() */
+	/* the fields of the event's seq, time_ns and tid */
+	uint64_t seq_bits[2], time_bits[2], tid_bits[2];
 };
 
 /*
@@ -128,6 +130,9 @@ int kms_native_init(struct kms_trace_reader *r)
 	memset(x->order, 0xff, sizeof(x->order));
 	memset(x->recent_op, 0xff, sizeof(x->recent_op));
 	memset(x->required, 0, sizeof(x->required));
+	memset(x->seq_bits, 0, sizeof(x->seq_bits));
+	memset(x->time_bits, 0, sizeof(x->time_bits));
+	memset(x->tid_bits, 0, sizeof(x->tid_bits));
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
 		const struct kms_field *f = &kms_fields[i];
 		uint32_t s = name_hash(f->name, strlen(f->name)) & (INDEX_SLOTS - 1);
@@ -155,6 +160,12 @@ int kms_native_init(struct kms_trace_reader *r)
 				j = x->field_next[j];
 			x->field_next[j] = (uint16_t)i;
 		}
+		if (f->type == FT_SEQ)
+			x->seq_bits[i / 64] |= 1ull << (i % 64);
+		else if (f->type == FT_TIME)
+			x->time_bits[i / 64] |= 1ull << (i % 64);
+		else if (f->off == offsetof(struct kms_event, tid))
+			x->tid_bits[i / 64] |= 1ull << (i % 64);
 		if (f->flags & FF_REQUIRED)
 			for (unsigned int op = 0; op < KMS_NR_OPS; op++)
 				if (f->ops & (1ull << op))
@@ -579,7 +590,8 @@ static int recent_op(struct kms_field_index *x, char **pp)
 			j++;
 		if (j < len || (p[len] != ' ' && p[len] != '\t' && p[len] != '\0'))
 			continue;
-		memmove(&x->recent_op[1], &x->recent_op[0], i * sizeof(x->recent_op[0]));
+		for (; i > 0; i--)
+			x->recent_op[i] = x->recent_op[i - 1];
 		x->recent_op[0] = (uint16_t)op;
 		*pp += len;
 		return (int)op;
@@ -702,13 +714,26 @@ static unsigned int bytes_before(uint64_t mask)
 	return mask ? (unsigned int)__builtin_ctzll(mask) / 8 : 8;
 }
 
-/* The value of the @n (1 to 8) decimal digits starting @w. */
-static uint64_t dec8(uint64_t w, unsigned int n)
+/*
+ * @w - '0' in each byte: the digits' values, and where a byte is no digit,
+ * bit 7 set in the first such byte of @mask (the bytes after it may be
+ * garbage: a borrow or carry only runs toward them).
+ */
+static uint64_t dec_values(uint64_t w, uint64_t *mask)
 {
-	w = (w << (64 - 8 * n)) & 0x0f0f0f0f0f0f0f0full;	/* leading zeros, digit values */
-	w = (w * 10 + (w >> 8)) & 0x00ff00ff00ff00ffull;	/* pairs of digits */
-	w = (w * 100 + (w >> 16)) & 0x0000ffff0000ffffull;	/* fours */
-	return (w * 10000 + (w >> 32)) & 0xffffffffull;
+	uint64_t x = w - '0' * ONES;
+
+	*mask = ((x + 0x76 * ONES) | x) & HIGHS;	/* x > 9 */
+	return x;
+}
+
+/* The value of the first @n (1 to 8) digit values of @x. */
+static uint64_t dec8(uint64_t x, unsigned int n)
+{
+	x <<= 64 - 8 * n;				/* leading zeros */
+	x = (x * 10 + (x >> 8)) & 0x00ff00ff00ff00ffull;	/* pairs of digits */
+	x = (x * 100 + (x >> 16)) & 0x0000ffff0000ffffull;	/* fours */
+	return (x * 10000 + (x >> 32)) & 0xffffffffull;
 }
 
 /*
@@ -720,16 +745,16 @@ static unsigned int scan_dec(const char *s, uint64_t *out)
 	static const uint32_t pow10[9] = {
 		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
 	};
-	uint64_t w = load_le64(s), w2;
-	unsigned int n = bytes_before(bytes_outside(w, '0', '9')), n2;
+	uint64_t m, x = dec_values(load_le64(s), &m), x2;
+	unsigned int n = bytes_before(m), n2;
 
 	if (n < 8) {
-		*out = n ? dec8(w, n) : 0;
+		*out = n ? dec8(x, n) : 0;
 		return n;
 	}
-	w2 = load_le64(s + 8);
-	n2 = bytes_before(bytes_outside(w2, '0', '9'));
-	*out = dec8(w, 8) * (n2 ? pow10[n2] : 1) + (n2 ? dec8(w2, n2) : 0);
+	x2 = dec_values(load_le64(s + 8), &m);
+	n2 = bytes_before(m);
+	*out = dec8(x, 8) * pow10[n2] + (n2 ? dec8(x2, n2) : 0);
 	return 8 + n2;
 }
 
@@ -875,46 +900,44 @@ static bool fast_named_value(struct kms_event *ev, const struct kms_field *f, ch
  * order at or after *@j, not given before, and has a value of the common
  * shape (see scan_u64(), scan_time(); names and strings are checked with the
  * general path's own functions): the field is set in @ev, marked in @seen,
- * the token cut as next_tok() cuts it, *@j moved past the field, its index
- * returned. -1 for anything else, with nothing written but *@j (at the named
- * field, if any): next_tok() then parses the token from the same place,
- * errors and all.
+ * *@pp and *@j moved past it; true. False for anything else, with nothing
+ * written but *@j (at the named field, if any): next_tok() then parses the
+ * token from the same place, errors and all. *@pp is at the token.
  */
-static int fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
-		      unsigned int op, unsigned int *j, uint64_t seen[2])
+static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
+		       unsigned int op, unsigned int *j, uint64_t seen[2])
 {
 	const struct kms_field_index *x = r->fx;
+	const uint16_t *o = &x->order[op][*j];
 	const struct kms_field *f;
 	char *p = *pp, *v, *end;
-	unsigned int fi = NO_ENTRY, i;
+	unsigned int fi;
 	uint64_t u;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	for (i = *j; i < MEMO_FIELDS && x->order[op][i] != NO_ENTRY; i++) {
-		fi = x->order[op][i];
-		if (x->field_fast[fi] && word16_eq(&x->field_word[fi], p))
-			break;
-	}
-	if (i == MEMO_FIELDS || x->order[op][i] == NO_ENTRY)
-		return -1;
-	*j = i;
+	/* the list holds fast fields only and ends with NO_ENTRY */
+	while ((fi = *o) != NO_ENTRY && !word16_eq(&x->field_word[fi], p))
+		o++;
+	if (fi == NO_ENTRY)
+		return false;
+	*j = (unsigned int)(o - x->order[op]);
 	if (seen[fi / 64] >> (fi % 64) & 1)
-		return -1;
+		return false;
 	f = &kms_fields[fi];
 	v = p + x->field_len[fi] + 1;
-	if (*v == '=' || *v == '"' || is_stop(*v))
-		return -1;
+	/*
+	 * Numbers are not cut: nothing keeps a pointer to them, and the next
+	 * token starts past the blank all the same.
+	 */
 	switch (f->type) {
 	case FT_SEQ:
 	case FT_U64:
 		if (!scan_u64(v, &end, &u))
-			return -1;
+			return false;
 		*FIELD(ev, f->off, uint64_t) = u;
 		break;
 	case FT_TIME:
 		if (!scan_time(v, &end, &u))
-			return -1;
+			return false;
 		*FIELD(ev, f->off, uint64_t) = u;
 		break;
 	case FT_U32:
@@ -922,46 +945,48 @@ static int fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *e
 	case FT_UID:
 		if (!scan_u64(v, &end, &u) || u > UINT32_MAX ||
 		    (f->type == FT_UID && u == KMS_UID_UNSET))
-			return -1;
+			return false;
 		*FIELD(ev, f->off, uint32_t) = (uint32_t)u;
 		break;
 	case FT_I32:
 		if (!scan_u64(v, &end, &u) || u > INT32_MAX)
-			return -1;
+			return false;
 		*FIELD(ev, f->off, int32_t) = (int32_t)u;
 		break;
 	case FT_I64:
 		if (!scan_u64(v, &end, &u) || u > INT64_MAX)
-			return -1;
+			return false;
 		*FIELD(ev, f->off, int64_t) = (int64_t)u;
 		break;
 	case FT_KEY:
 		if (!scan_u64(v, &end, &u))
-			return -1;
+			return false;
 		*FIELD(ev, f->off, uint64_t) = u;
 		*FIELD(ev, f->off2, enum kms_key_kind) = KMS_KEY_ID;
 		break;
 	case FT_KEYS:		/* one key; lists take parse_keys() */
 		if (!scan_u64(v, &end, &u) || kms_reader_keys_reserve(r, 1))
-			return -1;
+			return false;
 		r->keys[0] = u;
 		*FIELD(ev, f->off, const uint64_t *) = r->keys;
 		*FIELD(ev, f->off2, uint32_t) = 1;
 		break;
 	default:
+		/* next_tok()'s values: not empty, no quote, not "==" */
+		if (*v == '=' || *v == '"' || is_stop(*v))
+			return false;
 		for (end = v; !is_stop(*end); end++)
 			;
 		if (!fast_named_value(ev, f, v, (size_t)(end - v)))
-			return -1;
+			return false;
+		if (*end)
+			*end++ = '\0';		/* strings are borrowed from the line */
 		break;
 	}
-	p[x->field_len[fi]] = '\0';
-	if (*end)
-		*end++ = '\0';
 	*pp = end;
-	*j = i + 1;
+	(*j)++;
 	seen[fi / 64] |= 1ull << (fi % 64);
-	return (int)fi;
+	return true;
 }
 
 static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
@@ -1197,23 +1222,22 @@ static int expect_counter(struct kms_trace_reader *r, struct kms_event *ev,
 
 /*
  * The next token of an @op line, the general way: any field, in any order,
- * every error reported. Its field index in *@fip (-1 for an expectation's
- * counter), after it is set in @ev; 0 or -errno. The field goes into the
- * op's remembered order at *@j, which moves past it.
+ * or an expectation's counter, every error reported: set in @ev and marked in
+ * @seen; 0 or -errno. A field fast_field() takes goes into the op's
+ * remembered order at *@j, which moves past it.
  */
 static int general_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
-			 unsigned int op, unsigned int *j, uint64_t seen[2], int *fip)
+			 unsigned int op, unsigned int *j, uint64_t seen[2])
 {
 	struct kms_field_index *x = r->fx;
 	struct tok t;
 	int ret, fi;
 
-	*fip = -1;
 	ret = next_tok(r, pp, &t);
 	if (ret <= 0)
 		return ret;
 	fi = lookup_field(x, t.key, t.klen, op);
-	if (fi >= 0 && *j < MEMO_FIELDS) {
+	if (fi >= 0 && *j < MEMO_FIELDS && x->field_fast[fi]) {
 		/* inserted, not overwritten: lines that differ by an optional field both match */
 		if (x->order[op][*j] != fi) {
 			memmove(&x->order[op][*j + 1], &x->order[op][*j],
@@ -1234,11 +1258,13 @@ static int general_field(struct kms_trace_reader *r, char **pp, struct kms_event
 	if (seen[(unsigned int)fi / 64] >> ((unsigned int)fi % 64) & 1)
 		return kms_reader_fail(r, t.key, "duplicate field '%s'", t.key);
 	seen[(unsigned int)fi / 64] |= 1ull << ((unsigned int)fi % 64);
-	ret = set_field(r, ev, &kms_fields[fi], &t);
-	if (ret)
-		return ret;
-	*fip = fi;
-	return 0;
+	return set_field(r, ev, &kms_fields[fi], &t);
+}
+
+/* Whether @seen holds a field of @bits. */
+static bool given(const uint64_t seen[2], const uint64_t bits[2])
+{
+	return (seen[0] & bits[0]) | (seen[1] & bits[1]);
 }
 
 static int finish_event(struct kms_trace_reader *r, struct kms_event *ev, unsigned int op,
@@ -1305,7 +1331,7 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 {
 	char *p = r->cur, *word;
 	uint64_t seen[2] = { 0, 0 };
-	bool seq_given = false, time_given = false, tid_given = false;
+	bool seq_given, time_given, tid_given;
 	unsigned int op;
 	int ret, op_i;
 
@@ -1339,33 +1365,23 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 	ev->line = r->lineno;
 
 	for (unsigned int j = 0;;) {
-		const struct kms_field *f;
-		int fi;
-
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p == '\0' || *p == '#') {		/* where next_tok() returns 0 */
 			ret = 0;
 			break;
 		}
-		fi = fast_field(r, &p, ev, op, &j, seen);
-		if (fi < 0) {
-			ret = general_field(r, &p, ev, op, &j, seen, &fi);
+		if (!fast_field(r, &p, ev, op, &j, seen)) {
+			ret = general_field(r, &p, ev, op, &j, seen);
 			if (ret)
 				return ret;
-			if (fi < 0)
-				continue;	/* an expectation's counter */
 		}
-		f = &kms_fields[fi];
-		if (f->type == FT_SEQ)
-			seq_given = true;
-		else if (f->type == FT_TIME)
-			time_given = true;
-		else if (f->off == offsetof(struct kms_event, tid))
-			tid_given = true;
 	}
 	if (ret < 0)
 		return ret;
+	seq_given = given(seen, r->fx->seq_bits);
+	time_given = given(seen, r->fx->time_bits);
+	tid_given = given(seen, r->fx->tid_bits);
 
 	if (seq_given) {
 		if (r->any_event && ev->seq <= r->last_seq)
