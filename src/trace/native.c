@@ -24,6 +24,15 @@ struct word16 {
 	uint64_t w[2], m[2];
 };
 
+/* What fast_field() needs of a field, in one place. */
+struct fast_step {
+	struct word16 name;	/* "NAME=" */
+	uint8_t vofs;		/* where the value starts: the name's length + 1 */
+	uint8_t type;		/* enum kms_field_type */
+	uint16_t off, off2;	/* as in struct kms_field */
+	bool fast;		/* fast_field() takes it: a name of at most 15 bytes */
+};
+
 /* Names of fields and ops, hashed: field entries chain fields of one name. */
 struct kms_field_index {
 	uint16_t field_slot[INDEX_SLOTS];	/* first field with the name */
@@ -49,8 +58,8 @@ struct kms_field_index {
 	 * two 8-byte compares, not a byte loop. The reader keeps zeroed slack
 	 * after its data (KMS_READER_SLACK), so the loads stay in the buffer.
 	 */
-	struct word16 field_word[128], op_word[KMS_NR_OPS];
-	bool field_fast[128];			/* fast_field() takes this field */
+	struct fast_step step[128];
+	struct word16 op_word[KMS_NR_OPS];
 	uint16_t event_bytes[KMS_NR_OPS];	/* kms_event_op_bytes() */
 	/* the fields of the event's seq, time_ns and tid */
 	uint64_t seq_bits[2], time_bits[2], tid_bits[2];
@@ -111,13 +120,6 @@ static bool word16_eq(const struct word16 *w, const char *p)
 	return !(((a & w->m[0]) ^ w->w[0]) | ((b & w->m[1]) ^ w->w[1]));
 }
 
-/* Field types fast_field() converts itself; the others take set_field(). */
-#define FAST_TYPES (1u << FT_SEQ | 1u << FT_TIME | 1u << FT_I32 | 1u << FT_U32 | \
-		    1u << FT_U64 | 1u << FT_I64 | 1u << FT_SIZE32 | 1u << FT_UID | \
-		    1u << FT_KEY | 1u << FT_KEYS | 1u << FT_ELEM_FLAGS | 1u << FT_CTX | \
-		    1u << FT_PATH | 1u << FT_STR | 1u << FT_LIMIT | 1u << FT_RET | \
-		    1u << FT_MAP_TYPE)
-
 int kms_native_init(struct kms_trace_reader *r)
 {
 	struct kms_field_index *x = malloc(sizeof(*x));
@@ -141,11 +143,15 @@ int kms_native_init(struct kms_trace_reader *r)
 		size_t n = strlen(f->name);
 
 		x->field_len[i] = (uint8_t)n;
-		x->field_fast[i] = false;
-		if (n < 16 && (FAST_TYPES >> f->type & 1)) {
+		x->step[i].fast = false;
+		if (n < 16) {
 			memcpy(eq, f->name, n);
 			eq[n] = '=';
-			x->field_fast[i] = word16_init(&x->field_word[i], eq, n + 1);
+			x->step[i].fast = word16_init(&x->step[i].name, eq, n + 1);
+			x->step[i].vofs = (uint8_t)(n + 1);
+			x->step[i].type = f->type;
+			x->step[i].off = f->off;
+			x->step[i].off2 = f->off2;
 		}
 
 		while (x->field_slot[s] != NO_ENTRY &&
@@ -740,7 +746,7 @@ static uint64_t dec8(uint64_t x, unsigned int n)
  * Decimal digits at @s, up to 16: how many, their value in *@out. The caller
  * checks the byte after them. Reads 16 bytes at most, 8 past a non-digit.
  */
-static unsigned int scan_dec(const char *s, uint64_t *out)
+static inline unsigned int scan_dec(const char *s, uint64_t *out)
 {
 	static const uint32_t pow10[9] = {
 		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
@@ -795,7 +801,7 @@ static unsigned int scan_hex(const char *s, uint64_t *out)
  * range check, converted as they are scanned. False for anything else, which
  * the general path parses (and reports) instead.
  */
-static bool scan_u64(char *s, char **end, uint64_t *out)
+static inline bool scan_u64(char *s, char **end, uint64_t *out)
 {
 	unsigned int n = scan_dec(s, out);
 
@@ -814,7 +820,7 @@ static bool scan_u64(char *s, char **end, uint64_t *out)
  * then a blank or the line's end: parse_time()'s values that cannot overflow
  * (9999999999.999999999 s < 2^64 ns). False for anything else.
  */
-static bool scan_time(char *s, char **end, uint64_t *out)
+static inline bool scan_time(char *s, char **end, uint64_t *out)
 {
 	static const uint32_t scale[10] = {
 		1000000000, 100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1,
@@ -839,26 +845,32 @@ static bool scan_time(char *s, char **end, uint64_t *out)
 }
 
 /*
- * The value @s (@len bytes, not quoted) of a field of a type converted by
- * name or checked as a string, when set_field() would take it: set in @ev,
- * true. False, nothing written, where set_field() would report an error.
+ * The value @s (@len bytes, not quoted, not empty) of a field of a type
+ * converted by name or checked as a string, when set_field() would take it:
+ * set in @ev, true. False, nothing written, where set_field() would report
+ * an error.
  */
-static bool fast_named_value(struct kms_event *ev, const struct kms_field *f, char *s,
+static bool fast_named_value(struct kms_event *ev, const struct fast_step *st, char *s,
 			     size_t len)
 {
 	uint64_t u;
 	int64_t i;
 
-	switch (f->type) {
+	switch (st->type) {
 	case FT_ELEM_FLAGS:
 		if (parse_flags(kms_elem_flag_names, s, len, &u))
 			return false;
-		*FIELD(ev, f->off, uint64_t) = u;
+		*FIELD(ev, st->off, uint64_t) = u;
+		return true;
+	case FT_MAP_FLAGS:
+		if (parse_flags(kms_map_flag_names, s, len, &u) || u > UINT32_MAX)
+			return false;
+		*FIELD(ev, st->off, uint32_t) = (uint32_t)u;
 		return true;
 	case FT_CTX:
 		for (unsigned int c = 0; c < 4; c++) {
 			if (name_eq(kms_exec_ctx_name((enum kms_exec_ctx)c), s, len)) {
-				*FIELD(ev, f->off, enum kms_exec_ctx) = (enum kms_exec_ctx)c;
+				*FIELD(ev, st->off, enum kms_exec_ctx) = (enum kms_exec_ctx)c;
 				return true;
 			}
 		}
@@ -866,10 +878,10 @@ static bool fast_named_value(struct kms_event *ev, const struct kms_field *f, ch
 	case FT_PATH:
 		if (!kms_valid_cgroup_path(s, len))
 			return false;
-		*FIELD(ev, f->off, const char *) = s;
+		*FIELD(ev, st->off, const char *) = s;
 		return true;
 	case FT_STR:
-		*FIELD(ev, f->off, const char *) = s;
+		*FIELD(ev, st->off, const char *) = s;
 		return true;
 	case FT_LIMIT:
 		if ((len == 3 && memcmp(s, "max", 3) == 0) ||
@@ -877,22 +889,45 @@ static bool fast_named_value(struct kms_event *ev, const struct kms_field *f, ch
 			u = KMS_TRACE_UNLIMITED;
 		else if (parse_size(s, len, &u))
 			return false;
-		*FIELD(ev, f->off, uint64_t) = u;
-		*FIELD(ev, f->off2, bool) = true;
+		*FIELD(ev, st->off, uint64_t) = u;
+		*FIELD(ev, st->off2, bool) = true;
 		return true;
 	case FT_RET:
 		if (parse_ret(s, len, &i))
 			return false;
-		*FIELD(ev, f->off, int64_t) = i;
-		*FIELD(ev, f->off2, bool) = true;
+		*FIELD(ev, st->off, int64_t) = i;
+		*FIELD(ev, st->off2, bool) = true;
+		return true;
+	case FT_BOOL:
+		if (len != 1 || (s[0] != '0' && s[0] != '1'))
+			return false;
+		*FIELD(ev, st->off, bool) = s[0] == '1';
+		return true;
+	case FT_KEYKIND:
+		if (len == 3 && memcmp(s, "new", 3) == 0)
+			*FIELD(ev, st->off, enum kms_key_kind) = KMS_KEY_NEW;
+		else if (len == 8 && memcmp(s, "existing", 8) == 0)
+			*FIELD(ev, st->off, enum kms_key_kind) = KMS_KEY_EXISTING;
+		else
+			return false;
 		return true;
 	case FT_MAP_TYPE:
 		if (kms_name_lookup(kms_map_type_names, s, len, &u))
 			return false;
-		*FIELD(ev, f->off, enum kms_map_type) = (enum kms_map_type)u;
+		*FIELD(ev, st->off, enum kms_map_type) = (enum kms_map_type)u;
+		return true;
+	case FT_PROG_TYPE:
+		if (kms_name_lookup(kms_prog_type_names, s, len, &u))
+			return false;
+		*FIELD(ev, st->off, enum kms_prog_type) = (enum kms_prog_type)u;
+		return true;
+	case FT_ATTACH_TYPE:
+		if (kms_name_lookup(kms_attach_type_names, s, len, &u))
+			return false;
+		*FIELD(ev, st->off, enum kms_attach_type) = (enum kms_attach_type)u;
 		return true;
 	}
-	return false;
+	return false;	/* numbers and keys that scan_u64() did not take */
 }
 
 /*
@@ -904,84 +939,83 @@ static bool fast_named_value(struct kms_event *ev, const struct kms_field *f, ch
  * written but *@j (at the named field, if any): next_tok() then parses the
  * token from the same place, errors and all. *@pp is at the token.
  */
+/* Types whose values are numbers (or key ids) scan_u64() converts. */
+#define INTEGER_TYPES (1u << FT_SEQ | 1u << FT_U64 | 1u << FT_U32 | 1u << FT_SIZE32 | \
+		       1u << FT_UID | 1u << FT_I32 | 1u << FT_I64 | 1u << FT_KEY | 1u << FT_KEYS)
+
 static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
 		       unsigned int op, unsigned int *j, uint64_t seen[2])
 {
 	const struct kms_field_index *x = r->fx;
 	const uint16_t *o = &x->order[op][*j];
-	const struct kms_field *f;
+	const struct fast_step *st = NULL;
 	char *p = *pp, *v, *end;
 	unsigned int fi;
 	uint64_t u;
 
 	/* the list holds fast fields only and ends with NO_ENTRY */
-	while ((fi = *o) != NO_ENTRY && !word16_eq(&x->field_word[fi], p))
+	while ((fi = *o) != NO_ENTRY && !word16_eq(&(st = &x->step[fi])->name, p))
 		o++;
 	if (fi == NO_ENTRY)
 		return false;
 	*j = (unsigned int)(o - x->order[op]);
 	if (seen[fi / 64] >> (fi % 64) & 1)
 		return false;
-	f = &kms_fields[fi];
-	v = p + x->field_len[fi] + 1;
+	v = p + st->vofs;
 	/*
 	 * Numbers are not cut: nothing keeps a pointer to them, and the next
 	 * token starts past the blank all the same.
 	 */
-	switch (f->type) {
-	case FT_SEQ:
-	case FT_U64:
+	if (INTEGER_TYPES >> st->type & 1) {
 		if (!scan_u64(v, &end, &u))
 			return false;
-		*FIELD(ev, f->off, uint64_t) = u;
-		break;
-	case FT_TIME:
+		switch (st->type) {
+		case FT_U32:
+		case FT_SIZE32:		/* hex digits are no K, M, G or T suffix */
+		case FT_UID:
+			if (u > UINT32_MAX || (st->type == FT_UID && u == KMS_UID_UNSET))
+				return false;
+			*FIELD(ev, st->off, uint32_t) = (uint32_t)u;
+			break;
+		case FT_I32:
+			if (u > INT32_MAX)
+				return false;
+			*FIELD(ev, st->off, int32_t) = (int32_t)u;
+			break;
+		case FT_I64:
+			if (u > INT64_MAX)
+				return false;
+			*FIELD(ev, st->off, int64_t) = (int64_t)u;
+			break;
+		case FT_KEY:		/* a key id; new and existing take set_field() */
+			*FIELD(ev, st->off, uint64_t) = u;
+			*FIELD(ev, st->off2, enum kms_key_kind) = KMS_KEY_ID;
+			break;
+		case FT_KEYS:		/* one key; lists take parse_keys() */
+			if (kms_reader_keys_reserve(r, 1))
+				return false;
+			r->keys[0] = u;
+			*FIELD(ev, st->off, const uint64_t *) = r->keys;
+			*FIELD(ev, st->off2, uint32_t) = 1;
+			break;
+		default:		/* FT_SEQ, FT_U64 */
+			*FIELD(ev, st->off, uint64_t) = u;
+			break;
+		}
+	} else if (st->type == FT_TIME) {
 		if (!scan_time(v, &end, &u))
 			return false;
-		*FIELD(ev, f->off, uint64_t) = u;
-		break;
-	case FT_U32:
-	case FT_SIZE32:		/* hex digits are no K, M, G or T suffix */
-	case FT_UID:
-		if (!scan_u64(v, &end, &u) || u > UINT32_MAX ||
-		    (f->type == FT_UID && u == KMS_UID_UNSET))
-			return false;
-		*FIELD(ev, f->off, uint32_t) = (uint32_t)u;
-		break;
-	case FT_I32:
-		if (!scan_u64(v, &end, &u) || u > INT32_MAX)
-			return false;
-		*FIELD(ev, f->off, int32_t) = (int32_t)u;
-		break;
-	case FT_I64:
-		if (!scan_u64(v, &end, &u) || u > INT64_MAX)
-			return false;
-		*FIELD(ev, f->off, int64_t) = (int64_t)u;
-		break;
-	case FT_KEY:
-		if (!scan_u64(v, &end, &u))
-			return false;
-		*FIELD(ev, f->off, uint64_t) = u;
-		*FIELD(ev, f->off2, enum kms_key_kind) = KMS_KEY_ID;
-		break;
-	case FT_KEYS:		/* one key; lists take parse_keys() */
-		if (!scan_u64(v, &end, &u) || kms_reader_keys_reserve(r, 1))
-			return false;
-		r->keys[0] = u;
-		*FIELD(ev, f->off, const uint64_t *) = r->keys;
-		*FIELD(ev, f->off2, uint32_t) = 1;
-		break;
-	default:
+		*FIELD(ev, st->off, uint64_t) = u;
+	} else {
 		/* next_tok()'s values: not empty, no quote, not "==" */
 		if (*v == '=' || *v == '"' || is_stop(*v))
 			return false;
 		for (end = v; !is_stop(*end); end++)
 			;
-		if (!fast_named_value(ev, f, v, (size_t)(end - v)))
+		if (!fast_named_value(ev, st, v, (size_t)(end - v)))
 			return false;
 		if (*end)
 			*end++ = '\0';		/* strings are borrowed from the line */
-		break;
 	}
 	*pp = end;
 	(*j)++;
@@ -1237,7 +1271,7 @@ static int general_field(struct kms_trace_reader *r, char **pp, struct kms_event
 	if (ret <= 0)
 		return ret;
 	fi = lookup_field(x, t.key, t.klen, op);
-	if (fi >= 0 && *j < MEMO_FIELDS && x->field_fast[fi]) {
+	if (fi >= 0 && *j < MEMO_FIELDS && x->step[fi].fast) {
 		/* inserted, not overwritten: lines that differ by an optional field both match */
 		if (x->order[op][*j] != fi) {
 			memmove(&x->order[op][*j + 1], &x->order[op][*j],
