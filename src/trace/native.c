@@ -931,23 +931,24 @@ static bool fast_named_value(struct kms_event *ev, const struct fast_step *st, c
 }
 
 /*
- * The next token of an @op line, when it names a field of the op's remembered
- * order at or after *@j, not given before, and has a value of the common
- * shape (see scan_u64(), scan_time(); names and strings are checked with the
- * general path's own functions): the field is set in @ev, marked in @seen,
- * *@pp and *@j moved past it; true. False for anything else, with nothing
- * written but *@j (at the named field, if any): next_tok() then parses the
- * token from the same place, errors and all. *@pp is at the token.
+ * The next token of a line, when it names a field of its op's remembered
+ * order at or after *@memo (a cursor in x->order[op]), not given before, and
+ * has a value of the common shape (see scan_u64(), scan_time(); names and
+ * strings are checked with the general path's own functions): the field is
+ * set in @ev, marked in @seen, *@pp and *@memo moved past it; true. False for
+ * anything else, with nothing written but *@memo (at the named field, if
+ * any): next_tok() then parses the token from the same place, errors and
+ * all. *@pp is at the token.
  */
 /* Types whose values are numbers (or key ids) scan_u64() converts. */
 #define INTEGER_TYPES (1u << FT_SEQ | 1u << FT_U64 | 1u << FT_U32 | 1u << FT_SIZE32 | \
 		       1u << FT_UID | 1u << FT_I32 | 1u << FT_I64 | 1u << FT_KEY | 1u << FT_KEYS)
 
 static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
-		       unsigned int op, unsigned int *j, uint64_t seen[2])
+		       uint16_t **memo, uint64_t seen[2])
 {
 	const struct kms_field_index *x = r->fx;
-	const uint16_t *o = &x->order[op][*j];
+	uint16_t *o = *memo;
 	const struct fast_step *st = NULL;
 	char *p = *pp, *v, *end;
 	unsigned int fi;
@@ -958,7 +959,7 @@ static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *
 		o++;
 	if (fi == NO_ENTRY)
 		return false;
-	*j = (unsigned int)(o - x->order[op]);
+	*memo = o;
 	if (seen[fi / 64] >> (fi % 64) & 1)
 		return false;
 	v = p + st->vofs;
@@ -1018,7 +1019,7 @@ static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *
 			*end++ = '\0';		/* strings are borrowed from the line */
 	}
 	*pp = end;
-	(*j)++;
+	*memo = o + 1;
 	seen[fi / 64] |= 1ull << (fi % 64);
 	return true;
 }
@@ -1258,12 +1259,13 @@ static int expect_counter(struct kms_trace_reader *r, struct kms_event *ev,
  * The next token of an @op line, the general way: any field, in any order,
  * or an expectation's counter, every error reported: set in @ev and marked in
  * @seen; 0 or -errno. A field fast_field() takes goes into the op's
- * remembered order at *@j, which moves past it.
+ * remembered order at the cursor *@memo, which moves past it.
  */
 static int general_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
-			 unsigned int op, unsigned int *j, uint64_t seen[2])
+			 unsigned int op, uint16_t **memo, uint64_t seen[2])
 {
 	struct kms_field_index *x = r->fx;
+	size_t j = (size_t)(*memo - x->order[op]);
 	struct tok t;
 	int ret, fi;
 
@@ -1271,14 +1273,14 @@ static int general_field(struct kms_trace_reader *r, char **pp, struct kms_event
 	if (ret <= 0)
 		return ret;
 	fi = lookup_field(x, t.key, t.klen, op);
-	if (fi >= 0 && *j < MEMO_FIELDS && x->step[fi].fast) {
+	if (fi >= 0 && j < MEMO_FIELDS && x->step[fi].fast) {
 		/* inserted, not overwritten: lines that differ by an optional field both match */
-		if (x->order[op][*j] != fi) {
-			memmove(&x->order[op][*j + 1], &x->order[op][*j],
-				(MEMO_FIELDS - 1 - *j) * sizeof(x->order[op][0]));
-			x->order[op][*j] = (uint16_t)fi;
+		if (x->order[op][j] != fi) {
+			memmove(&x->order[op][j + 1], &x->order[op][j],
+				(MEMO_FIELDS - 1 - j) * sizeof(x->order[op][0]));
+			x->order[op][j] = (uint16_t)fi;
 		}
-		(*j)++;
+		(*memo)++;
 	}
 	if (fi < 0 && op == KMS_EV_EXPECT)
 		return expect_counter(r, ev, &t);
@@ -1398,15 +1400,19 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 	kms_event_op_defaults(ev, op);
 	ev->line = r->lineno;
 
-	for (unsigned int j = 0;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#') {		/* where next_tok() returns 0 */
-			ret = 0;
-			break;
+	for (uint16_t *memo = r->fx->order[op];;) {
+		if (p[0] == ' ' && is_key_char(p[1])) {
+			p++;		/* the usual one blank before a name */
+		} else {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == '\0' || *p == '#') {		/* where next_tok() returns 0 */
+				ret = 0;
+				break;
+			}
 		}
-		if (!fast_field(r, &p, ev, op, &j, seen)) {
-			ret = general_field(r, &p, ev, op, &j, seen);
+		if (!fast_field(r, &p, ev, &memo, seen)) {
+			ret = general_field(r, &p, ev, op, &memo, seen);
 			if (ret)
 				return ret;
 		}
