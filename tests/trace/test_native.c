@@ -247,6 +247,204 @@ static void test_key_id(void **state)
 	assert_int_equal(kms_key_id("foobar", 6), 0x85944171f73967e8ull);
 }
 
+/*
+ * Lines of one op name the same fields in the same order, and the parser
+ * remembers that order to read such lines faster (native.c fast_field()).
+ * Whichever way a line is read it means the same: each line below, read
+ * again after a line naming the same fields (itself, or for an error a good
+ * line), gives the same event (the writer prints every field of it), or the
+ * same error at the same column.
+ */
+static const struct {
+	const char *line;
+	const char *prime;	/* NULL: the line itself */
+} twice[] = {
+	{ "map_update_elem pid=1000 map_fd=3 key=0x8d89499a3aa0e732 flags=any", NULL },
+	{ "map_update_elem pid=1000 map_fd=3 key=0XABCDEFabcdef0123 flags=noexist|lock", NULL },
+	{ "map_update_elem pid=1000 map_fd=3 key=0xf flags=2 ret=-EEXIST", NULL },
+	/* 20 decimal digits, 18 hex digits with leading zeros: the general path */
+	{ "map_update_elem pid=1000 map_fd=3 key=18446744073709551615 flags=exist", NULL },
+	{ "map_update_elem pid=1000 map_fd=3 key=0x000000000000000001 flags=exist", NULL },
+	{ "map_update_elem pid=1000 map_fd=3 key=new flags=any", NULL },
+	{ "map_update_elem pid=1000 map_fd=3 key=1234567890123456 flags=any t=1.5", NULL },
+	{ "map_update_elem pid=1000 map_fd=3 key=12345678 flags=any t=12345678.12345678", NULL },
+	{ "prog_update pid=1002 cpu=1 ctx=softirq map_id=6 keys=0x870", NULL },
+	{ "prog_update pid=1002 cpu=1 ctx=hardirq map_id=6 keys=1,0x2,3 flags=noexist", NULL },
+	{ "prog_delete pid=1002 map_fd=4 count=3 key=existing", NULL },
+	{ "map_create pid=100 tid=101 uid=1000 cgroup=/app cpu=1 map_type=percpu_hash "
+	  "key_size=4 value_size=1K max_entries=1M map_flags=no_prealloc|numa_node "
+	  "numa_node=1 map_name=\"a b\" btf_fd=3 btf_key_type_id=5 ret=4", NULL },
+	{ "map_create pid=100 map_type=hash key_size=8 value_size=8 max_entries=14285 "
+	  "map_flags=0x1 map_name=hash_np obj_id=9 ret=5", NULL },
+	{ "prog_load pid=1 prog_type=kprobe insn_cnt=12 expected_attach_type=trace_raw_tp "
+	  "ret=7", NULL },
+	{ "task_new pid=1000 uid=0 cgroup=/c0/c1 memlock_cur=max memlock_max=64K", NULL },
+	{ "cgroup_set path=/a memory.high=64M memory.max=unlimited", NULL },
+	{ "fork pid=1 child=2 share_files=1 thread=0", NULL },
+	{ "locked_vm_other pid=1 pages=9223372036854775807", NULL },
+	{ "locked_vm_other pid=1 pages=-3", NULL },
+	{ "exit pid=5 status=-1 thread=1", NULL },
+	{ "dup fd=3 newfd=10 cloexec=1", NULL },
+	{ "close\tfd=3  pid=7 \t uid=4294967294 # tabs, runs of blanks, a comment", NULL },
+	{ "close fd=3 t=9999999999.999999999", NULL },
+	{ "close fd=3 t=10000000000.5", NULL },
+	{ "close fd=3 t=0.000000001 tid=12", NULL },
+	{ "expect profile=linux-5.11 cgroup=/a memory.current<=1M", NULL },
+	{ "expect profile=linux-5.11 ret==-EPERM of=3", NULL },
+	{ "close fd=3 pid=2147483648", "close fd=3 pid=2147483647" },
+	{ "close fd=3 uid=4294967295", "close fd=3 uid=4294967294" },
+	{ "close fd=3 cpu=4294967296", "close fd=3 cpu=4294967295" },
+	{ "close fd=3 pid=-1", "close fd=3 pid=1" },
+	{ "close fd=3 t=18446744073.709551616", "close fd=3 t=1" },
+	{ "close fd=3 t=1.", "close fd=3 t=1" },
+	{ "close fd=3 t=.5", "close fd=3 t=0.5" },
+	{ "close fd=3 t=1.1234567891", "close fd=3 t=1.123456789" },
+	{ "close fd=3 t=0x10", "close fd=3 t=16" },
+	{ "close fd=3 pid==4", "close fd=3 pid=4" },
+	{ "close fd=3 pid=\"4\"", "close fd=3 pid=4" },
+	{ "close fd=3 pid=", "close fd=3 pid=4" },
+	{ "close fd=3 pid=4x", "close fd=3 pid=4" },
+	{ "close fd=3 pid=4 fd=4", "close fd=3 pid=4" },
+	{ "map_update_elem map_fd=3 key=0x flags=any", "map_update_elem map_fd=3 key=0x1 flags=any" },
+	{ "map_update_elem map_fd=3 key=0x10000000000000000 flags=any",
+	  "map_update_elem map_fd=3 key=0x1 flags=any" },
+	{ "map_update_elem map_fd=3 key=0x1g flags=any", "map_update_elem map_fd=3 key=1 flags=any" },
+	{ "map_update_elem map_fd=3 key=1 flags=sometimes", "map_update_elem map_fd=3 key=1 flags=any" },
+	{ "map_update_elem map_fd=3 key=1 flags=any|", "map_update_elem map_fd=3 key=1 flags=any" },
+	{ "map_create map_type=hash key_size=4G value_size=8 max_entries=1",
+	  "map_create map_type=hash key_size=4 value_size=8 max_entries=1" },
+	{ "map_create map_type=hashh key_size=4 value_size=8 max_entries=1",
+	  "map_create map_type=hash key_size=4 value_size=8 max_entries=1" },
+	{ "prog_update map_id=1 keys=1,,2", "prog_update map_id=1 keys=1" },
+	{ "prog_update map_id=1 count=1 ctx=irq", "prog_update map_id=1 count=1 ctx=nmi" },
+	{ "task_new pid=1 cgroup=/a/../b", "task_new pid=1 cgroup=/a/b" },
+	{ "fork pid=1 child=2 share_files=2", "fork pid=1 child=2 share_files=0" },
+};
+
+/* @line read alone, then after @prime: the second read as the first. */
+static bool same_twice(const char *line, const char *prime)
+{
+	char text[2048], a[1024], b[1024];
+	struct kms_trace_reader *r = NULL;
+	struct kms_trace_error err, err1;
+	struct kms_event ev1, ev2;
+	int ret1, ret2;
+
+	snprintf(text, sizeof(text), HDR "%s\n", line);
+	if (kms_trace_open_mem(text, strlen(text), "t", NULL, &r, &err))
+		return false;
+	ret1 = kms_trace_read_next(r, &ev1);
+	err1 = *kms_trace_reader_error(r);
+	/* an event's strings and keys live in the reader */
+	if (ret1 == 1)
+		kms_trace_format_event(&ev1, a, sizeof(a));
+	kms_trace_reader_free(r);
+
+	snprintf(text, sizeof(text), HDR "%s\n%s\n", prime ? prime : line, line);
+	if (kms_trace_open_mem(text, strlen(text), "t", NULL, &r, &err))
+		return false;
+	if (kms_trace_read_next(r, &ev2) != 1) {
+		print_error("'%s': the line before fails\n", line);
+		kms_trace_reader_free(r);
+		return false;
+	}
+	ret2 = kms_trace_read_next(r, &ev2);
+	err = *kms_trace_reader_error(r);
+	if (ret2 == 1) {
+		/* seq and t count on when absent */
+		ev2.seq = ev1.seq;
+		ev2.time_ns = ev1.time_ns;
+		kms_trace_format_event(&ev2, b, sizeof(b));
+	}
+	kms_trace_reader_free(r);
+	if (ret1 != ret2) {
+		print_error("'%s': %d then %d\n", line, ret1, ret2);
+		return false;
+	}
+	if (ret1 != 1) {
+		if (err.line != 3 || err.column != err1.column || strcmp(err.msg, err1.msg)) {
+			print_error("'%s': '%s' at %u then '%s' at %u\n", line, err1.msg,
+				    err1.column, err.msg, err.column);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(a, b)) {
+		print_error("'%s': read as\n%sthen as\n%s", line, a, b);
+		return false;
+	}
+	return true;
+}
+
+static void test_same_line_twice(void **state)
+{
+	int failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(twice) / sizeof(twice[0]); i++)
+		failed += !same_twice(twice[i].line, twice[i].prime);
+	assert_int_equal(failed, 0);
+}
+
+/*
+ * The remembered order may name a field twice (a line gave its fields in
+ * another order); a field given twice is still a duplicate, at the second.
+ */
+static void test_remembered_duplicate(void **state)
+{
+	/* after these two, close's order is fd, pid, fd */
+	static const struct bad b = {
+		HDR "close fd=3 pid=2\nclose pid=2 fd=3\nclose fd=3 fd=4\n", 4, 12,
+		"duplicate field 'fd'"
+	};
+
+	(void)state;
+	assert_true(expect_error("test.trace", &b));
+}
+
+/*
+ * Lines with and without an optional field, one after another, each read
+ * with its own fields; values end where the input ends (no newline).
+ */
+static void test_optional_fields(void **state)
+{
+	struct kms_trace_reader *r;
+	struct kms_event ev;
+
+	(void)state;
+	r = open_text(HDR "map_update_elem map_fd=3 key=0x10 flags=any\n"
+		      "map_update_elem map_fd=4 flags=exist\n"
+		      "map_update_elem map_fd=5 key=0x20 flags=noexist\n"
+		      "task_new pid=9 cgroup=/a uid=5\n"
+		      "task_new pid=9 cgroup=/b uid=6\n"
+		      "map_update_elem map_fd=6 key=0xfedcba9876543210");
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(ev.u.bpf.map_fd, 3);
+	assert_int_equal(ev.u.bpf.key_kind, KMS_KEY_ID);
+	assert_int_equal(ev.u.bpf.key, 0x10);
+	assert_int_equal(ev.u.bpf.flags, 0);		/* BPF_ANY */
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(ev.u.bpf.map_fd, 4);
+	assert_int_equal(ev.u.bpf.key_kind, KMS_KEY_NONE);	/* no key= */
+	assert_int_equal(ev.u.bpf.key, 0);
+	assert_int_equal(ev.u.bpf.flags, 2);		/* BPF_EXIST */
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(ev.u.bpf.map_fd, 5);
+	assert_int_equal(ev.u.bpf.key, 0x20);
+	assert_int_equal(ev.u.bpf.flags, 1);		/* BPF_NOEXIST */
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_string_equal(ev.cgroup, "/a");
+	assert_int_equal(ev.uid, 5);
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_string_equal(ev.cgroup, "/b");
+	assert_int_equal(ev.uid, 6);
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(ev.u.bpf.map_fd, 6);
+	assert_int_equal(ev.u.bpf.key, 0xfedcba9876543210ull);
+	assert_int_equal(kms_trace_read_next(r, &ev), 0);
+	kms_trace_reader_free(r);
+}
+
 /* Each malformed form, with its line and column worked out by hand. */
 static const struct bad bad_lines[] = {
 	{ "frob fd=3\n", 2, 1, "unknown event 'frob'" },
@@ -514,6 +712,9 @@ int main(void)
 		cmocka_unit_test(test_kernel_names),
 		cmocka_unit_test(test_key_id),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_same_line_twice),
+		cmocka_unit_test(test_remembered_duplicate),
+		cmocka_unit_test(test_optional_fields),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_streaming),
