@@ -18,6 +18,7 @@
 #define NO_ENTRY 0xffffu
 #define MEMO_FIELDS 16u		/* tokens a line's field order is remembered for */
 #define RECENT_OPS 4u		/* ops whose names are compared before a lookup */
+#define ELEM_FLAG_NAMES 8u	/* at least kms_elem_flag_names[]' entries */
 
 /* Up to 16 bytes of a name and the mask of those bytes, as two words. */
 struct word16 {
@@ -63,6 +64,10 @@ struct kms_field_index {
 	uint16_t event_bytes[KMS_NR_OPS];	/* kms_event_op_bytes() */
 	/* the fields of the event's seq, time_ns and tid */
 	uint64_t seq_bits[2], time_bits[2], tid_bits[2];
+	/* the names of execution contexts and of single element flags, as words */
+	struct word16 ctx_word[4], flag_word[ELEM_FLAG_NAMES];
+	uint8_t ctx_len[4], flag_len[ELEM_FLAG_NAMES];
+	uint64_t flag_value[ELEM_FLAG_NAMES];
 };
 
 /*
@@ -191,6 +196,20 @@ int kms_native_init(struct kms_trace_reader *r)
 		while (x->op_slot[s] != NO_ENTRY)
 			s = (s + 1) & (INDEX_SLOTS - 1);
 		x->op_slot[s] = (uint16_t)op;
+	}
+	for (unsigned int c = 0; c < 4; c++) {
+		const char *n = kms_exec_ctx_name((enum kms_exec_ctx)c);
+
+		x->ctx_len[c] = (uint8_t)strlen(n);
+		word16_init(&x->ctx_word[c], n, x->ctx_len[c]);
+	}
+	memset(x->flag_len, 0, sizeof(x->flag_len));
+	for (unsigned int i = 0; kms_elem_flag_names[i].name && i < ELEM_FLAG_NAMES; i++) {
+		const char *n = kms_elem_flag_names[i].name;
+
+		x->flag_len[i] = (uint8_t)strlen(n);
+		word16_init(&x->flag_word[i], n, x->flag_len[i]);
+		x->flag_value[i] = kms_elem_flag_names[i].value;
 	}
 	r->fx = x;
 	return 0;
@@ -850,14 +869,25 @@ static inline bool scan_time(char *s, char **end, uint64_t *out)
  * set in @ev, true. False, nothing written, where set_field() would report
  * an error.
  */
-static bool fast_named_value(struct kms_event *ev, const struct fast_step *st, char *s,
-			     size_t len)
+static bool fast_named_value(const struct kms_field_index *x, struct kms_event *ev,
+			     const struct fast_step *st, char *s, size_t len)
 {
 	uint64_t u;
 	int64_t i;
 
 	switch (st->type) {
 	case FT_ELEM_FLAGS:
+		/* "any" or one name, as parse_flags() finds them; else parse_flags() */
+		if (len == 3 && memcmp(s, "any", 3) == 0) {
+			*FIELD(ev, st->off, uint64_t) = 0;
+			return true;
+		}
+		for (unsigned int f = 0; f < ELEM_FLAG_NAMES && x->flag_len[f]; f++) {
+			if (len == x->flag_len[f] && word16_eq(&x->flag_word[f], s)) {
+				*FIELD(ev, st->off, uint64_t) = x->flag_value[f];
+				return true;
+			}
+		}
 		if (parse_flags(kms_elem_flag_names, s, len, &u))
 			return false;
 		*FIELD(ev, st->off, uint64_t) = u;
@@ -869,7 +899,7 @@ static bool fast_named_value(struct kms_event *ev, const struct fast_step *st, c
 		return true;
 	case FT_CTX:
 		for (unsigned int c = 0; c < 4; c++) {
-			if (name_eq(kms_exec_ctx_name((enum kms_exec_ctx)c), s, len)) {
+			if (len == x->ctx_len[c] && word16_eq(&x->ctx_word[c], s)) {
 				*FIELD(ev, st->off, enum kms_exec_ctx) = (enum kms_exec_ctx)c;
 				return true;
 			}
@@ -993,7 +1023,7 @@ static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *
 			*FIELD(ev, st->off2, enum kms_key_kind) = KMS_KEY_ID;
 			break;
 		case FT_KEYS:		/* one key; lists take parse_keys() */
-			if (kms_reader_keys_reserve(r, 1))
+			if (!r->keys_cap && kms_reader_keys_reserve(r, 1))
 				return false;
 			r->keys[0] = u;
 			*FIELD(ev, st->off, const uint64_t *) = r->keys;
@@ -1013,7 +1043,7 @@ static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *
 			return false;
 		for (end = v; !is_stop(*end); end++)
 			;
-		if (!fast_named_value(ev, st, v, (size_t)(end - v)))
+		if (!fast_named_value(x, ev, st, v, (size_t)(end - v)))
 			return false;
 		if (*end)
 			*end++ = '\0';		/* strings are borrowed from the line */
