@@ -32,6 +32,7 @@ struct fast_step {
 	uint8_t type;		/* enum kms_field_type */
 	uint16_t off, off2;	/* as in struct kms_field */
 	bool fast;		/* fast_field() takes it: a name of at most 15 bytes */
+	/* name and vofs are set only for those; type and offsets for every field */
 };
 
 /* Names of fields and ops, hashed: field entries chain fields of one name. */
@@ -148,15 +149,15 @@ int kms_native_init(struct kms_trace_reader *r)
 		size_t n = strlen(f->name);
 
 		x->field_len[i] = (uint8_t)n;
+		x->step[i].type = f->type;
+		x->step[i].off = f->off;
+		x->step[i].off2 = f->off2;
 		x->step[i].fast = false;
 		if (n < 16) {
 			memcpy(eq, f->name, n);
 			eq[n] = '=';
 			x->step[i].fast = word16_init(&x->step[i].name, eq, n + 1);
 			x->step[i].vofs = (uint8_t)(n + 1);
-			x->step[i].type = f->type;
-			x->step[i].off = f->off;
-			x->step[i].off2 = f->off2;
 		}
 
 		while (x->field_slot[s] != NO_ENTRY &&
@@ -1054,6 +1055,44 @@ static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *
 	return true;
 }
 
+/* The error about the value of @t for field @f, of a type fast_named_value() converts. */
+static int named_value_error(struct kms_trace_reader *r, const struct kms_field *f,
+			     const struct tok *t)
+{
+	uint64_t u;
+
+	switch (f->type) {
+	case FT_LIMIT:
+		return bad_value(r, t, "expected bytes (suffix K, M, G, T) or 'max'",
+				 parse_size(t->val, t->vlen, &u));
+	case FT_PATH:
+		return bad_value(r, t, "expected an absolute cgroup path like /a/b", 0);
+	case FT_KEYKIND:
+		return bad_value(r, t, "expected 'new' or 'existing'", 0);
+	case FT_MAP_TYPE:
+		return kms_reader_fail(r, t->val, "unknown map type '%.40s' (the kernel's names: "
+				       "hash, array, percpu_hash, lru_hash, ringbuf, ...)", t->val);
+	case FT_PROG_TYPE:
+		return kms_reader_fail(r, t->val, "unknown program type '%.40s' (the kernel's "
+				       "names: kprobe, tracepoint, xdp, ...)", t->val);
+	case FT_ATTACH_TYPE:
+		return kms_reader_fail(r, t->val, "unknown attach type '%.40s' (the kernel's "
+				       "names: cgroup_inet_ingress, trace_raw_tp, ...)", t->val);
+	case FT_ELEM_FLAGS:
+		return bad_value(r, t, "expected any, noexist, exist, lock or a number", 0);
+	case FT_MAP_FLAGS:
+		return bad_value(r, t, "expected BPF_F_ flag names (no_prealloc|mmapable) "
+				 "or a number", 0);
+	case FT_BOOL:
+		return bad_value(r, t, "expected 0 or 1", 0);
+	case FT_RET:
+		return bad_value(r, t, "expected a result: a number >= 0 or -ERRNO like -EPERM", 0);
+	case FT_CTX:
+		return bad_value(r, t, "expected task, softirq, hardirq or nmi", 0);
+	}
+	return kms_reader_fail(r, t->val, "internal: field type %u", f->type);
+}
+
 static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 		     const struct kms_field *f, const struct tok *t)
 {
@@ -1110,27 +1149,6 @@ static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 			return bad_value(r, t, "expected an integer", err);
 		*FIELD(ev, f->off, int64_t) = i;
 		return 0;
-	case FT_LIMIT:
-		if ((len == 3 && memcmp(s, "max", 3) == 0) ||
-		    (len == 9 && memcmp(s, "unlimited", 9) == 0)) {
-			u = KMS_TRACE_UNLIMITED;
-		} else {
-			err = parse_size(s, len, &u);
-			if (err)
-				return bad_value(r, t,
-						 "expected bytes (suffix K, M, G, T) or 'max'", err);
-		}
-		*FIELD(ev, f->off, uint64_t) = u;
-		*FIELD(ev, f->off2, bool) = true;
-		return 0;
-	case FT_PATH:
-		if (!kms_valid_cgroup_path(s, len))
-			return bad_value(r, t, "expected an absolute cgroup path like /a/b", 0);
-		*FIELD(ev, f->off, const char *) = s;
-		return 0;
-	case FT_STR:
-		*FIELD(ev, f->off, const char *) = s;
-		return 0;
 	case FT_KEY:
 		if (len == 3 && memcmp(s, "new", 3) == 0) {
 			*FIELD(ev, f->off2, enum kms_key_kind) = KMS_KEY_NEW;
@@ -1146,73 +1164,16 @@ static int set_field(struct kms_trace_reader *r, struct kms_event *ev,
 		*FIELD(ev, f->off, uint64_t) = u;
 		*FIELD(ev, f->off2, enum kms_key_kind) = KMS_KEY_ID;
 		return 0;
-	case FT_KEYKIND:
-		if (len == 3 && memcmp(s, "new", 3) == 0)
-			*FIELD(ev, f->off, enum kms_key_kind) = KMS_KEY_NEW;
-		else if (len == 8 && memcmp(s, "existing", 8) == 0)
-			*FIELD(ev, f->off, enum kms_key_kind) = KMS_KEY_EXISTING;
-		else
-			return bad_value(r, t, "expected 'new' or 'existing'", 0);
-		return 0;
 	case FT_KEYS:
 		return parse_keys(r, t, FIELD(ev, f->off, const uint64_t *),
 				  FIELD(ev, f->off2, uint32_t));
-	case FT_MAP_TYPE:
-		if (kms_name_lookup(kms_map_type_names, s, len, &u))
-			return kms_reader_fail(r, t->val, "unknown map type '%.40s' (the kernel's "
-					       "names: hash, array, percpu_hash, lru_hash, "
-					       "ringbuf, ...)", t->val);
-		*FIELD(ev, f->off, enum kms_map_type) = (enum kms_map_type)u;
-		return 0;
-	case FT_PROG_TYPE:
-		if (kms_name_lookup(kms_prog_type_names, s, len, &u))
-			return kms_reader_fail(r, t->val, "unknown program type '%.40s' (the "
-					       "kernel's names: kprobe, tracepoint, xdp, ...)",
-					       t->val);
-		*FIELD(ev, f->off, enum kms_prog_type) = (enum kms_prog_type)u;
-		return 0;
-	case FT_ATTACH_TYPE:
-		if (kms_name_lookup(kms_attach_type_names, s, len, &u))
-			return kms_reader_fail(r, t->val, "unknown attach type '%.40s' (the "
-					       "kernel's names: cgroup_inet_ingress, "
-					       "trace_raw_tp, ...)", t->val);
-		*FIELD(ev, f->off, enum kms_attach_type) = (enum kms_attach_type)u;
-		return 0;
-	case FT_ELEM_FLAGS:
-		if (parse_flags(kms_elem_flag_names, s, len, &u))
-			return bad_value(r, t, "expected any, noexist, exist, lock or a number", 0);
-		*FIELD(ev, f->off, uint64_t) = u;
-		return 0;
-	case FT_MAP_FLAGS:
-		if (parse_flags(kms_map_flag_names, s, len, &u) || u > UINT32_MAX)
-			return bad_value(r, t, "expected BPF_F_ flag names (no_prealloc|mmapable) "
-					 "or a number", 0);
-		*FIELD(ev, f->off, uint32_t) = (uint32_t)u;
-		return 0;
-	case FT_BOOL:
-		if (len != 1 || (s[0] != '0' && s[0] != '1'))
-			return bad_value(r, t, "expected 0 or 1", 0);
-		*FIELD(ev, f->off, bool) = s[0] == '1';
-		return 0;
-	case FT_RET:
-		if (parse_ret(s, len, &i))
-			return bad_value(r, t, "expected a result: a number >= 0 or -ERRNO "
-					 "like -EPERM", 0);
-		*FIELD(ev, f->off, int64_t) = i;
-		*FIELD(ev, f->off2, bool) = true;
-		return 0;
-	case FT_CTX:
-		for (unsigned int c = 0; c < 4; c++) {
-			const char *n = kms_exec_ctx_name((enum kms_exec_ctx)c);
-
-			if (name_eq(n, s, len)) {
-				*FIELD(ev, f->off, enum kms_exec_ctx) = (enum kms_exec_ctx)c;
-				return 0;
-			}
-		}
-		return bad_value(r, t, "expected task, softirq, hardirq or nmi", 0);
+	default:
+		break;
 	}
-	return kms_reader_fail(r, s, "internal: field type %u", f->type);
+	/* names and strings: the fast path's converters; the error when they fail */
+	if (fast_named_value(r->fx, ev, &r->fx->step[f - kms_fields], t->val, len))
+		return 0;
+	return named_value_error(r, f, t);
 }
 
 /* ---- expectations ---- */
