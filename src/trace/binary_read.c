@@ -178,13 +178,23 @@ static int get_uv_slow(struct kms_trace_reader *r, const uint8_t **pp, const uin
 	return fail(r, *pp, "a number overflows 64 bits");
 }
 
-/* An unsigned LEB128 number in [*pp, end). */
+/* An unsigned LEB128 number in [*pp, end): one and two bytes (most numbers) inline. */
 static inline int get_uv(struct kms_trace_reader *r, const uint8_t **pp, const uint8_t *end,
 			 uint64_t *out)
 {
-	if (*pp < end && **pp < 0x80) {
-		*out = *(*pp)++;
-		return 0;
+	const uint8_t *p = *pp;
+
+	if (end - p >= 2) {
+		if (p[0] < 0x80) {
+			*out = p[0];
+			*pp = p + 1;
+			return 0;
+		}
+		if (p[1] < 0x80) {
+			*out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+			*pp = p + 2;
+			return 0;
+		}
 	}
 	return get_uv_slow(r, pp, end, out);
 }
@@ -451,16 +461,17 @@ static int out_of_range(struct kms_trace_reader *r, const uint8_t *at, const str
 	return fail(r, at, "%s for %s, got %llu", what, f->name, v);
 }
 
-static int get_key(struct kms_trace_reader *r, const uint8_t **pp, const uint8_t *end,
+static inline int get_key(struct kms_trace_reader *r, const uint8_t **pp, const uint8_t *end,
 		   unsigned int how, uint64_t *out)
 {
 	if (how == KMS_BIN_KEY_VARINT)
 		return get_uv(r, pp, end, out);
 	if ((size_t)(end - *pp) < 8)
 		return fail(r, *pp, "a key id runs past the end of its record");
-	*out = 0;
-	for (unsigned int i = 0; i < 8; i++)
-		*out |= (uint64_t)(*pp)[i] << (8 * i);
+	memcpy(out, *pp, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	*out = __builtin_bswap64(*out);
+#endif
 	*pp += 8;
 	return 0;
 }
@@ -687,8 +698,10 @@ int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 		return fail(r, at, "a record of %llu bytes (at most %u)", (unsigned long long)len,
 			    KMS_BIN_MAX_RECORD);
 	lenlen = (size_t)(b->p - rec);
-	if ((err = need(r, (size_t)len, "a record")) || (err = strs_reserve(b, (size_t)len)))
+	if (((size_t)(b->end - b->p) < len && (err = need(r, (size_t)len, "a record"))) ||
+	    (len > b->strs_cap && (err = strs_reserve(b, (size_t)len))))
 		return err;
+	b->strs_used = 0;
 	/* need() may have moved the bytes */
 	p = b->p;
 	end = p + len;
