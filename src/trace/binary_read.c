@@ -163,6 +163,8 @@ static int get_uv_slow(struct kms_trace_reader *r, const uint8_t **pp, const uin
 	uint64_t v = 0;
 
 	for (unsigned int shift = 0; shift < 70; shift += 7) {
+		if (p == end && end == r->bin->end && (r->bin->mem || r->eof))
+			return fail(r, p, "the file ends inside a number: is it truncated?");
 		if (p == end)
 			return fail(r, *pp, "a number runs past the end of its record");
 		/* the tenth byte holds the 64th bit only */
@@ -649,18 +651,22 @@ static int get_counter(struct kms_trace_reader *r, const uint8_t **pp, const uin
 	return 0;
 }
 
-static int read_end(struct kms_trace_reader *r)
+/* The end record, @rec its first byte: the number of events, then nothing. */
+static int read_end(struct kms_trace_reader *r, const uint8_t *rec)
 {
 	struct kms_binary_state *b = r->bin;
-	const uint8_t *at = b->p;
+	size_t lenlen = (size_t)(b->p - rec);
 	uint64_t n;
 	int err;
 
-	/* the end record's count: a varint of at most 10 bytes */
-	if ((err = fill(r, 10)) || (err = get_uv(r, &b->p, b->end, &n)))
+	/* a varint of at most 10 bytes; fill() may move the bytes, so @rec is found again */
+	if ((err = fill(r, 10)))
+		return err;
+	rec = b->p - lenlen;
+	if ((err = get_uv(r, &b->p, b->end, &n)))
 		return err;
 	if (n != (uint64_t)b->record - 1)
-		return fail(r, at, "the end record counts %llu events, the file has %u",
+		return fail(r, rec, "the end record counts %llu events, the file has %u",
 			    (unsigned long long)n, b->record - 1);
 	if ((err = fill(r, 1)))
 		return err;
@@ -693,7 +699,7 @@ int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 	if ((err = get_uv(r, &b->p, b->end, &len)))
 		return err;
 	if (len == 0)
-		return read_end(r);
+		return read_end(r, rec);
 	if (len > KMS_BIN_MAX_RECORD)
 		return fail(r, at, "a record of %llu bytes (at most %u)", (unsigned long long)len,
 			    KMS_BIN_MAX_RECORD);

@@ -1,0 +1,1014 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The binary form of the native format (docs/trace-format.md, "The binary
+ * form"): every bundled trace survives text -> binary with every event equal
+ * field by field and binary -> text byte for byte; replay and compare reports
+ * of a trace and of its binary form are the same bytes; hostile files end in
+ * -EINVAL naming the record and byte at fault, truncated ones at every length.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "trace_test.h"
+#include "kmemsim/gen.h"
+#include "kmemsim/report.h"
+#include "trace/binary.h"
+#include "trace/fields.h"
+
+/* ---- helpers ---- */
+
+struct blob {
+	char *buf;
+	size_t len;
+};
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static struct kms_trace_reader *open_blob(const char *buf, size_t len, const char *name)
+{
+	struct kms_trace_reader *r = NULL;
+	struct kms_trace_error err;
+	int ret = kms_trace_open_mem(buf, len, name, NULL, &r, &err);
+
+	if (ret)
+		fail_msg("%s: open failed: %d %s", name, ret, err.msg);
+	return r;
+}
+
+/* Every event of @r through a writer of @form into memory. */
+static struct blob rewrite(struct kms_trace_reader *r, enum kms_trace_format form)
+{
+	struct kms_trace_writer *w;
+	struct kms_event ev;
+	struct blob b = { 0 };
+	FILE *f = open_memstream(&b.buf, &b.len);
+	int ret;
+
+	assert_non_null(f);
+	assert_int_equal(kms_trace_writer_open(f, form, kms_trace_reader_header(r), NULL, &w), 0);
+	while ((ret = kms_trace_read_next(r, &ev)) == 1)
+		assert_int_equal(kms_trace_writer_write(w, &ev), 0);
+	if (ret)
+		fail_msg("read: %s", kms_trace_reader_error(r)->msg);
+	assert_int_equal(kms_trace_writer_close(w), 0);
+	assert_int_equal(fclose(f), 0);
+	return b;
+}
+
+static struct blob to_binary(const char *buf, size_t len, const char *name)
+{
+	struct kms_trace_reader *r = open_blob(buf, len, name);
+	struct blob b = rewrite(r, KMS_TRACE_BINARY);
+
+	kms_trace_reader_free(r);
+	return b;
+}
+
+static bool is_pointer(const struct kms_field *f)
+{
+	return f->type == FT_STR || f->type == FT_PATH || f->type == FT_KEYS;
+}
+
+/*
+ * @a and @b are the same event: the strings and key lists they point to are
+ * equal, and with those pointers cleared every byte of the two structs is
+ * (both start from kms_event_init()'s memset, padding included).
+ */
+static void assert_event_same(const struct kms_event *a, const struct kms_event *b)
+{
+	struct kms_event x = *a, y = *b;
+	unsigned int op = kms_event_op(a);
+
+	assert_int_equal(op, kms_event_op(b));
+	for (unsigned int i = 0; i < kms_nr_fields; i++) {
+		const struct kms_field *f = &kms_fields[i];
+		const void **px = (const void **)((char *)&x + f->off);
+		const void **py = (const void **)((char *)&y + f->off);
+
+		if (!(f->ops >> op & 1) || !is_pointer(f))
+			continue;
+		if (!*px || !*py) {
+			assert_ptr_equal(*px, *py);
+		} else if (f->type == FT_KEYS) {
+			uint32_t n = *(uint32_t *)((char *)&x + f->off2);
+
+			assert_int_equal(n, *(uint32_t *)((char *)&y + f->off2));
+			assert_memory_equal(*px, *py, n * sizeof(uint64_t));
+		} else {
+			assert_string_equal(*px, *py);
+		}
+		*px = *py = NULL;
+	}
+	if (a->kind == KMS_EV_EXPECT) {
+		assert_string_equal(a->u.expect.counter, b->u.expect.counter);
+		x.u.expect.counter = y.u.expect.counter = NULL;
+	}
+	assert_memory_equal(&x, &y, sizeof(x));
+}
+
+/* Both readers give the same events, the same header, and end together. */
+static size_t assert_same_events(struct kms_trace_reader *ra, struct kms_trace_reader *rb)
+{
+	const struct kms_trace_header *ha = kms_trace_reader_header(ra);
+	const struct kms_trace_header *hb = kms_trace_reader_header(rb);
+	struct kms_event ea, eb;
+	size_t n = 0;
+	int a, b;
+
+	assert_int_equal(ha->version, hb->version);
+	assert_string_equal(ha->kernel, hb->kernel);
+	assert_int_equal(ha->page_size, hb->page_size);
+	assert_int_equal(ha->nr_cpus, hb->nr_cpus);
+	for (;;) {
+		a = kms_trace_read_next(ra, &ea);
+		b = kms_trace_read_next(rb, &eb);
+		if (a != 1 || b != 1)
+			break;
+		assert_event_same(&ea, &eb);
+		n++;
+	}
+	if (a < 0)
+		fail_msg("text: %s", kms_trace_reader_error(ra)->msg);
+	if (b < 0)
+		fail_msg("binary: %s", kms_trace_reader_error(rb)->msg);
+	assert_int_equal(a, b);
+	return n;
+}
+
+/* Call @fn on every bundled trace: native, scenarios, and the strace logs the importer reads. */
+static void for_each_bundled(void (*fn)(const char *path, const char *name))
+{
+	static const char *const dirs[] = { "traces/real", "traces/scenarios", "traces/shared" };
+	const char *root = getenv("KMEMSIM_SOURCE_ROOT");
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char dir[4096], path[4600];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(dir, sizeof(dir), "%s/%s", root ? root : ".", dirs[i]);
+		d = opendir(dir);
+		assert_non_null(d);
+		while ((de = readdir(d))) {
+			size_t l = strlen(de->d_name);
+
+			if ((l < 6 || strcmp(de->d_name + l - 6, ".trace") != 0) &&
+			    (l < 7 || strcmp(de->d_name + l - 7, ".strace") != 0))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			printf("# %s/%s\n", dirs[i], de->d_name);
+			fn(path, de->d_name);
+			n++;
+		}
+		closedir(d);
+	}
+	/* ls traces/real traces/scenarios traces/shared: 17 + 17 .strace, 10, 17 .strace */
+	assert_true(n >= 61);
+}
+
+/* ---- round trips of the bundled traces ---- */
+
+static void roundtrip_one(const char *path, const char *name)
+{
+	size_t len;
+	char *text = slurp(path, &len);
+	struct blob bin = to_binary(text, len, name);
+	struct kms_trace_reader *ra = open_blob(text, len, name);
+	struct kms_trace_reader *rb = open_blob(bin.buf, bin.len, name);
+	struct blob ta, tb;
+
+	assert_true(kms_trace_reader_binary(rb));
+	assert_false(kms_trace_reader_binary(ra));
+	assert_int_equal(kms_trace_reader_format(rb), KMS_TRACE_NATIVE);
+	assert_true(assert_same_events(ra, rb) > 0);
+	kms_trace_reader_free(ra);
+	kms_trace_reader_free(rb);
+
+	/* binary -> text is the text writer's output of the original, byte for byte */
+	ra = open_blob(text, len, name);
+	rb = open_blob(bin.buf, bin.len, name);
+	ta = rewrite(ra, KMS_TRACE_NATIVE);
+	tb = rewrite(rb, KMS_TRACE_NATIVE);
+	assert_int_equal(ta.len, tb.len);
+	assert_memory_equal(ta.buf, tb.buf, ta.len);
+	/* and smaller than the text, but for the header's ~1K of dictionaries */
+	assert_true(bin.len < len || len < 2048);
+	kms_trace_reader_free(ra);
+	kms_trace_reader_free(rb);
+	free(ta.buf);
+	free(tb.buf);
+	free(bin.buf);
+	free(text);
+}
+
+static void test_roundtrip_bundled(void **state)
+{
+	(void)state;
+	for_each_bundled(roundtrip_one);
+}
+
+/* ---- reports: the same bytes from a trace and from its binary form ---- */
+
+struct mem_src {
+	const char *buf;
+	size_t len;
+	const char *name;
+};
+
+static int reopen_mem(void *arg, struct kms_trace_reader **out)
+{
+	struct mem_src *m = arg;
+
+	return kms_trace_open_mem(m->buf, m->len, m->name, NULL, out, NULL);
+}
+
+static struct blob report(const char *buf, size_t len, const char *name, const char *profiles,
+			  enum kms_report_format format)
+{
+	struct mem_src src = { buf, len, name };
+	const char *names[2];
+	char list[64], err[256];
+	struct kms_replay_opts o = { .profiles = names, .limits = true };
+	struct kms_report_opts ro = { .format = format, .trace_path = name };
+	struct kms_trace_reader *reader = open_blob(buf, len, name);
+	struct kms_report *rep;
+	struct kms_replay *r;
+	struct blob b = { 0 };
+	FILE *f = open_memstream(&b.buf, &b.len);
+	char *comma;
+
+	snprintf(list, sizeof(list), "%s", profiles);
+	names[o.nr_profiles++] = list;
+	if ((comma = strchr(list, ','))) {
+		*comma = '\0';
+		names[o.nr_profiles++] = comma + 1;
+		ro.compare = true;
+	}
+	assert_non_null(f);
+	assert_int_equal(kms_replay_new(&o, &r, err, sizeof(err)), 0);
+	assert_int_equal(kms_report_new(&ro, f, &rep), 0);
+	if (kms_replay_run(r, reader, kms_report_step, rep, reopen_mem, &src))
+		fail_msg("%s: %s", name, kms_replay_error(r));
+	assert_int_equal(kms_report_finish(rep, r), 0);
+	kms_report_free(rep);
+	kms_replay_free(r);
+	kms_trace_reader_free(reader);
+	assert_int_equal(fclose(f), 0);
+	return b;
+}
+
+/* JSON says which format was replayed: an strace log's binary form is native. */
+static void drop_format(struct blob *b)
+{
+	char *p = strstr(b->buf, "\"format\": \"strace\"");
+
+	if (p) {
+		memmove(p + strlen("\"format\": \"native\""), p + strlen("\"format\": \"strace\""),
+			strlen(p + strlen("\"format\": \"strace\"")) + 1);
+		memcpy(p, "\"format\": \"native\"", strlen("\"format\": \"native\""));
+		b->len = strlen(b->buf);
+	}
+}
+
+static void reports_one(const char *path, const char *name)
+{
+	static const char *const runs[] = {
+		"linux-5.10", "linux-5.11", "linux-6.18", "linux-5.10,linux-5.11",
+	};
+	size_t len;
+	char *text = slurp(path, &len);
+	struct blob bin = to_binary(text, len, name);
+
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		for (int fmt = KMS_REPORT_TEXT; fmt <= KMS_REPORT_JSON; fmt++) {
+			struct blob a = report(text, len, name, runs[i], fmt);
+			struct blob b = report(bin.buf, bin.len, name, runs[i], fmt);
+
+			drop_format(&a);
+			assert_true(a.len > 100);
+			assert_int_equal(a.len, b.len);
+			assert_memory_equal(a.buf, b.buf, a.len);
+			free(a.buf);
+			free(b.buf);
+		}
+	}
+	free(bin.buf);
+	free(text);
+}
+
+static void test_reports_identical(void **state)
+{
+	(void)state;
+	for_each_bundled(reports_one);
+}
+
+/* ---- through a FILE, across the reader's chunks; gen writes either form ---- */
+
+static struct blob gen(enum kms_trace_format form, uint64_t events)
+{
+	struct kms_gen_opts o;
+	struct blob b = { 0 };
+	FILE *f = open_memstream(&b.buf, &b.len);
+	char err[256];
+
+	kms_gen_opts_init(&o);
+	o.events = events;
+	o.form = form;
+	assert_non_null(f);
+	assert_int_equal(kms_gen_write(f, &o, NULL, err, sizeof(err)), 0);
+	assert_int_equal(fclose(f), 0);
+	return b;
+}
+
+static void test_gen_binary_from_a_file(void **state)
+{
+	/* 100000 events: megabytes of binary, so records straddle the reader's 256K chunks */
+	struct blob text = gen(KMS_TRACE_NATIVE, 100000), bin = gen(KMS_TRACE_BINARY, 100000);
+	struct kms_trace_reader *ra = open_blob(text.buf, text.len, "gen.trace"), *rb;
+	struct kms_trace_error err;
+	struct blob back;
+	FILE *f = tmpfile();
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fwrite(bin.buf, 1, bin.len, f), bin.len);
+	rewind(f);
+	assert_int_equal(kms_trace_open_file(f, "gen.kmsb", NULL, &rb, &err), 0);
+	assert_true(kms_trace_reader_binary(rb));
+	/* gen's comment travels in the header */
+	assert_non_null(strstr(kms_trace_reader_comment(rb), "kmemsim gen --seed 1"));
+	assert_int_equal(assert_same_events(ra, rb), 100000);
+	kms_trace_reader_free(ra);
+	kms_trace_reader_free(rb);
+
+	/* and back to text, the comment included: gen's own bytes */
+	rb = open_blob(bin.buf, bin.len, "gen.kmsb");
+	{
+		FILE *t = open_memstream(&back.buf, &back.len);
+		struct kms_trace_writer *w;
+		struct kms_event ev;
+
+		assert_int_equal(kms_trace_writer_open(t, KMS_TRACE_NATIVE,
+						       kms_trace_reader_header(rb),
+						       kms_trace_reader_comment(rb), &w), 0);
+		while (kms_trace_read_next(rb, &ev) == 1)
+			assert_int_equal(kms_trace_writer_write(w, &ev), 0);
+		assert_int_equal(kms_trace_writer_close(w), 0);
+		fclose(t);
+	}
+	assert_int_equal(back.len, text.len);
+	assert_memory_equal(back.buf, text.buf, text.len);
+	/* 100000 events of ~80 text bytes in ~20 binary bytes each: under a third */
+	assert_true(bin.len * 3 < text.len);
+	kms_trace_reader_free(rb);
+	fclose(f);
+	free(back.buf);
+	free(text.buf);
+	free(bin.buf);
+}
+
+/* ---- the writer refuses what no reader would take back ---- */
+
+static void test_writer_refuses(void **state)
+{
+	const struct kms_trace_header h = { 1, "x", 4096, 2 };
+	struct kms_trace_writer *w;
+	struct kms_event ev;
+	struct blob b = { 0 };
+	FILE *f = open_memstream(&b.buf, &b.len);
+	uint64_t keys[1] = { 1 };
+
+	(void)state;
+	assert_int_equal(kms_trace_writer_open(f, KMS_TRACE_STRACE, &h, NULL, &w), -EINVAL);
+	assert_null(w);
+	assert_int_equal(kms_trace_writer_open(f, KMS_TRACE_BINARY, &h, NULL, &w), 0);
+	kms_event_init(&ev, KMS_EV_CLOSE);
+	ev.seq = 5;
+	assert_int_equal(kms_trace_writer_write(w, &ev), 0);
+	/* seq must increase */
+	assert_int_equal(kms_trace_writer_write(w, &ev), -EINVAL);
+	ev.seq = 6;
+	ev.ctx = (enum kms_exec_ctx)7;
+	assert_int_equal(kms_trace_writer_write(w, &ev), -EINVAL);
+	ev.ctx = KMS_CTX_TASK;
+	ev.has_ret = true;
+	ev.ret = -4096;
+	assert_int_equal(kms_trace_writer_write(w, &ev), -EINVAL);
+	/* more keys than a record may hold */
+	kms_event_init(&ev, KMS_EV_PROG_UPDATE);
+	ev.seq = 7;
+	ev.u.prog.map_id = 1;
+	ev.u.prog.keys = keys;
+	ev.u.prog.nr_keys = KMS_BIN_MAX_KEYS + 1;
+	assert_int_equal(kms_trace_writer_write(w, &ev), -ENOSPC);
+	assert_int_equal(kms_trace_writer_close(w), 0);
+	fclose(f);
+	free(b.buf);
+}
+
+/* ---- hostile files ---- */
+
+/* A file built byte by byte, with the offsets where errors must point. */
+struct bb {
+	uint8_t buf[4096];
+	size_t n;
+	size_t rec;		/* start of the open record */
+	uint32_t records;
+};
+
+static void bb_bytes(struct bb *b, const void *p, size_t n)
+{
+	assert_true(b->n + n <= sizeof(b->buf));
+	memcpy(b->buf + b->n, p, n);
+	b->n += n;
+}
+
+static void bb_uv(struct bb *b, uint64_t v)
+{
+	do {
+		uint8_t c = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+
+		bb_bytes(b, &c, 1);
+		v >>= 7;
+	} while (v);
+}
+
+static void bb_sv(struct bb *b, int64_t v)
+{
+	bb_uv(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static void bb_str(struct bb *b, const char *s)
+{
+	bb_uv(b, strlen(s));
+	bb_bytes(b, s, strlen(s));
+}
+
+/* A record's length is written last, as three bytes (a longer varint than needed is valid). */
+static void bb_open(struct bb *b)
+{
+	b->rec = b->n;
+	b->n += 3;
+}
+
+static void bb_close(struct bb *b)
+{
+	size_t len = b->n - b->rec - 3;
+
+	b->buf[b->rec] = (uint8_t)(0x80 | (len & 0x7f));
+	b->buf[b->rec + 1] = (uint8_t)(0x80 | ((len >> 7) & 0x7f));
+	b->buf[b->rec + 2] = (uint8_t)(len >> 14);
+}
+
+/* This test's own numbering, to show that files carry theirs. */
+enum { O_CLOSE, O_UPDATE, O_FROB, O_PROG_UPDATE, O_EXPECT, O_CG_CREATE, NR_O };
+static const char *const ops[NR_O] = {
+	"close", "map_update_elem", "frobnicate", "prog_update", "expect", "cgroup_create",
+};
+enum { F_FD, F_PID, F_COLOUR, F_MAP_FD, F_KEY, F_KEYS, F_CTX, F_RET, F_PATH, F_MAP_ID,
+       F_COUNT, F_COUNTER, F_PROFILE, F_CGROUP, NR_F };
+static const char *const fields[NR_F] = {
+	"fd", "pid", "colour", "map_fd", "key", "keys", "ctx", "ret", "path", "map_id",
+	"count", "=counter", "profile", "cgroup",
+};
+
+static void bb_preamble(struct bb *b, uint64_t layout, uint64_t version)
+{
+	memset(b, 0, sizeof(*b));
+	bb_bytes(b, "\x89KMS\r\n\x1a\n", 8);
+	bb_uv(b, layout);
+	bb_open(b);
+	bb_uv(b, version);
+	bb_str(b, "6.18.44");
+	bb_uv(b, 4096);
+	bb_uv(b, 2);
+	bb_str(b, "");
+	bb_uv(b, NR_O);
+	for (int i = 0; i < NR_O; i++)
+		bb_str(b, ops[i]);
+	bb_uv(b, NR_F);
+	for (int i = 0; i < NR_F; i++)
+		bb_str(b, fields[i]);
+	bb_close(b);
+}
+
+/* An event record's head: op, line +1, seq +1, time +1000. */
+static void bb_event(struct bb *b, unsigned int op)
+{
+	bb_open(b);
+	b->records++;
+	bb_uv(b, op);
+	bb_sv(b, 1);
+	bb_uv(b, 1);
+	bb_uv(b, 1000);
+}
+
+/* close pid=1 fd=3 */
+static void bb_close_event(struct bb *b)
+{
+	bb_event(b, O_CLOSE);
+	bb_uv(b, F_FD);
+	bb_sv(b, 3);
+	bb_close(b);
+}
+
+static void bb_end(struct bb *b)
+{
+	bb_uv(b, 0);
+	bb_uv(b, b->records);
+}
+
+/* Read @b to its end: -EINVAL in record @record at byte @offset with @msg in the message. */
+static void expect_bad(const struct bb *b, uint32_t record, size_t offset, const char *msg)
+{
+	struct kms_trace_reader *r = NULL;
+	struct kms_trace_error err;
+	struct kms_event ev;
+	char line[512];
+	int ret;
+
+	memset(&err, 0, sizeof(err));
+	ret = kms_trace_open_mem((const char *)b->buf, b->n, "t.kmsb", NULL, &r, &err);
+	if (!ret) {
+		while ((ret = kms_trace_read_next(r, &ev)) == 1)
+			;
+		err = *kms_trace_reader_error(r);
+	}
+	kms_trace_error_format(&err, line, sizeof(line));
+	printf("# %s\n", line);
+	if (ret != -EINVAL || !err.binary || err.record != record || err.offset != offset ||
+	    !strstr(err.msg, msg) || err.line || err.column)
+		fail_msg("got %d '%s', want record %u byte %zu '%s'", ret, line, record, offset,
+			 msg);
+	kms_trace_reader_free(r);
+}
+
+static void test_hand_built_file_reads(void **state)
+{
+	struct bb b;
+	struct kms_trace_reader *r;
+	struct kms_event ev;
+
+	(void)state;
+	bb_preamble(&b, 1, 1);
+	bb_close_event(&b);
+	/* prog_update pid=7 map_id=9 keys=5,300 ctx=softirq */
+	bb_event(&b, O_PROG_UPDATE);
+	bb_uv(&b, F_PID);
+	bb_sv(&b, 7);
+	bb_uv(&b, F_MAP_ID);
+	bb_uv(&b, 9);
+	bb_uv(&b, F_KEYS);
+	bb_uv(&b, 2);
+	bb_uv(&b, KMS_BIN_KEYS_VARINT);
+	bb_uv(&b, 5);
+	bb_uv(&b, 300);
+	bb_uv(&b, F_CTX);
+	bb_uv(&b, KMS_CTX_SOFTIRQ);
+	bb_close(&b);
+	bb_end(&b);
+
+	r = open_blob((const char *)b.buf, b.n, "t.kmsb");
+	assert_string_equal(kms_trace_reader_header(r)->kernel, "6.18.44");
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(ev.kind, KMS_EV_CLOSE);
+	assert_int_equal(ev.line, 1);
+	assert_int_equal(ev.seq, 1);
+	assert_int_equal(ev.time_ns, 1000);
+	assert_int_equal(ev.u.fd.fd, 3);
+	assert_int_equal(ev.pid, 1);	/* the text's defaults */
+	assert_int_equal(ev.tid, 1);
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(ev.kind, KMS_EV_PROG_UPDATE);
+	assert_int_equal(ev.line, 2);
+	assert_int_equal(ev.seq, 2);
+	assert_int_equal(ev.time_ns, 2000);
+	assert_int_equal(ev.pid, 7);
+	assert_int_equal(ev.tid, 7);
+	assert_int_equal(ev.u.prog.map_id, 9);
+	assert_int_equal(ev.u.prog.map_fd, -1);
+	assert_int_equal(ev.u.prog.nr_keys, 2);
+	assert_int_equal(ev.u.prog.keys[1], 300);
+	assert_int_equal(ev.u.prog.count, 2);	/* count = nr_keys, as in text */
+	assert_int_equal(ev.ctx, KMS_CTX_SOFTIRQ);
+	assert_int_equal(kms_trace_read_next(r, &ev), 0);
+	assert_int_equal(kms_trace_read_next(r, &ev), 0);
+	kms_trace_reader_free(r);
+}
+
+static void test_truncated_at_every_length(void **state)
+{
+	struct bb full, cut;
+	size_t starts[3];	/* of the records 1, 2 and the end record */
+
+	(void)state;
+	bb_preamble(&full, 1, 1);
+	starts[0] = full.n;
+	bb_close_event(&full);
+	starts[1] = full.n;
+	bb_close_event(&full);
+	starts[2] = full.n;
+	bb_end(&full);
+	for (size_t len = 0; len < full.n; len++) {
+		uint32_t record;
+
+		cut = full;
+		cut.n = len;
+		if (len < 8) {
+			/* too short for the magic: a text trace it is not either */
+			struct kms_trace_reader *r = NULL;
+			struct kms_trace_error err;
+
+			assert_int_equal(kms_trace_open_mem((const char *)cut.buf, len, "t.kmsb",
+							    NULL, &r, &err), -EINVAL);
+			assert_null(r);
+			continue;
+		}
+		/* cut in the header: record 0; at or after a record's start: that record */
+		for (record = 0; record < 3 && len >= starts[record]; record++)
+			;
+		expect_bad(&cut, record, len, "truncated");
+	}
+	/* the whole file reads */
+	cut = full;
+	{
+		struct kms_trace_reader *r = open_blob((const char *)cut.buf, cut.n, "t.kmsb");
+		struct kms_event ev;
+
+		assert_int_equal(kms_trace_read_next(r, &ev), 1);
+		assert_int_equal(kms_trace_read_next(r, &ev), 1);
+		assert_int_equal(kms_trace_read_next(r, &ev), 0);
+		kms_trace_reader_free(r);
+	}
+}
+
+static void test_hostile(void **state)
+{
+	struct bb b;
+	size_t at, rec;
+
+	(void)state;
+	/* a later layout, a later trace format */
+	bb_preamble(&b, 2, 1);
+	expect_bad(&b, 0, 8, "layout version 2");
+	bb_preamble(&b, 1, 2);
+	expect_bad(&b, 0, 12, "unsupported trace format version '2'");
+
+	/* a number of more than ten bytes, or one whose tenth byte overflows 64 bits */
+	bb_preamble(&b, 1, 1);
+	bb_open(&b);
+	at = b.n;
+	bb_bytes(&b, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 10);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "overflows 64 bits");
+
+	/* a length beyond the file, beyond the cap */
+	bb_preamble(&b, 1, 1);
+	rec = b.n;
+	bb_uv(&b, 100);
+	bb_uv(&b, O_CLOSE);
+	expect_bad(&b, 1, b.n, "the file ends inside a record (1 of 100 bytes)");
+	bb_preamble(&b, 1, 1);
+	rec = b.n;
+	bb_uv(&b, KMS_BIN_MAX_RECORD + 1);
+	expect_bad(&b, 1, rec, "a record of 1048577 bytes (at most 1048576)");
+
+	/* ops: past the dictionary, or a name this kmemsim does not know */
+	bb_preamble(&b, 1, 1);
+	rec = b.n;
+	bb_event(&b, NR_O);
+	bb_close(&b);
+	expect_bad(&b, 1, rec, "op 6 is not in the op dictionary (6 ops)");
+	bb_preamble(&b, 1, 1);
+	rec = b.n;
+	bb_event(&b, O_FROB);
+	bb_close(&b);
+	expect_bad(&b, 1, rec, "unknown event 'frobnicate'");
+
+	/* fields: past the dictionary, unknown, not on this op, twice */
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_CLOSE);
+	at = b.n;
+	bb_uv(&b, NR_F);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "field 14 is not in the field dictionary (14 fields)");
+	bb_preamble(&b, 1, 1);
+	bb_close_event(&b);
+	bb_event(&b, O_CLOSE);
+	bb_uv(&b, F_FD);
+	bb_sv(&b, 3);
+	at = b.n;
+	bb_uv(&b, F_COLOUR);
+	bb_uv(&b, 1);
+	bb_close(&b);
+	expect_bad(&b, 2, at, "unknown field 'colour'");
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_CLOSE);
+	at = b.n;
+	bb_uv(&b, F_PATH);
+	bb_str(&b, "/a");
+	bb_close(&b);
+	expect_bad(&b, 1, at, "field 'path' does not belong on a close record");
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_CLOSE);
+	bb_uv(&b, F_FD);
+	bb_sv(&b, 3);
+	at = b.n;
+	bb_uv(&b, F_FD);
+	bb_sv(&b, 4);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "duplicate field 'fd'");
+
+	/* strings: a NUL, a length past the record, not a cgroup path */
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_CG_CREATE);
+	bb_uv(&b, F_PATH);
+	bb_uv(&b, 4);
+	at = b.n;
+	bb_bytes(&b, "/a\0b", 4);
+	bb_close(&b);
+	expect_bad(&b, 1, at + 2, "NUL byte in a string");
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_CG_CREATE);
+	bb_uv(&b, F_PATH);
+	at = b.n;
+	bb_uv(&b, 9);
+	bb_bytes(&b, "/a", 2);
+	bb_close(&b);
+	bb_end(&b);
+	expect_bad(&b, 1, at, "a string of 9 bytes runs past the end of its record");
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_CG_CREATE);
+	bb_uv(&b, F_PATH);
+	at = b.n;
+	bb_str(&b, "a/b");
+	bb_close(&b);
+	expect_bad(&b, 1, at, "expected an absolute cgroup path like /a/b for path, got 'a/b'");
+
+	/* values out of their range, as in text */
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_CLOSE);
+	bb_uv(&b, F_FD);
+	at = b.n;
+	bb_sv(&b, (int64_t)INT32_MAX + 1);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "number out of range for fd, got 2147483648");
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_CLOSE);
+	bb_uv(&b, F_FD);
+	bb_sv(&b, 3);
+	bb_uv(&b, F_CTX);
+	at = b.n;
+	bb_uv(&b, 4);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "expected task, softirq, hardirq or nmi");
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_CLOSE);
+	bb_uv(&b, F_FD);
+	bb_sv(&b, 3);
+	bb_uv(&b, F_RET);
+	at = b.n;
+	bb_sv(&b, -4096);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "expected a result");
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_UPDATE);
+	bb_uv(&b, F_MAP_FD);
+	bb_sv(&b, 3);
+	bb_uv(&b, F_KEY);
+	at = b.n;
+	bb_uv(&b, 9);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "unknown key tag 9 for key");
+
+	/* key lists: empty, or more than the record can hold (nothing is allocated for it) */
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_PROG_UPDATE);
+	bb_uv(&b, F_MAP_ID);
+	bb_uv(&b, 1);
+	bb_uv(&b, F_KEYS);
+	at = b.n;
+	bb_uv(&b, 0xffffffffffull);
+	bb_uv(&b, KMS_BIN_KEYS_FIXED);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "a key count out of range for keys, got 1099511627775");
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_PROG_UPDATE);
+	bb_uv(&b, F_MAP_ID);
+	bb_uv(&b, 1);
+	bb_uv(&b, F_KEYS);
+	at = b.n;
+	bb_uv(&b, 0);
+	bb_uv(&b, KMS_BIN_KEYS_VARINT);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "a key count out of range for keys, got 0");
+
+	/* the checks of a whole event are the text's, at the record's start */
+	bb_preamble(&b, 1, 1);
+	rec = b.n;
+	bb_event(&b, O_CLOSE);
+	bb_close(&b);
+	expect_bad(&b, 1, rec, "close needs fd=");
+	bb_preamble(&b, 1, 1);
+	rec = b.n;
+	bb_event(&b, O_PROG_UPDATE);
+	bb_uv(&b, F_MAP_ID);
+	bb_uv(&b, 1);
+	bb_uv(&b, F_MAP_FD);
+	bb_sv(&b, 3);
+	bb_uv(&b, F_COUNT);
+	bb_uv(&b, 1);
+	bb_close(&b);
+	expect_bad(&b, 1, rec, "prog_update needs exactly one of map_fd= and map_id=");
+	bb_preamble(&b, 1, 1);
+	rec = b.n;
+	bb_event(&b, O_PROG_UPDATE);
+	bb_uv(&b, F_MAP_ID);
+	bb_uv(&b, 1);
+	bb_uv(&b, F_COUNT);
+	bb_uv(&b, 3);
+	bb_uv(&b, F_KEYS);
+	bb_uv(&b, 1);
+	bb_uv(&b, KMS_BIN_KEYS_VARINT);
+	bb_uv(&b, 5);
+	bb_close(&b);
+	expect_bad(&b, 1, rec, "count=3 but 1 keys");
+	bb_preamble(&b, 1, 1);
+	rec = b.n;
+	bb_event(&b, O_EXPECT);
+	bb_uv(&b, F_PROFILE);
+	bb_str(&b, "linux-5.11");
+	bb_uv(&b, F_COUNTER);
+	bb_str(&b, "memory.current");
+	bb_uv(&b, KMS_REL_LE);
+	bb_sv(&b, 4096);
+	bb_close(&b);
+	expect_bad(&b, 1, rec, "expect memory.current needs cgroup=");
+	bb_preamble(&b, 1, 1);
+	bb_event(&b, O_EXPECT);
+	bb_uv(&b, F_PROFILE);
+	bb_str(&b, "linux-5.11");
+	bb_uv(&b, F_COUNTER);
+	at = b.n;
+	bb_str(&b, "memory.colour");
+	bb_uv(&b, KMS_REL_LE);
+	bb_sv(&b, 4096);
+	bb_close(&b);
+	expect_bad(&b, 1, at, "unknown counter 'memory.colour' for expect");
+
+	/* seq must increase, time must not go back: deltas that wrap around say otherwise */
+	bb_preamble(&b, 1, 1);
+	bb_close_event(&b);
+	rec = b.n;
+	bb_open(&b);
+	bb_uv(&b, O_CLOSE);
+	bb_sv(&b, 1);
+	bb_uv(&b, UINT64_MAX);	/* seq 1 + 2^64 - 1 = 0 */
+	bb_uv(&b, 1);
+	bb_uv(&b, F_FD);
+	bb_sv(&b, 3);
+	bb_close(&b);
+	expect_bad(&b, 2, rec, "seq 0 does not increase (previous 1)");
+	bb_preamble(&b, 1, 1);
+	bb_close_event(&b);
+	rec = b.n;
+	bb_open(&b);
+	bb_uv(&b, O_CLOSE);
+	bb_sv(&b, 1);
+	bb_uv(&b, 1);
+	bb_uv(&b, UINT64_MAX);	/* time 1000 - 1 */
+	bb_uv(&b, F_FD);
+	bb_sv(&b, 3);
+	bb_close(&b);
+	expect_bad(&b, 2, rec, "time goes backwards (previous event at 1000 ns)");
+
+	/* the end: a wrong count, bytes after it, none at all */
+	bb_preamble(&b, 1, 1);
+	bb_close_event(&b);
+	at = b.n;
+	bb_uv(&b, 0);
+	bb_uv(&b, 5);
+	expect_bad(&b, 2, at, "the end record counts 5 events, the file has 1");
+	bb_preamble(&b, 1, 1);
+	bb_close_event(&b);
+	bb_end(&b);
+	at = b.n;
+	bb_bytes(&b, "x", 1);
+	expect_bad(&b, 2, at, "bytes after the end record");
+	bb_preamble(&b, 1, 1);
+	bb_close_event(&b);
+	expect_bad(&b, 2, b.n, "the file ends without an end record: is it truncated?");
+}
+
+static void test_bad_header(void **state)
+{
+	struct bb b;
+	size_t at;
+
+	(void)state;
+	/* a page size that is no power of two; a dictionary name twice */
+	memset(&b, 0, sizeof(b));
+	bb_bytes(&b, "\x89KMS\r\n\x1a\n\x01", 9);
+	bb_open(&b);
+	bb_uv(&b, 1);
+	bb_str(&b, "k");
+	at = b.n;
+	bb_uv(&b, 6000);
+	bb_close(&b);
+	expect_bad(&b, 0, at, "page_size 6000 is not a power of two");
+
+	memset(&b, 0, sizeof(b));
+	bb_bytes(&b, "\x89KMS\r\n\x1a\n\x01", 9);
+	bb_open(&b);
+	bb_uv(&b, 1);
+	bb_str(&b, "k");
+	bb_uv(&b, 4096);
+	at = b.n;
+	bb_uv(&b, 0);
+	bb_close(&b);
+	expect_bad(&b, 0, at, "cpus 0 out of range (1 to 8192)");
+
+	memset(&b, 0, sizeof(b));
+	bb_bytes(&b, "\x89KMS\r\n\x1a\n\x01", 9);
+	bb_open(&b);
+	bb_uv(&b, 1);
+	bb_str(&b, "k");
+	bb_uv(&b, 4096);
+	bb_uv(&b, 2);
+	bb_str(&b, "");
+	bb_uv(&b, 2);
+	bb_str(&b, "close");
+	at = b.n;
+	bb_str(&b, "close");
+	bb_close(&b);
+	expect_bad(&b, 0, at, "'close' twice in the op dictionary");
+
+	/* a header longer than the file */
+	memset(&b, 0, sizeof(b));
+	bb_bytes(&b, "\x89KMS\r\n\x1a\n\x01", 9);
+	bb_uv(&b, 50);
+	bb_uv(&b, 1);
+	expect_bad(&b, 0, b.n, "the file ends inside the header (1 of 50 bytes)");
+
+	/* not our magic: not a binary trace, and no text trace either */
+	{
+		struct kms_trace_error err;
+		struct kms_trace_reader *r;
+
+		assert_int_equal(kms_trace_open_mem("\x89KMX\r\n\x1a\n\x01", 9, "t", NULL, &r,
+						    &err), -EINVAL);
+		assert_false(err.binary);
+		assert_non_null(strstr(err.msg, "not a kmemsim trace"));
+	}
+}
+
+static void test_error_format(void **state)
+{
+	struct kms_trace_error e = { .file = "t.kmsb", .binary = true, .record = 17,
+				     .offset = 345 };
+	char buf[256];
+
+	(void)state;
+	snprintf(e.msg, sizeof(e.msg), "duplicate field 'fd'");
+	kms_trace_error_format(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "t.kmsb: record 17, byte 345: duplicate field 'fd'");
+	e.record = 0;
+	kms_trace_error_format(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "t.kmsb: byte 345: duplicate field 'fd'");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hand_built_file_reads),
+		cmocka_unit_test(test_truncated_at_every_length),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_bad_header),
+		cmocka_unit_test(test_error_format),
+		cmocka_unit_test(test_writer_refuses),
+		cmocka_unit_test(test_gen_binary_from_a_file),
+		cmocka_unit_test(test_roundtrip_bundled),
+		cmocka_unit_test(test_reports_identical),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
