@@ -14,8 +14,12 @@
 #include "trace/fields.h"
 #include "trace/reader.h"
 
-/* Records are gathered here and written a buffer at a time. */
+/*
+ * Records are gathered in a buffer and written FLUSH_AT bytes at a time; the
+ * buffer grows to BUF_SIZE only when a record does not fit (large key lists).
+ */
 #define FLUSH_AT (64u << 10)
+#define BUF_START (3 * FLUSH_AT)	/* > a header: two 64K strings and the dictionaries */
 #define BUF_SIZE (FLUSH_AT + KMS_BIN_MAX_RECORD + 16)
 
 struct kms_trace_writer {
@@ -33,7 +37,7 @@ struct kms_trace_writer {
 	uint8_t op_fields[KMS_NR_OPS][64];
 	uint8_t op_nr_fields[KMS_NR_OPS];
 	uint8_t *buf;
-	size_t used;
+	size_t used, cap;
 };
 
 struct out {
@@ -212,7 +216,7 @@ static int put_record(struct kms_trace_writer *w, const struct out *o)
 static int binary_event(struct kms_trace_writer *w, const struct kms_event *ev, unsigned int op,
 			uint32_t line)
 {
-	struct out o = { w->buf + w->used + 3, w->buf + BUF_SIZE, false };
+	struct out o = { w->buf + w->used + 3, w->buf + w->cap, false };
 	int err;
 
 	put_uv(&o, op);
@@ -230,6 +234,15 @@ static int binary_event(struct kms_trace_writer *w, const struct kms_event *ev, 
 	}
 	if (ev->kind == KMS_EV_EXPECT && (err = put_counter(w, &o, ev)))
 		return err;
+	if (o.full && w->cap < BUF_SIZE) {
+		uint8_t *b = realloc(w->buf, BUF_SIZE);
+
+		if (!b)
+			return -ENOMEM;
+		w->buf = b;
+		w->cap = BUF_SIZE;
+		return binary_event(w, ev, op, line);
+	}
 	return put_record(w, &o);
 }
 
@@ -263,7 +276,7 @@ int kms_trace_writer_write(struct kms_trace_writer *w, const struct kms_event *e
 static int binary_header(struct kms_trace_writer *w, const struct kms_trace_header *h,
 			 const char *comment)
 {
-	struct out o = { w->buf + 3, w->buf + BUF_SIZE, false };
+	struct out o = { w->buf + 3, w->buf + w->cap, false };
 	const char *names[KMS_BIN_MAX_DICT];
 	unsigned int nr = 0;
 	int err;
@@ -332,7 +345,7 @@ int kms_trace_writer_open(FILE *f, enum kms_trace_format form, const struct kms_
 		err = comment ? kms_trace_write_comment(f, comment) : 0;
 		if (!err)
 			err = kms_trace_write_header(f, h);
-	} else if (!(w->buf = malloc(BUF_SIZE))) {
+	} else if (!(w->buf = malloc(w->cap = BUF_START))) {
 		err = -ENOMEM;
 	} else {
 		err = binary_header(w, h, comment);
@@ -350,7 +363,7 @@ int kms_trace_writer_close(struct kms_trace_writer *w)
 	int err = 0;
 
 	if (w->binary) {
-		struct out o = { w->buf + w->used, w->buf + BUF_SIZE, false };
+		struct out o = { w->buf + w->used, w->buf + w->cap, false };
 
 		/* the end record: length 0, then the number of events */
 		put_uv(&o, 0);

@@ -425,6 +425,52 @@ static void test_writer_refuses(void **state)
 	free(b.buf);
 }
 
+/* A record near the 1 MiB cap: the writer's buffer grows, the reader reads it whole. */
+static void test_large_record(void **state)
+{
+	const struct kms_trace_header h = { 1, "x", 4096, 2 };
+	uint32_t n = 120000;	/* 8-byte ids: 960000 bytes of keys */
+	uint64_t *keys = malloc(n * sizeof(*keys));
+	struct kms_trace_writer *w;
+	struct kms_trace_reader *r;
+	struct kms_event ev;
+	struct blob b = { 0 };
+	FILE *f = open_memstream(&b.buf, &b.len), *file = tmpfile();
+
+	(void)state;
+	assert_non_null(keys);
+	assert_non_null(file);
+	for (uint32_t i = 0; i < n; i++)
+		keys[i] = kms_key_id(&i, sizeof(i));
+	assert_int_equal(kms_trace_writer_open(f, KMS_TRACE_BINARY, &h, NULL, &w), 0);
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		kms_event_init(&ev, KMS_EV_PROG_UPDATE);
+		ev.seq = seq;
+		ev.u.prog.map_id = 1;
+		ev.u.prog.keys = keys;
+		ev.u.prog.nr_keys = n;
+		assert_int_equal(kms_trace_writer_write(w, &ev), 0);
+	}
+	assert_int_equal(kms_trace_writer_close(w), 0);
+	assert_int_equal(fclose(f), 0);
+	/* from a FILE: each record is larger than the reader's chunks */
+	assert_int_equal(fwrite(b.buf, 1, b.len, file), b.len);
+	rewind(file);
+	assert_int_equal(kms_trace_open_file(file, "big.kmsb", NULL, &r, NULL), 0);
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		assert_int_equal(kms_trace_read_next(r, &ev), 1);
+		assert_int_equal(ev.seq, seq);
+		assert_int_equal(ev.u.prog.nr_keys, n);
+		assert_int_equal(ev.u.prog.count, n);
+		assert_memory_equal(ev.u.prog.keys, keys, n * sizeof(*keys));
+	}
+	assert_int_equal(kms_trace_read_next(r, &ev), 0);
+	kms_trace_reader_free(r);
+	fclose(file);
+	free(b.buf);
+	free(keys);
+}
+
 /* ---- hostile files ---- */
 
 /* A file built byte by byte, with the offsets where errors must point. */
@@ -1005,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_writer_refuses),
+		cmocka_unit_test(test_large_record),
 		cmocka_unit_test(test_gen_binary_from_a_file),
 		cmocka_unit_test(test_roundtrip_bundled),
 		cmocka_unit_test(test_reports_identical),
