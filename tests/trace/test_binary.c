@@ -707,10 +707,105 @@ static void test_truncated_at_every_length(void **state)
 	}
 }
 
+/*
+ * A hostile file after the preamble, in a small language (tokens split by spaces):
+ *   E<op>   open an event record: op, line +1, seq +1, time +1000 ns
+ *   R       open a record with nothing in it yet      .   close the open record
+ *   C       a whole valid event: close fd=3            Z   the end record
+ *   u<n>    an unsigned number (field ids too)        s<n> a signed one
+ *   S<str>  a string                                   x<hex> raw bytes
+ *   @       the error must point here (before the next token)
+ */
+static size_t bb_script(struct bb *b, const char *script)
+{
+	char copy[512], *save = NULL;
+	size_t at = SIZE_MAX;
+
+	snprintf(copy, sizeof(copy), "%s", script);
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (*t == '@') {
+			at = b->n;
+			if (!*++t)
+				continue;
+		}
+		switch (*t) {
+		case 'E': bb_event(b, (unsigned int)strtoul(t + 1, NULL, 10)); break;
+		case 'R': bb_open(b); b->records++; break;
+		case '.': bb_close(b); break;
+		case 'C': bb_close_event(b); break;
+		case 'Z': bb_end(b); break;
+		case 'u': bb_uv(b, strtoull(t + 1, NULL, 10)); break;
+		case 's': bb_sv(b, strtoll(t + 1, NULL, 10)); break;
+		case 'S': bb_str(b, t + 1); break;
+		case 'x':
+			for (const char *h = t + 1; h[0] && h[1]; h += 2) {
+				char byte[3] = { h[0], h[1], 0 };
+				uint8_t c = (uint8_t)strtoul(byte, NULL, 16);
+
+				bb_bytes(b, &c, 1);
+			}
+			break;
+		default:
+			fail_msg("bad script token '%s'", t);
+		}
+	}
+	if (at == SIZE_MAX)
+		at = b->n;	/* no '@': at the end of the file */
+	return at;
+}
+
+static const struct hostile {
+	const char *script;
+	uint32_t record;
+	const char *msg;
+} hostile[] = {
+	/* numbers of more than ten bytes, or whose tenth byte overflows 64 bits */
+	{ "R @xffffffffffffffffff7f .", 1, "a number overflows 64 bits" },
+	/* a length beyond the file, beyond the cap */
+	{ "u100 u0 @", 1, "the file ends inside a record (1 of 100 bytes)" },
+	{ "@u1048577", 1, "a record of 1048577 bytes (at most 1048576)" },
+	/* ops: past the dictionary, or a name this kmemsim does not know */
+	{ "@E6 .", 1, "op 6 is not in the op dictionary (6 ops)" },
+	{ "@E2 .", 1, "unknown event 'frobnicate'" },
+	/* fields: past the dictionary, unknown, not on this op, twice */
+	{ "E0 @u14 .", 1, "field 14 is not in the field dictionary (14 fields)" },
+	{ "C E0 u0 s3 @u2 u1 .", 2, "unknown field 'colour'" },
+	{ "E0 @u8 S/a .", 1, "field 'path' does not belong on a close record" },
+	{ "E0 u0 s3 @u0 s4 .", 1, "duplicate field 'fd'" },
+	/* strings: a NUL, a length past the record, not a cgroup path */
+	{ "E5 u8 u4 x2f61 @x0062 .", 1, "NUL byte in a string" },
+	{ "E5 u8 @u9 x2f61 . Z", 1, "a string of 9 bytes runs past the end of its record" },
+	{ "E5 u8 @Sa/b .", 1, "expected an absolute cgroup path like /a/b for path, got 'a/b'" },
+	/* values out of their range, as in text */
+	{ "E0 u0 @s2147483648 .", 1, "number out of range for fd, got 2147483648" },
+	{ "E0 u0 s3 u6 @u4 .", 1, "expected task, softirq, hardirq or nmi" },
+	{ "E0 u0 s3 u7 @s-4096 .", 1, "expected a result" },
+	{ "E1 u3 s3 u4 @u9 .", 1, "unknown key tag 9 for key" },
+	/* key lists: empty, or more than the record can hold (nothing is allocated for it) */
+	{ "E3 u9 u1 u5 @u1099511627775 u1 .", 1,
+	  "a key count out of range for keys, got 1099511627775" },
+	{ "E3 u9 u1 u5 @u0 u0 .", 1, "a key count out of range for keys, got 0" },
+	/* the checks of a whole event are the text's, at the record's start */
+	{ "@E0 .", 1, "close needs fd=" },
+	{ "@E3 u9 u1 u3 s3 u10 u1 .", 1, "prog_update needs exactly one of map_fd= and map_id=" },
+	{ "@E3 u9 u1 u10 u3 u5 u1 u0 u5 .", 1, "count=3 but 1 keys" },
+	{ "@E4 u12 Slinux-5.11 u11 Smemory.current u1 s4096 .", 1,
+	  "expect memory.current needs cgroup=" },
+	{ "E4 u12 Slinux-5.11 u11 @Smemory.colour u1 s4096 .", 1,
+	  "unknown counter 'memory.colour' for expect" },
+	/* seq must increase, time must not go back: deltas that wrap around say otherwise */
+	{ "C @R u0 s1 u18446744073709551615 u1 u0 s3 .", 2, "seq 0 does not increase (previous 1)" },
+	{ "C @R u0 s1 u1 u18446744073709551615 u0 s3 .", 2,
+	  "time goes backwards (previous event at 1000 ns)" },
+	/* the end: a wrong count, bytes after it, none at all */
+	{ "C @u0 u5", 2, "the end record counts 5 events, the file has 1" },
+	{ "C Z @x78", 2, "bytes after the end record" },
+	{ "C", 2, "the file ends without an end record: is it truncated?" },
+};
+
 static void test_hostile(void **state)
 {
 	struct bb b;
-	size_t at, rec;
 
 	(void)state;
 	/* a later layout, a later trace format */
@@ -718,295 +813,43 @@ static void test_hostile(void **state)
 	expect_bad(&b, 0, 8, "layout version 2");
 	bb_preamble(&b, 1, 2);
 	expect_bad(&b, 0, 12, "unsupported trace format version '2'");
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		size_t at;
 
-	/* a number of more than ten bytes, or one whose tenth byte overflows 64 bits */
-	bb_preamble(&b, 1, 1);
-	bb_open(&b);
-	at = b.n;
-	bb_bytes(&b, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 10);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "overflows 64 bits");
+		printf("# %s\n", hostile[i].script);
+		bb_preamble(&b, 1, 1);
+		at = bb_script(&b, hostile[i].script);
+		expect_bad(&b, hostile[i].record, at, hostile[i].msg);
+	}
+}
 
-	/* a length beyond the file, beyond the cap */
-	bb_preamble(&b, 1, 1);
-	rec = b.n;
-	bb_uv(&b, 100);
-	bb_uv(&b, O_CLOSE);
-	expect_bad(&b, 1, b.n, "the file ends inside a record (1 of 100 bytes)");
-	bb_preamble(&b, 1, 1);
-	rec = b.n;
-	bb_uv(&b, KMS_BIN_MAX_RECORD + 1);
-	expect_bad(&b, 1, rec, "a record of 1048577 bytes (at most 1048576)");
-
-	/* ops: past the dictionary, or a name this kmemsim does not know */
-	bb_preamble(&b, 1, 1);
-	rec = b.n;
-	bb_event(&b, NR_O);
-	bb_close(&b);
-	expect_bad(&b, 1, rec, "op 6 is not in the op dictionary (6 ops)");
-	bb_preamble(&b, 1, 1);
-	rec = b.n;
-	bb_event(&b, O_FROB);
-	bb_close(&b);
-	expect_bad(&b, 1, rec, "unknown event 'frobnicate'");
-
-	/* fields: past the dictionary, unknown, not on this op, twice */
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_CLOSE);
-	at = b.n;
-	bb_uv(&b, NR_F);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "field 14 is not in the field dictionary (14 fields)");
-	bb_preamble(&b, 1, 1);
-	bb_close_event(&b);
-	bb_event(&b, O_CLOSE);
-	bb_uv(&b, F_FD);
-	bb_sv(&b, 3);
-	at = b.n;
-	bb_uv(&b, F_COLOUR);
-	bb_uv(&b, 1);
-	bb_close(&b);
-	expect_bad(&b, 2, at, "unknown field 'colour'");
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_CLOSE);
-	at = b.n;
-	bb_uv(&b, F_PATH);
-	bb_str(&b, "/a");
-	bb_close(&b);
-	expect_bad(&b, 1, at, "field 'path' does not belong on a close record");
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_CLOSE);
-	bb_uv(&b, F_FD);
-	bb_sv(&b, 3);
-	at = b.n;
-	bb_uv(&b, F_FD);
-	bb_sv(&b, 4);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "duplicate field 'fd'");
-
-	/* strings: a NUL, a length past the record, not a cgroup path */
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_CG_CREATE);
-	bb_uv(&b, F_PATH);
-	bb_uv(&b, 4);
-	at = b.n;
-	bb_bytes(&b, "/a\0b", 4);
-	bb_close(&b);
-	expect_bad(&b, 1, at + 2, "NUL byte in a string");
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_CG_CREATE);
-	bb_uv(&b, F_PATH);
-	at = b.n;
-	bb_uv(&b, 9);
-	bb_bytes(&b, "/a", 2);
-	bb_close(&b);
-	bb_end(&b);
-	expect_bad(&b, 1, at, "a string of 9 bytes runs past the end of its record");
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_CG_CREATE);
-	bb_uv(&b, F_PATH);
-	at = b.n;
-	bb_str(&b, "a/b");
-	bb_close(&b);
-	expect_bad(&b, 1, at, "expected an absolute cgroup path like /a/b for path, got 'a/b'");
-
-	/* values out of their range, as in text */
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_CLOSE);
-	bb_uv(&b, F_FD);
-	at = b.n;
-	bb_sv(&b, (int64_t)INT32_MAX + 1);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "number out of range for fd, got 2147483648");
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_CLOSE);
-	bb_uv(&b, F_FD);
-	bb_sv(&b, 3);
-	bb_uv(&b, F_CTX);
-	at = b.n;
-	bb_uv(&b, 4);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "expected task, softirq, hardirq or nmi");
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_CLOSE);
-	bb_uv(&b, F_FD);
-	bb_sv(&b, 3);
-	bb_uv(&b, F_RET);
-	at = b.n;
-	bb_sv(&b, -4096);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "expected a result");
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_UPDATE);
-	bb_uv(&b, F_MAP_FD);
-	bb_sv(&b, 3);
-	bb_uv(&b, F_KEY);
-	at = b.n;
-	bb_uv(&b, 9);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "unknown key tag 9 for key");
-
-	/* key lists: empty, or more than the record can hold (nothing is allocated for it) */
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_PROG_UPDATE);
-	bb_uv(&b, F_MAP_ID);
-	bb_uv(&b, 1);
-	bb_uv(&b, F_KEYS);
-	at = b.n;
-	bb_uv(&b, 0xffffffffffull);
-	bb_uv(&b, KMS_BIN_KEYS_FIXED);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "a key count out of range for keys, got 1099511627775");
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_PROG_UPDATE);
-	bb_uv(&b, F_MAP_ID);
-	bb_uv(&b, 1);
-	bb_uv(&b, F_KEYS);
-	at = b.n;
-	bb_uv(&b, 0);
-	bb_uv(&b, KMS_BIN_KEYS_VARINT);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "a key count out of range for keys, got 0");
-
-	/* the checks of a whole event are the text's, at the record's start */
-	bb_preamble(&b, 1, 1);
-	rec = b.n;
-	bb_event(&b, O_CLOSE);
-	bb_close(&b);
-	expect_bad(&b, 1, rec, "close needs fd=");
-	bb_preamble(&b, 1, 1);
-	rec = b.n;
-	bb_event(&b, O_PROG_UPDATE);
-	bb_uv(&b, F_MAP_ID);
-	bb_uv(&b, 1);
-	bb_uv(&b, F_MAP_FD);
-	bb_sv(&b, 3);
-	bb_uv(&b, F_COUNT);
-	bb_uv(&b, 1);
-	bb_close(&b);
-	expect_bad(&b, 1, rec, "prog_update needs exactly one of map_fd= and map_id=");
-	bb_preamble(&b, 1, 1);
-	rec = b.n;
-	bb_event(&b, O_PROG_UPDATE);
-	bb_uv(&b, F_MAP_ID);
-	bb_uv(&b, 1);
-	bb_uv(&b, F_COUNT);
-	bb_uv(&b, 3);
-	bb_uv(&b, F_KEYS);
-	bb_uv(&b, 1);
-	bb_uv(&b, KMS_BIN_KEYS_VARINT);
-	bb_uv(&b, 5);
-	bb_close(&b);
-	expect_bad(&b, 1, rec, "count=3 but 1 keys");
-	bb_preamble(&b, 1, 1);
-	rec = b.n;
-	bb_event(&b, O_EXPECT);
-	bb_uv(&b, F_PROFILE);
-	bb_str(&b, "linux-5.11");
-	bb_uv(&b, F_COUNTER);
-	bb_str(&b, "memory.current");
-	bb_uv(&b, KMS_REL_LE);
-	bb_sv(&b, 4096);
-	bb_close(&b);
-	expect_bad(&b, 1, rec, "expect memory.current needs cgroup=");
-	bb_preamble(&b, 1, 1);
-	bb_event(&b, O_EXPECT);
-	bb_uv(&b, F_PROFILE);
-	bb_str(&b, "linux-5.11");
-	bb_uv(&b, F_COUNTER);
-	at = b.n;
-	bb_str(&b, "memory.colour");
-	bb_uv(&b, KMS_REL_LE);
-	bb_sv(&b, 4096);
-	bb_close(&b);
-	expect_bad(&b, 1, at, "unknown counter 'memory.colour' for expect");
-
-	/* seq must increase, time must not go back: deltas that wrap around say otherwise */
-	bb_preamble(&b, 1, 1);
-	bb_close_event(&b);
-	rec = b.n;
-	bb_open(&b);
-	bb_uv(&b, O_CLOSE);
-	bb_sv(&b, 1);
-	bb_uv(&b, UINT64_MAX);	/* seq 1 + 2^64 - 1 = 0 */
-	bb_uv(&b, 1);
-	bb_uv(&b, F_FD);
-	bb_sv(&b, 3);
-	bb_close(&b);
-	expect_bad(&b, 2, rec, "seq 0 does not increase (previous 1)");
-	bb_preamble(&b, 1, 1);
-	bb_close_event(&b);
-	rec = b.n;
-	bb_open(&b);
-	bb_uv(&b, O_CLOSE);
-	bb_sv(&b, 1);
-	bb_uv(&b, 1);
-	bb_uv(&b, UINT64_MAX);	/* time 1000 - 1 */
-	bb_uv(&b, F_FD);
-	bb_sv(&b, 3);
-	bb_close(&b);
-	expect_bad(&b, 2, rec, "time goes backwards (previous event at 1000 ns)");
-
-	/* the end: a wrong count, bytes after it, none at all */
-	bb_preamble(&b, 1, 1);
-	bb_close_event(&b);
-	at = b.n;
-	bb_uv(&b, 0);
-	bb_uv(&b, 5);
-	expect_bad(&b, 2, at, "the end record counts 5 events, the file has 1");
-	bb_preamble(&b, 1, 1);
-	bb_close_event(&b);
-	bb_end(&b);
-	at = b.n;
-	bb_bytes(&b, "x", 1);
-	expect_bad(&b, 2, at, "bytes after the end record");
-	bb_preamble(&b, 1, 1);
-	bb_close_event(&b);
-	expect_bad(&b, 2, b.n, "the file ends without an end record: is it truncated?");
+/* The magic, layout 1, and the start of a header record: version 1, kernel "k". */
+static void bb_header_start(struct bb *b)
+{
+	memset(b, 0, sizeof(*b));
+	bb_bytes(b, "\x89KMS\r\n\x1a\n\x01", 9);
+	bb_open(b);
+	bb_uv(b, 1);
+	bb_str(b, "k");
 }
 
 static void test_bad_header(void **state)
 {
+	static const struct hostile bad[] = {
+		{ "@u6000 .", 0, "page_size 6000 is not a power of two" },
+		{ "u4096 @u0 .", 0, "cpus 0 out of range (1 to 8192)" },
+		{ "u4096 u2 S u2 Sclose @Sclose .", 0, "'close' twice in the op dictionary" },
+	};
 	struct bb b;
-	size_t at;
 
 	(void)state;
-	/* a page size that is no power of two; a dictionary name twice */
-	memset(&b, 0, sizeof(b));
-	bb_bytes(&b, "\x89KMS\r\n\x1a\n\x01", 9);
-	bb_open(&b);
-	bb_uv(&b, 1);
-	bb_str(&b, "k");
-	at = b.n;
-	bb_uv(&b, 6000);
-	bb_close(&b);
-	expect_bad(&b, 0, at, "page_size 6000 is not a power of two");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t at;
 
-	memset(&b, 0, sizeof(b));
-	bb_bytes(&b, "\x89KMS\r\n\x1a\n\x01", 9);
-	bb_open(&b);
-	bb_uv(&b, 1);
-	bb_str(&b, "k");
-	bb_uv(&b, 4096);
-	at = b.n;
-	bb_uv(&b, 0);
-	bb_close(&b);
-	expect_bad(&b, 0, at, "cpus 0 out of range (1 to 8192)");
-
-	memset(&b, 0, sizeof(b));
-	bb_bytes(&b, "\x89KMS\r\n\x1a\n\x01", 9);
-	bb_open(&b);
-	bb_uv(&b, 1);
-	bb_str(&b, "k");
-	bb_uv(&b, 4096);
-	bb_uv(&b, 2);
-	bb_str(&b, "");
-	bb_uv(&b, 2);
-	bb_str(&b, "close");
-	at = b.n;
-	bb_str(&b, "close");
-	bb_close(&b);
-	expect_bad(&b, 0, at, "'close' twice in the op dictionary");
+		bb_header_start(&b);
+		at = bb_script(&b, bad[i].script);
+		expect_bad(&b, bad[i].record, at, bad[i].msg);
+	}
 
 	/* a header longer than the file */
 	memset(&b, 0, sizeof(b));
