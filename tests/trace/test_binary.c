@@ -661,6 +661,26 @@ static void test_hand_built_file_reads(void **state)
 	kms_trace_reader_free(r);
 }
 
+/* What text takes, binary takes: a counter as long as memory.stat.KEY makes it. */
+static void test_long_counter(void **state)
+{
+	char text[512], counter[200];
+	struct kms_trace_reader *ra, *rb;
+	struct blob bin;
+
+	(void)state;
+	snprintf(counter, sizeof(counter), "memory.stat.%0150d", 0);
+	memset(counter + 12, 'a', 150);
+	snprintf(text, sizeof(text), HDR "expect profile=linux-5.11 cgroup=/ %s<=4K\n", counter);
+	bin = to_binary(text, strlen(text), "long.trace");
+	ra = open_blob(text, strlen(text), "long.trace");
+	rb = open_blob(bin.buf, bin.len, "long.kmsb");
+	assert_int_equal(assert_same_events(ra, rb), 1);
+	kms_trace_reader_free(ra);
+	kms_trace_reader_free(rb);
+	free(bin.buf);
+}
+
 static void test_truncated_at_every_length(void **state)
 {
 	struct bb full, cut;
@@ -793,6 +813,11 @@ static const struct hostile {
 	  "expect memory.current needs cgroup=" },
 	{ "E4 u12 Slinux-5.11 u11 @Smemory.colour u1 s4096 .", 1,
 	  "unknown counter 'memory.colour' for expect" },
+	/* a line before the first, or past 2^32 - 1 */
+	{ "@R u0 s-5 u1 u1 u0 s3 .", 1, "line 0 -5 is out of range" },
+	{ "@R u0 s-9223372036854775808 u1 u1 u0 s3 .", 1,
+	  "line 0 -9223372036854775808 is out of range" },
+	{ "C @R u0 s4294967295 u1 u1 u0 s3 .", 2, "line 1 +4294967295 is out of range" },
 	/* seq must increase, time must not go back: deltas that wrap around say otherwise */
 	{ "C @R u0 s1 u18446744073709551615 u1 u0 s3 .", 2, "seq 0 does not increase (previous 1)" },
 	{ "C @R u0 s1 u1 u18446744073709551615 u0 s3 .", 2,
@@ -890,6 +915,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hand_built_file_reads),
 		cmocka_unit_test(test_truncated_at_every_length),
+		cmocka_unit_test(test_long_counter),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_error_format),
