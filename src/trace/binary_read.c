@@ -53,6 +53,7 @@ struct kms_binary_state {
 	 */
 	struct kms_event *tmpl;
 	size_t ev_size;
+	unsigned int tid_field;		/* tid's index in kms_fields */
 
 	char *strs;			/* one record's strings, NUL-terminated */
 	size_t strs_cap, strs_used;
@@ -413,6 +414,9 @@ static int parse_header(struct kms_trace_reader *r)
 			kms_event_init(&b->tmpl[op], (enum kms_event_kind)op);
 	}
 	b->ev_size = sizeof(struct kms_event);
+	for (unsigned int i = 0; i < kms_nr_fields; i++)
+		if (kms_fields[i].off == offsetof(struct kms_event, tid))
+			b->tid_field = i;
 	map_fields(b);
 	for (unsigned int i = 0; i < kms_nr_fields; i++)
 		if (kms_fields[i].flags & FF_REQUIRED)
@@ -786,9 +790,10 @@ int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 		f = &kms_fields[fi];
 		if (get_value(r, &p, end, ev, f))
 			return -EINVAL;
-		if (f->off == offsetof(struct kms_event, tid))
-			given |= KMS_GIVEN_TID;
 	}
+	/* tid= given: its bit, looked for once rather than on every field */
+	if (seen[b->tid_field / 64] >> (b->tid_field % 64) & 1)
+		given |= KMS_GIVEN_TID;
 	b->p = end;
 	/* the checks of a whole event (the text's), placed at the record's start */
 	b->at = rec;
