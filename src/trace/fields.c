@@ -4,6 +4,7 @@
  * the names of the kernel's union bpf_attr members (include/uapi/linux/bpf.h).
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trace/fields.h"
@@ -199,9 +200,9 @@ unsigned int kms_event_op(const struct kms_event *ev)
 /* native.c keeps a line's fields in a 128-bit mask and indexes them in bytes */
 _Static_assert(sizeof(kms_fields) / sizeof(kms_fields[0]) <= 128, "too many fields");
 
-/* The defaults of kms_event_init() that are not zero. */
-static void event_defaults(struct kms_event *ev, enum kms_event_kind kind)
+void kms_event_init(struct kms_event *ev, enum kms_event_kind kind)
 {
+	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
 	ev->pid = ev->tid = 1;
 	ev->uid = KMS_UID_UNSET;
@@ -213,43 +214,23 @@ static void event_defaults(struct kms_event *ev, enum kms_event_kind kind)
 		ev->u.expect.user = KMS_UID_UNSET;
 }
 
-void kms_event_init(struct kms_event *ev, enum kms_event_kind kind)
-{
-	memset(ev, 0, sizeof(*ev));
-	event_defaults(ev, kind);
-}
-
 void kms_event_init_bpf(struct kms_event *ev, enum kms_bpf_cmd cmd)
 {
 	kms_event_init(ev, KMS_EV_BPF);
 	ev->u.bpf.cmd = cmd;
 }
 
-#define MEMBER(m) sizeof(((struct kms_event *)0)->u.m)
-/* The union member each kind uses. */
-static const uint16_t member_size[KMS_NR_EVENT_KINDS] = {
-	[KMS_EV_CGROUP_CREATE] = MEMBER(cg), [KMS_EV_CGROUP_REMOVE] = MEMBER(cg),
-	[KMS_EV_CGROUP_SET] = MEMBER(cg), [KMS_EV_TASK_NEW] = MEMBER(task),
-	[KMS_EV_FORK] = MEMBER(task), [KMS_EV_EXEC] = MEMBER(task),
-	[KMS_EV_TASK_MOVE] = MEMBER(task), [KMS_EV_EXIT] = MEMBER(task),
-	[KMS_EV_RLIMIT_MEMLOCK] = MEMBER(task), [KMS_EV_LOCKED_VM_OTHER] = MEMBER(task),
-	[KMS_EV_CLOSE] = MEMBER(fd), [KMS_EV_DUP] = MEMBER(fd), [KMS_EV_BPF] = MEMBER(bpf),
-	[KMS_EV_PROG_UPDATE] = MEMBER(prog), [KMS_EV_PROG_DELETE] = MEMBER(prog),
-	[KMS_EV_EXPECT] = MEMBER(expect),
-};
-
-size_t kms_event_op_bytes(unsigned int op)
+struct kms_event *kms_event_templates(void)
 {
-	enum kms_event_kind kind = op >= KMS_OP_BPF_BASE ? KMS_EV_BPF : (enum kms_event_kind)op;
+	struct kms_event *t = malloc(KMS_NR_OPS * sizeof(*t));
 
-	return offsetof(struct kms_event, u) + member_size[kind];
-}
-
-void kms_event_op_defaults(struct kms_event *ev, unsigned int op)
-{
-	enum kms_event_kind kind = op >= KMS_OP_BPF_BASE ? KMS_EV_BPF : (enum kms_event_kind)op;
-
-	event_defaults(ev, kind);
-	if (kind == KMS_EV_BPF)
-		ev->u.bpf.cmd = (enum kms_bpf_cmd)(op - KMS_OP_BPF_BASE);
+	if (!t)
+		return NULL;
+	for (unsigned int op = 0; op < KMS_NR_OPS; op++) {
+		if (op >= KMS_OP_BPF_BASE)
+			kms_event_init_bpf(&t[op], (enum kms_bpf_cmd)(op - KMS_OP_BPF_BASE));
+		else
+			kms_event_init(&t[op], (enum kms_event_kind)op);
+	}
+	return t;
 }
