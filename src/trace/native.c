@@ -5,6 +5,13 @@
  * small hash index built when the reader opens; values are converted by hand
  * (no sscanf/strtok): strings are NUL-terminated where they lie, so an
  * event's strings are borrowed from the buffer until the next read.
+ *
+ * Two paths read a token. The fast one (fast_field()) takes a field the op's
+ * earlier lines named, in their order, checks its name with two masked word
+ * compares and converts a usual value as it scans it (numbers a word at a
+ * time); on anything else it writes nothing and the general one (next_tok(),
+ * lookup_field(), set_field()) reads the token from the same place, so every
+ * error keeps its message and column.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -150,10 +157,9 @@ int kms_native_init(struct kms_trace_reader *r)
 	memset(x->tid_bits, 0, sizeof(x->tid_bits));
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
 		const struct kms_field *f = &kms_fields[i];
-		uint32_t s = name_hash(f->name, strlen(f->name)) & (INDEX_SLOTS - 1);
-
-		char eq[17];
 		size_t n = strlen(f->name);
+		uint32_t s = name_hash(f->name, n) & (INDEX_SLOTS - 1);
+		char eq[17];
 
 		x->field_len[i] = (uint8_t)n;
 		x->step[i].type = f->type;
@@ -709,7 +715,7 @@ static int parse_ret(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
-/* Value of a stop byte (blank or the line's end), in one table lookup. */
+/* Whether @c ends a value: a blank or the line's end (one table lookup). */
 static bool is_stop(char c)
 {
 	return char_class[(unsigned char)c] & C_STOP;
@@ -873,10 +879,10 @@ static inline bool scan_time(char *s, char **end, uint64_t *out)
 }
 
 /*
- * The value @s (@len bytes, not quoted, not empty) of a field of a type
- * converted by name or checked as a string, when set_field() would take it:
- * set in @ev, true. False, nothing written, where set_field() would report
- * an error.
+ * The value @s (@len bytes, in the line; a quoted one decoded, and only
+ * strings and paths may be quoted or empty) of a field of a type converted by
+ * name or checked as a string: set in @ev, true. False, nothing written,
+ * where set_field() reports an error (named_value_error()).
  */
 static bool fast_named_value(const struct kms_field_index *x, struct kms_event *ev,
 			     const struct fast_step *st, char *s, size_t len)
@@ -969,6 +975,10 @@ static bool fast_named_value(const struct kms_field_index *x, struct kms_event *
 	return false;	/* numbers and keys that scan_u64() did not take */
 }
 
+/* Types whose values are numbers (or key ids) scan_u64() converts. */
+#define INTEGER_TYPES (1u << FT_SEQ | 1u << FT_U64 | 1u << FT_U32 | 1u << FT_SIZE32 | \
+		       1u << FT_UID | 1u << FT_I32 | 1u << FT_I64 | 1u << FT_KEY | 1u << FT_KEYS)
+
 /*
  * The next token of a line, when it names a field of its op's remembered
  * order at or after *@memo (a cursor in x->order[op]), not given before, and
@@ -979,10 +989,6 @@ static bool fast_named_value(const struct kms_field_index *x, struct kms_event *
  * any): next_tok() then parses the token from the same place, errors and
  * all. *@pp is at the token.
  */
-/* Types whose values are numbers (or key ids) scan_u64() converts. */
-#define INTEGER_TYPES (1u << FT_SEQ | 1u << FT_U64 | 1u << FT_U32 | 1u << FT_SIZE32 | \
-		       1u << FT_UID | 1u << FT_I32 | 1u << FT_I64 | 1u << FT_KEY | 1u << FT_KEYS)
-
 static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
 		       uint16_t **memo, uint64_t seen[2])
 {
