@@ -493,6 +493,7 @@ enum { C_KEY = 1, C_STOP = 2 };
 static const uint8_t char_class[256] = {
 	KEYS_09, KEYS_AZ('a'), KEYS_AZ('A'), ['_'] = C_KEY, ['.'] = C_KEY,
 	['\0'] = C_STOP, [' '] = C_STOP, ['\t'] = C_STOP,
+	['\n'] = C_STOP,	/* a line read ahead ends there (kms_native_parse_ahead()) */
 };
 
 static bool is_key_char(char c)
@@ -615,7 +616,7 @@ static int next_tok(struct kms_trace_reader *r, char **pp, struct tok *t)
  * its name and a blank or the line's end; -1 otherwise. A hit moves to the
  * front: traces interleave a few ops.
  */
-static int recent_op(struct kms_field_index *x, char **pp)
+static inline int recent_op(struct kms_field_index *x, char **pp)
 {
 	const char *p = *pp;
 
@@ -975,6 +976,15 @@ static bool fast_named_value(const struct kms_field_index *x, struct kms_event *
 	return false;	/* numbers and keys that scan_u64() did not take */
 }
 
+/*
+ * Where the strings of a line read ahead end, cut when the line is taken:
+ * one a field fast_field() takes, so at most MEMO_FIELDS.
+ */
+struct cuts {
+	char *at[MEMO_FIELDS];
+	unsigned int n;
+};
+
 /* Types whose values are numbers (or key ids) scan_u64() converts. */
 #define INTEGER_TYPES (1u << FT_SEQ | 1u << FT_U64 | 1u << FT_U32 | 1u << FT_SIZE32 | \
 		       1u << FT_UID | 1u << FT_I32 | 1u << FT_I64 | 1u << FT_KEY | 1u << FT_KEYS)
@@ -987,10 +997,12 @@ static bool fast_named_value(const struct kms_field_index *x, struct kms_event *
  * set in @ev, marked in @seen, *@pp and *@memo moved past it; true. False for
  * anything else, with nothing written but *@memo (at the named field, if
  * any): next_tok() then parses the token from the same place, errors and
- * all. *@pp is at the token.
+ * all. *@pp is at the token. With @cuts (a line read ahead, not yet
+ * NUL-terminated) the ends of strings are noted there, not cut.
  */
-static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
-		       uint16_t **memo, uint64_t seen[2])
+static inline __attribute__((always_inline)) bool
+fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
+			      uint16_t **memo, uint64_t seen[2], struct cuts *cuts)
 {
 	const struct kms_field_index *x = r->fx;
 	uint16_t *o = *memo;
@@ -1060,8 +1072,15 @@ static bool fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *
 			;
 		if (!fast_named_value(x, ev, st, v, (size_t)(end - v)))
 			return false;
-		if (*end)
-			*end++ = '\0';		/* strings are borrowed from the line */
+		/*
+		 * Strings are borrowed from the line: cut at the blank after them,
+		 * or, on a line read ahead, there once the line is taken (the blank
+		 * stays for now), or at the newline that ends it.
+		 */
+		if (cuts && *end != '\n')
+			cuts->at[cuts->n++] = end;
+		else if (!cuts && *end)
+			*end++ = '\0';
 	}
 	*pp = end;
 	*memo = o + 1;
@@ -1274,11 +1293,21 @@ static bool given(const uint64_t seen[2], const uint64_t bits[2])
 	return (seen[0] & bits[0]) | (seen[1] & bits[1]);
 }
 
+/* A line's fields are read (@seen): the checks of the whole event. 1 or -EINVAL. */
+static inline int line_done(struct kms_trace_reader *r, struct kms_event *ev, unsigned int op,
+		     const uint64_t seen[2], const char *word)
+{
+	unsigned int flags = (given(seen, r->fx->seq_bits) ? KMS_GIVEN_SEQ : 0) |
+			     (given(seen, r->fx->time_bits) ? KMS_GIVEN_TIME : 0) |
+			     (given(seen, r->fx->tid_bits) ? KMS_GIVEN_TID : 0);
+
+	return kms_event_finish(r, ev, op, r->fx->required[op], seen, flags, r->cur, word);
+}
+
 int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 {
 	char *p = r->cur, *word;
 	uint64_t seen[2] = { 0, 0 };
-	bool seq_given, time_given, tid_given;
 	unsigned int op;
 	int ret, op_i;
 
@@ -1316,7 +1345,7 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 				break;
 			}
 		}
-		if (!fast_field(r, &p, ev, &memo, seen)) {
+		if (!fast_field(r, &p, ev, &memo, seen, NULL)) {
 			ret = general_field(r, &p, ev, op, &memo, seen);
 			if (ret)
 				return ret;
@@ -1324,13 +1353,63 @@ int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev)
 	}
 	if (ret < 0)
 		return ret;
-	seq_given = given(seen, r->fx->seq_bits);
-	time_given = given(seen, r->fx->time_bits);
-	tid_given = given(seen, r->fx->tid_bits);
+	return line_done(r, ev, op, seen, word);
+}
 
-	return kms_event_finish(r, ev, op, r->fx->required[op], seen,
-				(seq_given ? KMS_GIVEN_SEQ : 0) | (time_given ? KMS_GIVEN_TIME : 0) |
-				(tid_given ? KMS_GIVEN_TID : 0), r->cur, word);
+/*
+ * The next line, read straight from the reader's buffer before
+ * kms_reader_next_line() has looked for its end: when it starts with a
+ * recent op, every token is one fast_field() takes after one blank, and it
+ * ends in a newline, that newline is where fast_field() stopped, so the line
+ * costs no memchr() pass. The line is then the reader's current line as
+ * kms_reader_next_line() would have made it and the event is finished:
+ * 1 or -EINVAL. 0, with nothing consumed (the event and the recent-op list
+ * may have changed), for any other line: the general way reads it again
+ * from its start, errors and all.
+ */
+int kms_native_parse_ahead(struct kms_trace_reader *r, struct kms_event *ev)
+{
+	struct kms_field_index *x = r->fx;
+	char *line = r->buf + r->start, *p = line;
+	uint64_t seen[2] = { 0, 0 };
+	struct cuts cuts;
+	unsigned int op;
+	size_t len;
+	int op_i;
+
+	/* a newline after the line's start, no NUL byte before it */
+	if (r->unget || r->last_nl == SIZE_MAX || r->last_nl < r->start ||
+	    r->nul_at <= r->last_nl)
+		return 0;
+	op_i = recent_op(x, &p);
+	if (op_i < 0 || *p != ' ')
+		return 0;
+	op = (unsigned int)op_i;
+	memcpy(ev, &x->tmpl[op], x->ev_size);
+	cuts.n = 0;
+	for (uint16_t *memo = x->order[op];;) {
+		if (p[0] == ' ' && is_key_char(p[1]))
+			p++;
+		else if (p[0] == '\n')
+			break;
+		else
+			return 0;	/* blanks at the end, tabs, a comment, a NUL, ... */
+		if (!fast_field(r, &p, ev, &memo, seen, &cuts))
+			return 0;
+	}
+	len = (size_t)(p - line);
+	if (len > r->max_line || (len && p[-1] == '\r'))
+		return 0;
+	for (unsigned int i = 0; i < cuts.n; i++)
+		*cuts.at[i] = '\0';
+	*p = '\0';
+	r->lineno++;
+	r->cur = line;
+	r->cur_len = len;
+	r->cur_unterminated = false;
+	r->start += len + 1;
+	ev->line = r->lineno;
+	return line_done(r, ev, op, seen, line);
 }
 
 /* ---- the header ---- */

@@ -74,6 +74,8 @@ static int refill(struct kms_trace_reader *r)
 		r->end -= r->start;
 		if (r->nul_at != SIZE_MAX)
 			r->nul_at -= r->start;
+		if (r->last_nl != SIZE_MAX)
+			r->last_nl = r->last_nl >= r->start ? r->last_nl - r->start : SIZE_MAX;
 		r->start = 0;
 	}
 	room = r->cap - 1 - r->end;
@@ -101,6 +103,12 @@ static int refill(struct kms_trace_reader *r)
 
 		if (nul)
 			r->nul_at = (size_t)(nul - r->buf);
+	}
+	for (size_t i = got; i > 0; i--) {
+		if (r->buf[r->end + i - 1] == '\n') {
+			r->last_nl = r->end + i - 1;
+			break;
+		}
 	}
 	r->end += got;
 	memset(r->buf + r->end, 0, KMS_READER_SLACK);
@@ -292,7 +300,7 @@ static struct kms_trace_reader *reader_alloc(void)
 	struct kms_trace_reader *r = calloc(1, sizeof(*r));
 
 	if (r)
-		r->nul_at = SIZE_MAX;
+		r->nul_at = r->last_nl = SIZE_MAX;
 	return r;
 }
 
@@ -388,6 +396,9 @@ int kms_trace_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 	if (r->fmt == KMS_TRACE_STRACE)
 		return kms_strace_read_next(r, ev);
 	for (;;) {
+		ret = kms_native_parse_ahead(r, ev);
+		if (ret)
+			return ret;
 		ret = kms_reader_next_line(r);
 		if (ret <= 0)
 			return ret;

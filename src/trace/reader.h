@@ -42,6 +42,8 @@ struct kms_trace_reader {
 	/* Offset in buf of the first NUL byte read in and not yet consumed, or
 	 * SIZE_MAX: each chunk is searched once as it comes in, not each line. */
 	size_t nul_at;
+	/* Offset in buf of the last newline read in, or SIZE_MAX (kms_native_parse_ahead()). */
+	size_t last_nl;
 	uint32_t max_line;
 	bool eof;
 	bool unget;			/* next_line() returns the current line again */
@@ -86,6 +88,8 @@ bool kms_native_is_header(const char *line);
 int kms_native_parse_header(struct kms_trace_reader *r);
 /* Parse r->cur: 1 an event, 0 a blank or comment line, -EINVAL. */
 int kms_native_parse_line(struct kms_trace_reader *r, struct kms_event *ev);
+/* The next line of the usual shape before its end is looked for: 1, -EINVAL, or 0 (not taken). */
+int kms_native_parse_ahead(struct kms_trace_reader *r, struct kms_event *ev);
 /* Helpers shared with the strace importer. */
 int kms_parse_u64(const char *s, size_t len, uint64_t *out);
 int kms_errno_from_name(const char *s, size_t len);

@@ -445,6 +445,70 @@ static void test_optional_fields(void **state)
 	kms_trace_reader_free(r);
 }
 
+/*
+ * A line whose end the parser finds itself (native.c
+ * kms_native_parse_ahead(): a recent op, then tokens of the remembered order
+ * after one blank each) is the same line the line reader would have cut:
+ * a string at a CR LF end loses the CR, a line with a comment, trailing
+ * blanks or a tab is read the general way, line numbers count on, and a NUL
+ * byte or an over-long line is still an error at its line and column.
+ */
+static void test_lines_read_ahead(void **state)
+{
+	static const char crlf[] = HDR "task_new pid=9 cgroup=/a\r\ntask_new pid=9 cgroup=/b\r\n"
+		"task_new pid=9 cgroup=/c # a comment\n"
+		"task_new pid=9 cgroup=/d  \n"
+		"task_new\tpid=9 cgroup=/e\n"
+		"task_new pid=9 cgroup=/f\n";
+	static const char nul[] = HDR "close fd=3\nclose fd=4\nclose fd=5\0\nclose fd=6\n";
+	static const struct bad late = {
+		HDR "prog_update map_id=1 count=1\nprog_update map_id=1 count=0\n", 3, 29,
+		"prog_update needs count= or keys="
+	};
+	static const char *const cgroups[] = { "/a", "/b", "/c", "/d", "/e", "/f" };
+	struct kms_trace_reader *r = NULL;
+	struct kms_trace_error err;
+	struct kms_event ev;
+	char *longline;
+
+	(void)state;
+	r = open_text(crlf);
+	for (unsigned int i = 0; i < 6; i++) {
+		assert_int_equal(kms_trace_read_next(r, &ev), 1);
+		assert_int_equal(ev.line, 2 + i);
+		assert_string_equal(ev.cgroup, cgroups[i]);
+	}
+	assert_int_equal(kms_trace_read_next(r, &ev), 0);
+	kms_trace_reader_free(r);
+
+	/* the NUL is the 11th byte of line 4 */
+	assert_int_equal(kms_trace_open_mem(nul, sizeof(nul) - 1, "n.trace", NULL, &r, &err), 0);
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(kms_trace_read_next(r, &ev), 1);
+	assert_int_equal(kms_trace_read_next(r, &ev), -EINVAL);
+	err = *kms_trace_reader_error(r);
+	assert_int_equal(err.line, 4);
+	assert_int_equal(err.column, 11);
+	assert_non_null(strstr(err.msg, "NUL byte"));
+	kms_trace_reader_free(r);
+
+	/* "prog_update map_id=1 count=0" is 28 bytes: the error is past its end */
+	assert_true(expect_error("test.trace", &late));
+
+	/* a string of 70000 bytes on a line read after one of the same op */
+	longline = malloc(80000);
+	assert_non_null(longline);
+	snprintf(longline, 80000, HDR "close fd=3 pid=2\nclose fd=4 pid=3 ");
+	memset(longline + strlen(longline), 'x', 70000);
+	strcpy(longline + strlen(HDR) + 34 + 70000, "\n");
+	{
+		const struct bad b = { longline, 3, 65537, "line longer than 65536 bytes" };
+
+		assert_true(expect_error("test.trace", &b));
+	}
+	free(longline);
+}
+
 /* Each malformed form, with its line and column worked out by hand. */
 static const struct bad bad_lines[] = {
 	{ "frob fd=3\n", 2, 1, "unknown event 'frob'" },
@@ -715,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_same_line_twice),
 		cmocka_unit_test(test_remembered_duplicate),
 		cmocka_unit_test(test_optional_fields),
+		cmocka_unit_test(test_lines_read_ahead),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_streaming),
