@@ -999,6 +999,8 @@ struct cuts {
  * any): next_tok() then parses the token from the same place, errors and
  * all. *@pp is at the token. With @cuts (a line read ahead, not yet
  * NUL-terminated) the ends of strings are noted there, not cut.
+ * Inlined into both callers: called, the cursor, position and mask go
+ * through memory and a line costs 20% more instructions (callgrind).
  */
 static inline __attribute__((always_inline)) bool
 fast_field(struct kms_trace_reader *r, char **pp, struct kms_event *ev,
