@@ -50,8 +50,8 @@ void mm_state_destroy(struct kms_sim *sim)
 	 */
 	free(mm->cpus);
 	mm->cpus = NULL;
-	free(mm->rcu.heap);
-	mm->rcu.heap = NULL;
+	free(mm->rcu.items);
+	mm->rcu.items = NULL;
 	ledger_destroy(&mm->ledger, NULL);
 }
 
