@@ -304,6 +304,15 @@ uint64_t kms_root_memory_current(const struct kms_sim *sim)
 	return pages_to_bytes(sim, sim->memcgs.root->memory.usage);
 }
 
+void kms_sim_counters(const struct kms_sim *sim, struct kms_sim_counters *out)
+{
+	*out = (struct kms_sim_counters){
+		.root_memory_current = kms_root_memory_current(sim),
+		.locked_vm_total = kms_locked_vm_total(sim),
+		.fault_calls = sim->mm.fault.nr_calls,
+	};
+}
+
 int kms_sim_set_mm_params(struct kms_sim *sim, const struct mm_params *params)
 {
 	int err = mm_params_validate(params);

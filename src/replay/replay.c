@@ -502,14 +502,27 @@ static uint32_t fd_obj(struct proc *p, int64_t fd)
 	return p ? FD_OBJ(fd_lookup(p->files, fd)) : 0;
 }
 
+/* The model id the recording kernel's @kernel_id stands for, or NULL. */
+static struct id_map *id_find(struct run *run, uint32_t kernel_id)
+{
+	struct id_map **slot = &run->ids_recent[kernel_id % ID_RECENT], *m = NULL;
+
+	if (*slot && (*slot)->kernel_id == kernel_id)
+		return *slot;
+	HASH_FIND(hh, run->ids, &kernel_id, sizeof(kernel_id), m);
+	if (m)
+		*slot = m;
+	return m;
+}
+
 /* Remember that the recording kernel called the model's object @id @kernel_id. */
 static void note_kernel_id(struct run *run, uint32_t kernel_id, uint32_t id)
 {
-	struct id_map *m = NULL;
+	struct id_map *m;
 
 	if (!kernel_id)
 		return;
-	HASH_FIND(hh, run->ids, &kernel_id, sizeof(kernel_id), m);
+	m = id_find(run, kernel_id);
 	if (!m) {
 		m = calloc(1, sizeof(*m));
 		if (!m)
@@ -544,8 +557,11 @@ static int64_t install_new_fd(struct run *run, struct proc *p, const struct kms_
 
 static struct synth_keys *synth_of(struct run *run, uint32_t map_id, bool create)
 {
+	struct synth_slot *slot = &run->synth_recent[map_id % ID_RECENT];
 	struct synth_keys *s = NULL;
 
+	if (slot->map_id == map_id && (slot->s || !create))
+		return slot->s;
 	HASH_FIND(hh, run->synth, &map_id, sizeof(map_id), s);
 	if (!s && create) {
 		s = calloc(1, sizeof(*s));
@@ -554,6 +570,7 @@ static struct synth_keys *synth_of(struct run *run, uint32_t map_id, bool create
 		s->map_id = map_id;
 		HASH_ADD(hh, run->synth, map_id, sizeof(s->map_id), s);
 	}
+	*slot = (struct synth_slot){ map_id, s };
 	return s;
 }
 
@@ -601,7 +618,7 @@ static void synth_drop(struct run *run, uint32_t map_id, uint64_t key)
 {
 	struct synth_keys *s = synth_of(run, map_id, false);
 
-	if (!s)
+	if (!s || !s->n)
 		return;
 	for (uint32_t i = s->n; i-- > 0;)
 		if (s->keys[i] == key) {
@@ -768,10 +785,9 @@ static int64_t apply_bpf(struct kms_replay *r, struct run *run, struct proc *p,
 	case KMS_BPF_PROG_GET_FD_BY_ID:
 	case KMS_BPF_BTF_GET_FD_BY_ID:
 	case KMS_BPF_LINK_GET_FD_BY_ID: {
-		struct id_map *m = NULL;
+		struct id_map *m = id_find(run, b->id);
 		uint32_t id = 0;
 
-		HASH_FIND(hh, run->ids, &b->id, sizeof(b->id), m);
 		if (m)
 			id = m->model_id;
 		else if (r->native)
@@ -918,9 +934,8 @@ static int64_t apply_prog(struct run *run, struct proc *p, const struct kms_even
 	if (ev->u.prog.map_fd >= 0)
 		map = fd_obj(p, ev->u.prog.map_fd);
 	if (!map && ev->u.prog.map_id) {
-		struct id_map *m = NULL;
+		struct id_map *m = id_find(run, ev->u.prog.map_id);
 
-		HASH_FIND(hh, run->ids, &ev->u.prog.map_id, sizeof(ev->u.prog.map_id), m);
 		map = m ? m->model_id : ev->u.prog.map_id;
 	}
 	if (!map || map == OBJ_FOREIGN) {
@@ -1017,11 +1032,15 @@ static int64_t apply_dup(struct run *run, struct proc *p, const struct kms_event
 	return newfd;
 }
 
-static const char *op_name(const struct kms_event *ev)
+static const char *op_name(struct kms_replay *r, const struct kms_event *ev)
 {
-	if (ev->kind == KMS_EV_BPF)
+	if (ev->kind != KMS_EV_BPF)
+		return kms_event_kind_name(ev->kind);
+	if ((uint32_t)ev->u.bpf.cmd >= CMD_NAMES)
 		return kms_bpf_cmd_name(ev->u.bpf.cmd);
-	return kms_event_kind_name(ev->kind);
+	if (!r->cmd_names[ev->u.bpf.cmd])
+		r->cmd_names[ev->u.bpf.cmd] = kms_bpf_cmd_name(ev->u.bpf.cmd);
+	return r->cmd_names[ev->u.bpf.cmd];
 }
 
 static void explain_take(struct run *run, struct kms_replay_step *step)
@@ -1032,8 +1051,7 @@ static void explain_take(struct run *run, struct kms_replay_step *step)
 int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	      struct kms_replay_step *step)
 {
-	uint64_t root_before, lvm_before;
-	uint64_t calls_before = kms_sim_fault_calls(run->sim);
+	struct kms_sim_counters before, after;
 	struct kms_bpf_ctx c;
 	bool modelled = true;
 	struct proc *p = NULL;
@@ -1046,13 +1064,12 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	 * They belong to no event, so the deltas below start after them.
 	 */
 	kms_sim_rcu_advance(run->sim, ev->time_ns);
-	/* Both are running totals in the sim: reading them per event costs nothing. */
-	root_before = kms_root_memory_current(run->sim);
-	lvm_before = kms_locked_vm_total(run->sim);
+	/* Running totals in the sim: reading them per event costs nothing. */
+	kms_sim_counters(run->sim, &before);
 	run->why[0] = '\0';
 	step->ev = ev;
 	step->profile = run->name;
-	step->op = op_name(ev);
+	step->op = op_name(r, ev);
 	step->applies = true;
 
 	/* Environment events without a process first. */
@@ -1187,9 +1204,11 @@ done:
 	}
 	step->result = res;
 	step->why = res < 0 ? run->why : "";
-	step->charged_delta = (int64_t)kms_root_memory_current(run->sim) - (int64_t)root_before;
-	step->locked_vm_delta = (int64_t)kms_locked_vm_total(run->sim) - (int64_t)lvm_before;
-	step->alloc_calls = kms_sim_fault_calls(run->sim) - calls_before;
+	kms_sim_counters(run->sim, &after);
+	step->charged_delta = (int64_t)after.root_memory_current -
+			      (int64_t)before.root_memory_current;
+	step->locked_vm_delta = (int64_t)after.locked_vm_total - (int64_t)before.locked_vm_total;
+	step->alloc_calls = after.fault_calls - before.fault_calls;
 	step->mismatch = modelled && ev->has_ret && ev->ret != res;
 	step->applies = modelled;
 	if (r->opts.explain)
