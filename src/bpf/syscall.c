@@ -290,8 +290,15 @@ static void obj_free_allocs(struct kms_bpf *w, struct bpf_obj *o, const struct a
 	for (uint32_t i = o->allocs.nr; i-- > 0;) {
 		struct bpf_charge_group *g = &o->allocs.v[i];
 
-		for (uint64_t k = 0; k < g->n; k++)
+		for (uint64_t k = 0; k < g->n; k++) {
+			uint64_t more;
+
 			release_charge(w, o, ac, &g->c, false);
+			/* the identical rest of the group, as far as one step can go */
+			more = kmem_free_repeat(w->sim, ac, &g->c, g->n - k - 1);
+			bpf_ledger_add(w, o, &g->c, -(int64_t)more);
+			k += more;
+		}
 	}
 	free(o->allocs.v);
 	o->allocs = (struct bpf_charges){ 0 };
@@ -501,12 +508,22 @@ static int helper_rec(struct kms_bpf *w, struct bpf_map *map, const struct alloc
 			       (unsigned long long)MAX_REC_ALLOCS);
 	for (uint64_t i = 0; i < n; i++) {
 		struct kmem_charge c;
+		uint64_t more;
 		int err = helper_alloc(w, map, ac, size, gfp, &c, fn);
 
 		if (!err)
 			err = record(w, &map->obj, ac, &c, 1);
 		if (err)
 			return err;
+		/* the identical allocations after it, as far as one step can go */
+		more = kmem_alloc_repeat(w->sim, ac, &c, n - i - 1);
+		if (more) {
+			/* joins the group just recorded: charges_push() allocates nothing */
+			if ((err = charges_push(&map->obj.allocs, &c, more)))
+				return err;
+			bpf_ledger_add(w, &map->obj, &c, (int64_t)more);
+			i += more;
+		}
 	}
 	return 0;
 }
