@@ -306,9 +306,10 @@ uint64_t kms_root_memory_current(const struct kms_sim *sim)
 
 void kms_sim_counters(const struct kms_sim *sim, struct kms_sim_counters *out)
 {
+	/* what kms_root_memory_current() and kms_locked_vm_total() return, without two calls */
 	*out = (struct kms_sim_counters){
-		.root_memory_current = kms_root_memory_current(sim),
-		.locked_vm_total = kms_locked_vm_total(sim),
+		.root_memory_current = pages_to_bytes(sim, sim->memcgs.root->memory.usage),
+		.locked_vm_total = pages_to_bytes(sim, sim->users.locked_vm_total),
 		.fault_calls = sim->mm.fault.nr_calls,
 	};
 }
