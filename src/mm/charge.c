@@ -820,7 +820,8 @@ void kmem_account_alloc(struct kms_sim *sim, const struct alloc_ctx *ctx,
 		t->charged_bytes += (int64_t)charged;
 	else
 		t->unpaid_bytes += (int64_t)used;
-	ledger_charge(&sim->mm.ledger, ctx->owner, c, ctx->ctx, used, charged);
+	if (sim->mm.ledger.enabled)
+		ledger_charge(&sim->mm.ledger, ctx->owner, c, ctx->ctx, used, charged);
 }
 
 void kmem_account_free(struct kms_sim *sim, const struct alloc_ctx *ctx,
@@ -840,7 +841,8 @@ void kmem_account_free(struct kms_sim *sim, const struct alloc_ctx *ctx,
 		t->charged_bytes -= (int64_t)charged;
 	else
 		t->unpaid_bytes -= (int64_t)used;
-	ledger_uncharge(&sim->mm.ledger, &sim->memcgs, ctx->owner, c, used, charged);
+	if (sim->mm.ledger.enabled)
+		ledger_uncharge(&sim->mm.ledger, &sim->memcgs, ctx->owner, c, used, charged);
 }
 
 /* A slab or percpu object like @c may be booked by the repeat helpers below. */
