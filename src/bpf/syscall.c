@@ -716,12 +716,6 @@ void bpf_elems_free_all(struct kms_bpf *w, struct bpf_map *map, const struct all
 
 /* ---- objects ---- */
 
-struct bpf_obj *bpf_obj_find(const struct kms_bpf *w, uint32_t id)
-{
-	if (id == 0 || id > w->nr_objs)
-		return NULL;
-	return w->objs[id - 1];
-}
 
 static struct bpf_obj *live_obj(struct kms_bpf *w, uint32_t id)
 {
@@ -734,12 +728,6 @@ static struct bpf_obj *live_obj(struct kms_bpf *w, uint32_t id)
 	return o;
 }
 
-struct bpf_map *bpf_map_find(const struct kms_bpf *w, uint32_t id)
-{
-	struct bpf_obj *o = bpf_obj_find(w, id);
-
-	return o && !o->freed && o->kind == KMS_OBJ_MAP ? (struct bpf_map *)o : NULL;
-}
 
 static int obj_register(struct kms_bpf *w, struct bpf_obj *o)
 {
@@ -795,22 +783,33 @@ static struct task *ctx_task(struct kms_bpf *w, const struct kms_bpf_ctx *c)
  */
 #define KWORKER		4u
 
-static int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc_ctx *ac,
-		    unsigned int flags)
+/* Why make_ctx() refuses @c: the same checks in the same order, with the message. */
+static __attribute__((noinline, cold)) int make_ctx_err(struct kms_bpf *w,
+							const struct kms_bpf_ctx *c,
+							const struct task *t, unsigned int flags)
+{
+	if (c->cpu >= nr_cpus(w))
+		return bpf_err(w, -EINVAL, "cpu %u >= %u possible CPUs", c->cpu, nr_cpus(w));
+	if (!t)
+		return bpf_err(w, -ESRCH, "no task with pid %d",
+			       c->ctx == KMS_CTX_TASK ? c->pid : c->interrupted_pid);
+	(void)flags;
+	return bpf_err(w, -EPERM, "kernel.unprivileged_bpf_disabled=%u: uid %u may not "
+		       "call bpf()", w->p->unprivileged_bpf_disabled, t->uid);
+}
+
+static inline int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc_ctx *ac,
+			   unsigned int flags)
 {
 	struct task *t = ctx_task(w, c);
 
 	w->err[0] = '\0';
-	if (c->cpu >= nr_cpus(w))
-		return bpf_err(w, -EINVAL, "cpu %u >= %u possible CPUs", c->cpu, nr_cpus(w));
-	if (!t && !(flags & KWORKER) && ((flags & NEED_TASK) || c->ctx == KMS_CTX_TASK))
-		return bpf_err(w, -ESRCH, "no task with pid %d",
-			       c->ctx == KMS_CTX_TASK ? c->pid : c->interrupted_pid);
-	/* __sys_bpf(): sysctl_unprivileged_bpf_disabled && !bpf_capable() -> EPERM */
-	if ((flags & BPF_SYSCALL) && c->ctx == KMS_CTX_TASK && t->uid != 0 &&
-	    w->p->unprivileged_bpf_disabled)
-		return bpf_err(w, -EPERM, "kernel.unprivileged_bpf_disabled=%u: uid %u may not "
-			       "call bpf()", w->p->unprivileged_bpf_disabled, t->uid);
+	if (c->cpu >= nr_cpus(w) ||
+	    (!t && !(flags & KWORKER) && ((flags & NEED_TASK) || c->ctx == KMS_CTX_TASK)) ||
+	    /* __sys_bpf(): sysctl_unprivileged_bpf_disabled && !bpf_capable() -> EPERM */
+	    ((flags & BPF_SYSCALL) && c->ctx == KMS_CTX_TASK && t->uid != 0 &&
+	     w->p->unprivileged_bpf_disabled))
+		return make_ctx_err(w, c, t, flags);
 	*ac = (struct alloc_ctx){
 		.task = t,
 		.ctx = (enum exec_ctx)c->ctx,
