@@ -1088,7 +1088,7 @@ static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
  * range: such maps allocate nothing per index, and the recorded result says
  * whether the real index fit.
  */
-static uint64_t map_index_key(const struct bpf_map *map, uint64_t key)
+static inline uint64_t map_index_key(const struct bpf_map *map, uint64_t key)
 {
 	switch (map->type) {
 	case KMS_MAP_TYPE_ARRAY:

@@ -335,7 +335,7 @@ static void note_uid(struct run *run, uint32_t uid)
 	run->uids[run->nr_uids++] = uid;
 }
 
-static struct proc *proc_find(struct run *run, int32_t pid)
+static inline struct proc *proc_find(struct run *run, int32_t pid)
 {
 	struct proc *p = NULL;
 	struct proc **slot = &run->recent[(uint32_t)pid % PROC_RECENT];
