@@ -1063,8 +1063,8 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 
 /* ---- element operations ---- */
 
-static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
-			      struct alloc_ctx *ac, uint32_t id, int *err)
+static inline struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
+				     struct alloc_ctx *ac, uint32_t id, int *err)
 {
 	struct bpf_map *map;
 
@@ -1110,8 +1110,8 @@ static inline uint64_t map_index_key(const struct bpf_map *map, uint64_t key)
 	}
 }
 
-static int map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
-		      uint64_t key, uint32_t obj_id, uint32_t flags)
+static inline int map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+			     uint64_t key, uint32_t obj_id, uint32_t flags)
 {
 	struct alloc_ctx ac;
 	int err;
@@ -1141,8 +1141,8 @@ int kms_bpf_map_update_obj(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint3
 	return map_update(w, c, map_id, key, obj_id, flags);
 }
 
-static int map_delete(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
-		      uint64_t key, bool pop)
+static inline int map_delete(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+			     uint64_t key, bool pop)
 {
 	struct alloc_ctx ac;
 	int err;

@@ -628,8 +628,8 @@ static void synth_drop(struct run *run, uint32_t map_id, uint64_t key)
 }
 
 /* One element update by key kind; returns 0 or -errno. */
-static int elem_update(struct run *run, const struct kms_bpf_ctx *c, uint32_t map,
-		       enum kms_key_kind kind, uint64_t key, uint64_t flags)
+static inline int elem_update(struct run *run, const struct kms_bpf_ctx *c, uint32_t map,
+			      enum kms_key_kind kind, uint64_t key, uint64_t flags)
 {
 	bool is_new = false;
 	int ret;
@@ -704,7 +704,7 @@ static bool recorded_outside_model(const struct kms_replay *r, const struct kms_
 }
 
 /* The object behind a command's fd, or why there is none. */
-static uint32_t cmd_obj(struct run *run, struct proc *p, int32_t fd, bool *modelled)
+static inline uint32_t cmd_obj(struct run *run, struct proc *p, int32_t fd, bool *modelled)
 {
 	uint32_t obj = fd_obj(p, fd);
 
