@@ -555,13 +555,15 @@ static int64_t install_new_fd(struct run *run, struct proc *p, const struct kms_
 	return fd_install_phantom(p->files, id | FD_CLOEXEC_BIT);
 }
 
-static struct synth_keys *synth_of(struct run *run, uint32_t map_id, bool create)
+/* The range of made-up key ids: only keys in it can be on a synth_keys list. */
+#define SYNTH_KEY_BASE 0xffe0000000000000ull
+#define SYNTH_KEY_MASK 0xfff0000000000000ull
+
+static struct synth_keys *synth_of_slow(struct run *run, uint32_t map_id, bool create)
 {
 	struct synth_slot *slot = &run->synth_recent[map_id % ID_RECENT];
 	struct synth_keys *s = NULL;
 
-	if (slot->map_id == map_id && (slot->s || !create))
-		return slot->s;
 	HASH_FIND(hh, run->synth, &map_id, sizeof(map_id), s);
 	if (!s && create) {
 		s = calloc(1, sizeof(*s));
@@ -572,6 +574,16 @@ static struct synth_keys *synth_of(struct run *run, uint32_t map_id, bool create
 	}
 	*slot = (struct synth_slot){ map_id, s };
 	return s;
+}
+
+/* The made-up keys of map @map_id (created if @create), NULL if none. */
+static inline struct synth_keys *synth_of(struct run *run, uint32_t map_id, bool create)
+{
+	struct synth_slot *slot = &run->synth_recent[map_id % ID_RECENT];
+
+	if (slot->map_id == map_id && (slot->s || !create))
+		return slot->s;
+	return synth_of_slow(run, map_id, create);
 }
 
 /*
@@ -593,7 +605,7 @@ static uint64_t synth_key(struct run *run, uint32_t map_id, enum kms_key_kind ki
 	}
 	*is_new = true;
 	/* Made-up ids live in their own range, apart from FNV-1a ids of real keys. */
-	return 0xffe0000000000000ull | ++run->synth_next;
+	return SYNTH_KEY_BASE | ++run->synth_next;
 }
 
 static void synth_push(struct run *run, uint32_t map_id, uint64_t key)
@@ -673,7 +685,8 @@ static int elem_delete(struct run *run, const struct kms_bpf_ctx *c, uint32_t ma
 			return 0;
 		}
 	}
-	if (!ret)
+	/* a key that was never made up is on no list (most deletes name their key) */
+	if (!ret && (key & SYNTH_KEY_MASK) == SYNTH_KEY_BASE)
 		synth_drop(run, map, key);
 	return ret;
 }
