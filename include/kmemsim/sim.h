@@ -88,13 +88,16 @@ uint64_t kms_locked_vm_total(const struct kms_sim *sim);
  */
 uint64_t kms_root_memory_current(const struct kms_sim *sim);
 
-/* The running totals a replay step reports the change of, read together. */
-struct kms_sim_counters {
+/*
+ * The two running totals a replay step reports the change of, read together
+ * and returned by value (in registers: read right after an event, a result
+ * stored to memory would first have to reach it).
+ */
+struct kms_sim_totals {
 	uint64_t root_memory_current;	/* kms_root_memory_current() */
 	uint64_t locked_vm_total;	/* kms_locked_vm_total() */
-	uint64_t fault_calls;		/* kms_sim_fault_calls() */
 };
-void kms_sim_counters(const struct kms_sim *sim, struct kms_sim_counters *out);
+struct kms_sim_totals kms_sim_totals(const struct kms_sim *sim);
 
 /*
  * drain_all_stock(): give every per-CPU page and byte stock back, as the

@@ -304,13 +304,12 @@ uint64_t kms_root_memory_current(const struct kms_sim *sim)
 	return pages_to_bytes(sim, sim->memcgs.root->memory.usage);
 }
 
-void kms_sim_counters(const struct kms_sim *sim, struct kms_sim_counters *out)
+struct kms_sim_totals kms_sim_totals(const struct kms_sim *sim)
 {
 	/* what kms_root_memory_current() and kms_locked_vm_total() return, without two calls */
-	*out = (struct kms_sim_counters){
+	return (struct kms_sim_totals){
 		.root_memory_current = pages_to_bytes(sim, sim->memcgs.root->memory.usage),
 		.locked_vm_total = pages_to_bytes(sim, sim->users.locked_vm_total),
-		.fault_calls = sim->mm.fault.nr_calls,
 	};
 }
 
