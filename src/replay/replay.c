@@ -335,17 +335,22 @@ static void note_uid(struct run *run, uint32_t uid)
 	run->uids[run->nr_uids++] = uid;
 }
 
-static inline struct proc *proc_find(struct run *run, int32_t pid)
+static struct proc *proc_find_slow(struct run *run, int32_t pid)
 {
 	struct proc *p = NULL;
-	struct proc **slot = &run->recent[(uint32_t)pid % PROC_RECENT];
 
-	if (*slot && (*slot)->pid == pid)
-		return *slot;
 	HASH_FIND(hh, run->procs, &pid, sizeof(pid), p);
 	if (p)
-		*slot = p;
+		run->recent[(uint32_t)pid % PROC_RECENT] = p;
 	return p;
+}
+
+/* The process @pid, or NULL; the recently found ones without a hash lookup. */
+static inline struct proc *proc_find(struct run *run, int32_t pid)
+{
+	struct proc *p = run->recent[(uint32_t)pid % PROC_RECENT];
+
+	return p && p->pid == pid ? p : proc_find_slow(run, pid);
 }
 
 static struct proc *proc_add(struct run *run, int32_t pid, struct fd_table *files)
