@@ -2,6 +2,7 @@
 /* The public face of the replay: building runs, driving them, reading results. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,8 +162,12 @@ static int record_divergence(struct kms_replay *r, const struct kms_replay_step 
  * A step before its run fills it: every field zero (NULL, false) but the run.
  * Field by field: gcc turns a memset() or a compound literal of the struct
  * into "rep stos", which is slow to start and stalls the stores run_apply()
- * makes into the step right after.
+ * makes into the step right after. A new field needs its line here.
  */
+_Static_assert(sizeof(struct kms_replay_step) - offsetof(struct kms_replay_step, mismatch) -
+	       sizeof(bool) < _Alignof(struct kms_replay_step),
+	       "a field after mismatch: step_reset() must set it");
+
 static void step_reset(struct kms_replay_step *s, size_t run)
 {
 	s->ev = NULL;
