@@ -3,7 +3,7 @@
  * kmemsim's benchmark driver (docs/performance.md). Each mode prints one JSON
  * object a line on stdout; bench/run collects them into bench/results/.
  *
- *   kms_bench parse FILE                  native parse: MB/s, events/s
+ *   kms_bench parse FILE                  native parse (text or binary form): MB/s, events/s
  *   kms_bench replay FILE P1[,P2,...] [ledger] [explain]
  *                                         replay (one profile) or compare (more):
  *                                         events/s with parse included and excluded,
@@ -97,8 +97,14 @@ static int open_trace(const char *path, struct kms_trace_reader **r)
 	return ret;
 }
 
-/* One parse-only pass: events read and the time it took. */
-static int parse_pass(const char *path, uint64_t *events, struct clocks *t)
+/* The trace's form, for the JSON: "binary" or "text" (strace logs are text too). */
+static const char *form_name(const struct kms_trace_reader *r)
+{
+	return kms_trace_reader_binary(r) ? "binary" : "text";
+}
+
+/* One parse-only pass: events read, the time it took and the trace's form. */
+static int parse_pass(const char *path, uint64_t *events, struct clocks *t, const char **form)
 {
 	struct kms_trace_reader *r;
 	struct kms_event ev;
@@ -108,6 +114,7 @@ static int parse_pass(const char *path, uint64_t *events, struct clocks *t)
 	*events = 0;
 	if ((ret = open_trace(path, &r)))
 		return ret;
+	*form = form_name(r);
 	while ((ret = kms_trace_read_next(r, &ev)) == 1)
 		(*events)++;
 	*t = since(t0);
@@ -126,13 +133,15 @@ static int bench_parse(const char *path)
 	struct clocks t;
 	struct stat st;
 	uint64_t events;
+	const char *form;
 
-	if (stat(path, &st) || parse_pass(path, &events, &t))
+	if (stat(path, &st) || parse_pass(path, &events, &t, &form))
 		return 1;
-	printf("{\"bench\": \"parse\", \"trace\": \"%s\", \"bytes\": %lld, \"events\": %" PRIu64
+	printf("{\"bench\": \"parse\", \"trace\": \"%s\", \"form\": \"%s\", \"bytes\": %lld, "
+	       "\"events\": %" PRIu64
 	       ", \"cpu_seconds\": %.3f, \"wall_seconds\": %.3f, \"mb_per_s\": %.0f, "
 	       "\"events_per_s\": %.0f, \"max_rss_kib\": %ld}\n",
-	       path, (long long)st.st_size, events, t.cpu, t.wall,
+	       path, form, (long long)st.st_size, events, t.cpu, t.wall,
 	       (double)st.st_size / t.cpu / 1e6, (double)events / t.cpu, max_rss_kib());
 	return 0;
 }
@@ -162,6 +171,7 @@ static int bench_replay(const char *path, char *profile_list, int nr_flags, char
 	struct clocks t, tparse;
 	uint64_t events, parsed, base, used, live;
 	char err[512], names[256] = "";
+	const char *form;
 	int ret;
 
 	for (char *tok = strtok(profile_list, ","); tok && nr < 16; tok = strtok(NULL, ","))
@@ -179,7 +189,7 @@ static int bench_replay(const char *path, char *profile_list, int nr_flags, char
 		}
 	}
 	/* the parse-only pass first: it also warms the page cache for the replay */
-	if (parse_pass(path, &parsed, &tparse))
+	if (parse_pass(path, &parsed, &tparse, &form))
 		return 1;
 	base = allocated_bytes();
 	if (kms_replay_new(&opts, &r, err, sizeof(err))) {
@@ -206,18 +216,21 @@ static int bench_replay(const char *path, char *profile_list, int nr_flags, char
 		events = sum.events;
 	}
 	/* memory with every run still alive: the live set at the end of the trace, per run */
-	used = allocated_bytes() - base;
+	/* a second trace in one process (suite) may start with freed caches counted in @base */
+	used = allocated_bytes();
+	used = used > base ? used - base : 0;
 	live = live_elements(r, 0);
 	for (size_t i = 0; i < nr; i++)
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s\"%s\"",
 			 i ? ", " : "", profiles[i]);
-	printf("{\"bench\": \"%s\", \"trace\": \"%s\", \"profiles\": [%s], \"ledger\": %s, "
+	printf("{\"bench\": \"%s\", \"trace\": \"%s\", \"form\": \"%s\", \"profiles\": [%s], "
+	       "\"ledger\": %s, "
 	       "\"explain\": %s, \"events\": %" PRIu64
 	       ", \"cpu_seconds\": %.3f, \"wall_seconds\": %.3f, \"parse_cpu_seconds\": %.3f, "
 	       "\"events_per_s\": %.0f, \"events_per_s_parse_excluded\": %.0f, "
 	       "\"allocated_bytes\": %" PRIu64 ", \"live_elements\": %" PRIu64
 	       ", \"bytes_per_live_element\": %.1f, \"max_rss_kib\": %ld}\n",
-	       nr > 1 ? "compare" : "replay", path, names, opts.ledger ? "true" : "false",
+	       nr > 1 ? "compare" : "replay", path, form, names, opts.ledger ? "true" : "false",
 	       opts.explain ? "true" : "false", events, t.cpu, t.wall, tparse.cpu,
 	       (double)events / t.cpu,
 	       t.cpu > tparse.cpu ? (double)events / (t.cpu - tparse.cpu) : 0.0, used, live,
@@ -226,29 +239,37 @@ static int bench_replay(const char *path, char *profile_list, int nr_flags, char
 	return 0;
 }
 
-/* A short run of every measurement, for `meson test --benchmark`. */
+/* A short run of every measurement, for `meson test --benchmark`: text, then binary. */
 static int bench_suite(const char *dir, const char *n)
 {
+	static const char *const ext[] = { "trace", "kmsb" };
 	struct kms_gen_opts o;
 	char path[4096], err[256], p1[] = "linux-5.11", p2[] = "linux-5.10,linux-5.11";
 	FILE *f;
-	int ret;
+	int ret = 0;
 
 	kms_gen_opts_init(&o);
 	o.events = strtoull(n, NULL, 10);
-	snprintf(path, sizeof(path), "%s/bench-suite.trace", dir);
-	if (!(f = fopen(path, "w"))) {
-		fprintf(stderr, "kms_bench: cannot write %s\n", path);
-		return 1;
+	for (int i = 0; i < 2 && !ret; i++) {
+		o.form = i ? KMS_TRACE_BINARY : KMS_TRACE_NATIVE;
+		snprintf(path, sizeof(path), "%s/bench-suite.%s", dir, ext[i]);
+		if (!(f = fopen(path, "w"))) {
+			fprintf(stderr, "kms_bench: cannot write %s\n", path);
+			return 1;
+		}
+		ret = kms_gen_write(f, &o, NULL, err, sizeof(err));
+		if (fclose(f) || ret) {
+			fprintf(stderr, "kms_bench: gen: %s\n",
+				ret == -EINVAL ? err : strerror(-ret));
+			return 1;
+		}
+		/* strtok() in bench_replay() cuts the lists: a fresh copy each time */
+		snprintf(p1, sizeof(p1), "linux-5.11");
+		snprintf(p2, sizeof(p2), "linux-5.10,linux-5.11");
+		ret = bench_parse(path) || bench_replay(path, p1, 0, NULL) ||
+		      bench_replay(path, p2, 0, NULL);
+		remove(path);
 	}
-	ret = kms_gen_write(f, &o, NULL, err, sizeof(err));
-	if (fclose(f) || ret) {
-		fprintf(stderr, "kms_bench: gen: %s\n", ret == -EINVAL ? err : strerror(-ret));
-		return 1;
-	}
-	ret = bench_parse(path) || bench_replay(path, p1, 0, NULL) ||
-	      bench_replay(path, p2, 0, NULL);
-	remove(path);
 	return ret;
 }
 

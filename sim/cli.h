@@ -20,6 +20,7 @@ struct kms_command {
 };
 
 int cmd_import(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_compare(int argc, char **argv);

@@ -38,6 +38,8 @@ static void usage(FILE *f, const struct kms_gen_opts *d)
 		"                      prog_update=15000,close=2,cgroup=200 (the default; ops\n"
 		"                      not named keep their default weight)\n"
 		"  -o, --output FILE   write to FILE instead of stdout\n"
+		"      --binary        write the binary form of the native format (kmemsim\n"
+		"                      convert's): the same events, read several times faster\n"
 		"  -q, --quiet         no summary on stderr\n"
 		"  -h, --help          this help\n"
 		"\n"
@@ -105,7 +107,7 @@ static int parse_mix(char *arg, struct kms_gen_opts *o)
 
 int cmd_gen(int argc, char **argv)
 {
-	enum { OPT_MIX = 256, OPT_CPUS };
+	enum { OPT_MIX = 256, OPT_CPUS, OPT_BINARY };
 	static const struct option longopts[] = {
 		{ "events", required_argument, NULL, 'n' },
 		{ "maps", required_argument, NULL, 'm' },
@@ -117,6 +119,7 @@ int cmd_gen(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "mix", required_argument, NULL, OPT_MIX },
 		{ "output", required_argument, NULL, 'o' },
+		{ "binary", no_argument, NULL, OPT_BINARY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -146,6 +149,7 @@ int cmd_gen(int argc, char **argv)
 		case 's': ret = parse_count("--seed", optarg, UINT64_MAX, &o.seed); break;
 		case OPT_MIX: ret = parse_mix(optarg, &o); break;
 		case 'o': out_path = optarg; break;
+		case OPT_BINARY: o.form = KMS_TRACE_BINARY; break;
 		case 'q': quiet = true; break;
 		case 'h':
 			usage(stdout, &defaults);
@@ -160,6 +164,8 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("gen: unexpected argument '%s'", argv[optind]);
+	if (!out_path && o.form == KMS_TRACE_BINARY && isatty(STDOUT_FILENO))
+		return cli_usage_error("gen: not writing a binary trace to a terminal: use -o FILE");
 	if (out_path && !(f = cli_output_open(out_path, &out))) {
 		/* a regular file is written beside itself: a failed run leaves no half trace */
 		fprintf(stderr, "kmemsim: cannot write %s: %s\n", out_path, strerror(errno));

@@ -14,6 +14,8 @@ static const struct kms_command commands[] = {
 	{ "profiles", "list the built-in kernel profiles", cmd_profiles },
 	{ "gen", "write a large deterministic synthetic trace (benchmarks)", cmd_gen },
 	{ "import", "convert an strace log to the native trace format", cmd_import },
+	{ "convert", "write a trace in the native format's binary (fast to read) or text form",
+	  cmd_convert },
 	{ "validate", "run a trace on the real kernel and compare with the model", cmd_validate },
 	{ "calibrate", "measure real kernel charges of BPF objects (root, memcg)", cmd_calibrate },
 	{ "record", "run a command and record its bpf(2) calls as a trace", cmd_record },

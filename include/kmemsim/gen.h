@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kmemsim/trace.h"
+
 /* What the mix weights choose between; the weights need not sum to anything. */
 enum kms_gen_op {
 	KMS_GEN_INSERT = 0,	/* map_update_elem of a new key (array: any index) */
@@ -40,6 +42,8 @@ struct kms_gen_opts {
 	uint64_t live;			/* bound on live elements over all maps */
 	uint32_t cpus;			/* header cpus=, and the CPUs programs run on */
 	uint32_t mix[KMS_GEN_NR_OPS];	/* weights */
+	/* KMS_TRACE_NATIVE (text, also 0) or KMS_TRACE_BINARY: the same events either way */
+	enum kms_trace_format form;
 };
 
 /* What was written, per kind; setup events are in creates/cgroup_creates/tasks. */

@@ -219,10 +219,23 @@ struct kms_trace_error {
 	const char *file;	/* as given to open; valid while the reader lives */
 	uint32_t line;		/* 1-based; 0 when not about a line */
 	uint32_t column;	/* 1-based byte column; 0 when not about a column */
+	/*
+	 * A binary trace has no lines: line and column are 0, and record (1-based
+	 * event record, 0 for the magic and header) and offset (of the byte at
+	 * fault, from the file's start) say where.
+	 */
+	bool binary;
+	uint32_t record;
+	uint64_t offset;
 	char msg[256];
 };
 
-enum kms_trace_format { KMS_TRACE_NATIVE = 1, KMS_TRACE_STRACE = 2 };
+/*
+ * KMS_TRACE_BINARY is the native format in its binary form ("parse once,
+ * replay many"): its events are native events, so a reader reports
+ * KMS_TRACE_NATIVE for it too and kms_trace_reader_binary() tells them apart.
+ */
+enum kms_trace_format { KMS_TRACE_NATIVE = 1, KMS_TRACE_STRACE = 2, KMS_TRACE_BINARY = 3 };
 
 /* Facts strace does not record: the importer assumes these (documented). */
 struct kms_strace_options {
@@ -248,8 +261,9 @@ struct kms_trace_reader;
 void kms_strace_options_init(struct kms_strace_options *opts);
 
 /*
- * Open a trace, sniffing its format from the first line that is not blank or
- * a '#' comment: "trace ..." is native, a strace line is strace. @path "-"
+ * Open a trace, sniffing its format: the binary magic is the binary form,
+ * else the first line that is not blank or a '#' comment decides: "trace ..."
+ * is native text, a strace line is strace. @path "-"
  * reads stdin. @opts may be NULL for the defaults. -EINVAL with *err filled
  * (err may be NULL) if the file is neither.
  */
@@ -258,7 +272,7 @@ int kms_trace_open(const char *path, const struct kms_strace_options *opts,
 /* The same from an open stream; @name is used in messages; @f is not closed. */
 int kms_trace_open_file(FILE *f, const char *name, const struct kms_strace_options *opts,
 			struct kms_trace_reader **out, struct kms_trace_error *err);
-/* Native only: anything else is an error. */
+/* Native only (text or binary): anything else is an error. */
 int kms_trace_reader_open(const char *path, struct kms_trace_reader **out,
 			  struct kms_trace_error *err);
 /* A trace of either format held in memory (@len bytes, need not end in NUL);
@@ -279,13 +293,18 @@ int kms_trace_read_next(struct kms_trace_reader *r, struct kms_event *ev);
 const struct kms_trace_header *kms_trace_reader_header(const struct kms_trace_reader *r);
 enum kms_trace_format kms_trace_reader_format(const struct kms_trace_reader *r);
 const struct kms_trace_error *kms_trace_reader_error(const struct kms_trace_reader *r);
+/* Whether the trace is in the binary form. */
+bool kms_trace_reader_binary(const struct kms_trace_reader *r);
+/* A binary trace's header comment (what made it), "" if none or text. */
+const char *kms_trace_reader_comment(const struct kms_trace_reader *r);
 /* What the strace importer assumes, one fact a line ("" for native). */
 const char *kms_trace_reader_assumptions(const struct kms_trace_reader *r);
 /* What it had to guess while reading (cut strings, ambiguous forks): set when
  * the last event was read, "" if nothing. */
 const char *kms_trace_reader_notes(const struct kms_trace_reader *r);
 
-/* "file:line:column: message" into @buf; returns snprintf's value. */
+/* "file:line:column: message" into @buf ("file: record R, byte B: message" for a
+ * binary trace); returns snprintf's value. */
 int kms_trace_error_format(const struct kms_trace_error *err, char *buf, size_t size);
 
 /* The native writer: 0, -EIO, or kms_trace_format_event()'s errors. */
@@ -296,6 +315,26 @@ int kms_trace_write_event(FILE *f, const struct kms_event *ev);
  * length without the NUL, -ENOSPC, or -EINVAL for an event no reader would
  * take back (an unknown kind or context, a result below -4095). */
 int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size);
+
+/*
+ * A trace writer of either form on @f (which it never closes): @form
+ * KMS_TRACE_NATIVE writes text -- @comment (NULL for none) as '#' lines, the
+ * header line, then one line an event, as kms_trace_write_event();
+ * KMS_TRACE_BINARY the binary form, @comment kept in its header. An event
+ * whose line is 0 gets the line it has in the text form (comment lines,
+ * header, events). 0 or -EINVAL (a bad form or header), -ENOMEM, -EIO.
+ */
+struct kms_trace_writer;
+int kms_trace_writer_open(FILE *f, enum kms_trace_format form, const struct kms_trace_header *h,
+			  const char *comment, struct kms_trace_writer **out);
+/* 0, -EIO, -EINVAL for an event no reader would take back (as
+ * kms_trace_format_event(), and seq not increasing or time going backwards),
+ * -ENOSPC for one too large (a string over 64 KiB, a record over 1 MiB). */
+int kms_trace_writer_write(struct kms_trace_writer *w, const struct kms_event *ev);
+/* End the trace (the binary end record) and flush @f: 0 or -EIO. Frees @w. */
+int kms_trace_writer_close(struct kms_trace_writer *w);
+/* Free without ending: a binary trace left so reads as truncated. NULL-safe. */
+void kms_trace_writer_free(struct kms_trace_writer *w);
 
 /* The key id of key bytes: FNV-1a 64 (offset basis 0xcbf29ce484222325,
  * prime 0x100000001b3) over the @len bytes. */

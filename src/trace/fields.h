@@ -6,6 +6,7 @@
 #ifndef KMS_TRACE_FIELDS_H
 #define KMS_TRACE_FIELDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kmemsim/trace.h"
@@ -63,6 +64,9 @@ struct kms_field {
 
 extern const struct kms_field kms_fields[];
 extern const unsigned int kms_nr_fields;
+
+/* Whether @f is at its default in @ev: writers leave such fields out (writer.c). */
+bool kms_field_at_default(const struct kms_event *ev, const struct kms_field *f);
 
 /* Op <-> line keyword. */
 const char *kms_op_name(unsigned int op);

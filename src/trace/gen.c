@@ -58,7 +58,7 @@ struct gen_map {
 
 struct gen {
 	const struct kms_gen_opts *o;
-	FILE *f;
+	struct kms_trace_writer *w;
 	uint64_t rng;
 	uint64_t key_seq;
 	uint32_t next_obj_id;
@@ -120,7 +120,7 @@ static int emit(struct gen *g, struct kms_event *ev)
 	/* one event a microsecond: time moves, and nothing depends on the clock */
 	ev->seq = ++g->written;
 	ev->time_ns = ev->seq * 1000;
-	return kms_trace_write_event(g->f, ev);
+	return kms_trace_writer_write(g->w, ev);
 }
 
 static void ev_proc(struct gen *g, struct kms_event *ev, uint32_t proc)
@@ -487,7 +487,7 @@ int kms_gen_write(FILE *f, const struct kms_gen_opts *o, struct kms_gen_stats *s
 {
 	const struct kms_trace_header h = { KMS_TRACE_FORMAT_VERSION, "synthetic", 4096, o->cpus };
 	struct kms_gen_stats local;
-	struct gen g = { .o = o, .f = f, .rng = o->seed, .st = st ? st : &local };
+	struct gen g = { .o = o, .rng = o->seed, .st = st ? st : &local };
 	char comment[256];
 	int err;
 
@@ -511,12 +511,17 @@ int kms_gen_write(FILE *f, const struct kms_gen_opts *o, struct kms_gen_stats *s
 		 ",delete=%" PRIu32 ",prog_update=%" PRIu32 ",close=%" PRIu32 ",cgroup=%" PRIu32,
 		 o->seed, o->events, o->maps, o->cgroups, o->depth, o->procs, o->live, o->cpus,
 		 o->mix[0], o->mix[1], o->mix[2], o->mix[3], o->mix[4], o->mix[5]);
-	if ((err = kms_trace_write_comment(f, comment)) || (err = kms_trace_write_header(f, &h)))
+	if ((err = kms_trace_writer_open(f, o->form ? o->form : KMS_TRACE_NATIVE, &h, comment,
+					 &g.w)))
 		goto out;
 	err = setup(&g);
 	g.st->setup = g.written;
 	if (!err)
 		err = gen_body(&g);
+	if (!err)
+		err = kms_trace_writer_close(g.w);
+	else
+		kms_trace_writer_free(g.w);
 	g.st->events = g.written;
 	g.st->live_end = g.live;
 out:

@@ -33,6 +33,10 @@ int kms_reader_fail(struct kms_trace_reader *r, const char *at, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(r->err.msg, sizeof(r->err.msg), fmt, ap);
 	va_end(ap);
+	if (r->bin) {
+		kms_binary_locate(r);
+		return -EINVAL;
+	}
 	if (r->cur_unterminated) {
 		size_t n = strlen(r->err.msg);
 
@@ -195,6 +199,9 @@ static int sniff(struct kms_trace_reader *r, bool native_only)
 	const char *p;
 	int err;
 
+	err = kms_binary_sniff(r);
+	if (err)
+		return err < 0 ? err : kms_binary_open(r);
 	for (;;) {
 		err = kms_reader_next_line(r);
 		if (err < 0)
@@ -359,6 +366,7 @@ void kms_trace_reader_free(struct kms_trace_reader *r)
 		return;
 	kms_strace_fini(r);
 	kms_native_fini(r);
+	kms_binary_fini(r);
 	if (r->own_f)
 		fclose(r->f);
 	free(r->keys);
@@ -374,6 +382,8 @@ int kms_trace_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 {
 	int ret;
 
+	if (r->bin)
+		return kms_binary_read_next(r, ev);
 	if (r->fmt == KMS_TRACE_STRACE)
 		return kms_strace_read_next(r, ev);
 	for (;;) {
@@ -401,6 +411,11 @@ const struct kms_trace_error *kms_trace_reader_error(const struct kms_trace_read
 	return &r->err;
 }
 
+bool kms_trace_reader_binary(const struct kms_trace_reader *r)
+{
+	return r->bin != NULL;
+}
+
 const char *kms_trace_reader_assumptions(const struct kms_trace_reader *r)
 {
 	return r->assumptions ? r->assumptions : "";
@@ -414,6 +429,13 @@ const char *kms_trace_reader_notes(const struct kms_trace_reader *r)
 int kms_trace_error_format(const struct kms_trace_error *e, char *buf, size_t size)
 {
 	const char *file = e->file ? e->file : "-";
+
+	if (e->binary && e->record)
+		return snprintf(buf, size, "%s: record %u, byte %llu: %s", file, e->record,
+				(unsigned long long)e->offset, e->msg);
+	if (e->binary)
+		return snprintf(buf, size, "%s: byte %llu: %s", file,
+				(unsigned long long)e->offset, e->msg);
 
 	if (e->line && e->column)
 		return snprintf(buf, size, "%s:%u:%u: %s", file, e->line, e->column, e->msg);

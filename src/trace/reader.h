@@ -16,6 +16,7 @@
 
 struct kms_field_index;
 struct kms_strace_state;
+struct kms_binary_state;
 
 struct kms_trace_reader {
 	FILE *f;
@@ -51,6 +52,9 @@ struct kms_trace_reader {
 	size_t keys_cap;
 	struct kms_field_index *fx;
 
+	/* binary (binary_read.c): fmt is KMS_TRACE_NATIVE, the events are native */
+	struct kms_binary_state *bin;
+
 	/* strace */
 	struct kms_strace_state *st;
 	char *assumptions;
@@ -78,6 +82,31 @@ int kms_parse_u64(const char *s, size_t len, uint64_t *out);
 int kms_errno_from_name(const char *s, size_t len);
 /* Absolute, no empty, "." or ".." component, no trailing '/'. */
 bool kms_valid_cgroup_path(const char *s, size_t len);
+
+/* check.c: the end of every native event, text or binary */
+#define KMS_GIVEN_SEQ	1u	/* the event said its seq=, t=, tid= */
+#define KMS_GIVEN_TIME	2u
+#define KMS_GIVEN_TID	4u
+/*
+ * Fill in what was not given (seq, time, tid), check the event as a whole
+ * (@req: the op's required fields, @seen: the fields given, bits of
+ * kms_fields) and against the previous one: 1, or -EINVAL from
+ * kms_reader_fail() at @line's end or @word.
+ */
+int kms_event_finish(struct kms_trace_reader *r, struct kms_event *ev, unsigned int op,
+		     const uint64_t req[2], const uint64_t seen[2], unsigned int given,
+		     const char *line, const char *word);
+/* An expectation's counter (ret, memory.current, memory.stat.KEY, locked_vm, ...). */
+bool kms_expect_counter_valid(const char *s, size_t len, enum kms_expect_what *what);
+
+/* binary_read.c */
+/* 1 when the input starts with the binary magic, 0 if not (nothing consumed), -errno. */
+int kms_binary_sniff(struct kms_trace_reader *r);
+int kms_binary_open(struct kms_trace_reader *r);
+void kms_binary_fini(struct kms_trace_reader *r);
+int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev);
+/* Where a binary reader is: fills r->err's record and offset. */
+void kms_binary_locate(struct kms_trace_reader *r);
 
 /* strace.c */
 bool kms_strace_is_line(const char *line);

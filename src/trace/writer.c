@@ -202,7 +202,7 @@ static void put_keys(struct out *o, const uint64_t *k, uint32_t n)
 #define FIELD(ev, off, type) ((const type *)((const char *)(ev) + (off)))
 
 /* Whether @f is at its default in @ev (and so left out). */
-static bool at_default(const struct kms_event *ev, const struct kms_field *f)
+bool kms_field_at_default(const struct kms_event *ev, const struct kms_field *f)
 {
 	size_t off = f->off;
 
@@ -360,7 +360,7 @@ int kms_trace_format_event(const struct kms_event *ev, char *buf, size_t size)
 	for (unsigned int i = 0; i < kms_nr_fields; i++) {
 		const struct kms_field *f = &kms_fields[i];
 
-		if (!(f->ops & (1ull << op)) || at_default(ev, f))
+		if (!(f->ops & (1ull << op)) || kms_field_at_default(ev, f))
 			continue;
 		put_c(&o, ' ');
 		put_str(&o, f->name);

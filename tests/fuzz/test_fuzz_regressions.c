@@ -65,6 +65,8 @@ static void test_seeds(void **state)
 {
 	(void)state;
 	assert_true(check_dir("tests/fuzz/seeds") >= 2);
+	/* the binary form's (fuzz_binary.c) */
+	assert_true(check_dir("tests/fuzz/seeds-binary") >= 2);
 }
 
 int main(void)
