@@ -32,6 +32,7 @@ static inline uint64_t sim_page_size(const struct kms_sim *sim)
 int mm_state_init(struct mm_state *mm, const struct kms_config *cfg)
 {
 	*mm = (struct mm_state){ 0 };
+	mm->rcu.first_due_ns = UINT64_MAX;
 	mm_params_init(&mm->params);
 	mm->cpus = calloc(cfg->nr_cpus, sizeof(*mm->cpus));
 	if (!mm->cpus)

@@ -76,6 +76,11 @@ struct rcu_queue {
 	size_t head, len, cap;
 	bool heap;			/* items[0 .. len) is a min-heap, head is 0 */
 	uint64_t next_seq;
+	/*
+	 * due_ns of the first item, UINT64_MAX when empty: the check before
+	 * every event reads it here, not from an item queued long ago.
+	 */
+	uint64_t first_due_ns;
 };
 
 /* The last refused page_counter charge, for one-line reasons ("... exceeded at /a"). */

@@ -91,6 +91,7 @@ static int queue_push(struct rcu_queue *q, const struct rcu_item *item)
 	if (q->heap)
 		heap_sift_up(q, q->len);
 	q->len++;
+	q->first_due_ns = q->items[q->head].due_ns;
 	return 0;
 }
 
@@ -115,12 +116,6 @@ static struct rcu_item heap_pop(struct rcu_queue *q)
 	return top;
 }
 
-/* The first item in (due_ns, seq) order; the queue is not empty. */
-static const struct rcu_item *queue_first(const struct rcu_queue *q)
-{
-	return &q->items[q->head];
-}
-
 static struct rcu_item queue_pop(struct rcu_queue *q)
 {
 	struct rcu_item top;
@@ -135,6 +130,7 @@ static struct rcu_item queue_pop(struct rcu_queue *q)
 		q->head = 0;
 		q->heap = false;
 	}
+	q->first_due_ns = q->len ? q->items[q->head].due_ns : UINT64_MAX;
 	return top;
 }
 
@@ -189,7 +185,7 @@ static __attribute__((noinline)) void rcu_run_due(struct kms_sim *sim, uint64_t 
 		struct rcu_item item = queue_pop(q);
 
 		run_item(sim, &item);
-	} while (q->len && queue_first(q)->due_ns <= now_ns);
+	} while (q->first_due_ns <= now_ns);
 }
 
 void rcu_advance(struct kms_sim *sim, uint64_t now_ns)
@@ -202,7 +198,7 @@ void rcu_advance(struct kms_sim *sim, uint64_t now_ns)
 	if (now_ns > sim->mm.now_ns)
 		sim->mm.now_ns = now_ns;
 	/* called before every event: most find nothing due, and cost one compare */
-	if (q->len && queue_first(q)->due_ns <= now_ns)
+	if (q->first_due_ns <= now_ns)
 		rcu_run_due(sim, now_ns);
 }
 
