@@ -89,6 +89,17 @@ uint64_t kms_locked_vm_total(const struct kms_sim *sim);
 uint64_t kms_root_memory_current(const struct kms_sim *sim);
 
 /*
+ * The two running totals a replay step reports the change of, read together
+ * and returned by value (in registers: read right after an event, a result
+ * stored to memory would first have to reach it).
+ */
+struct kms_sim_totals {
+	uint64_t root_memory_current;	/* kms_root_memory_current() */
+	uint64_t locked_vm_total;	/* kms_locked_vm_total() */
+};
+struct kms_sim_totals kms_sim_totals(const struct kms_sim *sim);
+
+/*
  * drain_all_stock(): give every per-CPU page and byte stock back, as the
  * kernel does at a limit or on memory.max writes; memory.current afterwards
  * is the exact use.

@@ -272,8 +272,19 @@ void bpf_elem_release(struct kms_bpf *w, struct bpf_map *map, const struct alloc
 void bpf_elems_free_all(struct kms_bpf *w, struct bpf_map *map, const struct alloc_ctx *ac);
 
 /* Object references held by the model itself (map-in-map, prog_array, progs). */
-struct bpf_obj *bpf_obj_find(const struct kms_bpf *w, uint32_t id);
-struct bpf_map *bpf_map_find(const struct kms_bpf *w, uint32_t id);
+static inline struct bpf_obj *bpf_obj_find(const struct kms_bpf *w, uint32_t id)
+{
+	if (id == 0 || id > w->nr_objs)
+		return NULL;
+	return w->objs[id - 1];
+}
+
+static inline struct bpf_map *bpf_map_find(const struct kms_bpf *w, uint32_t id)
+{
+	struct bpf_obj *o = bpf_obj_find(w, id);
+
+	return o && !o->freed && o->kind == KMS_OBJ_MAP ? (struct bpf_map *)o : NULL;
+}
 void bpf_obj_ref(struct bpf_obj *o);
 void bpf_obj_unref(struct kms_bpf *w, const struct alloc_ctx *ac, struct bpf_obj *o);
 

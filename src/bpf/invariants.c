@@ -54,7 +54,7 @@ static int check_objects(const struct kms_bpf *w, char *why, size_t len)
 	if (!pending)
 		return 0;	/* a check that cannot run is not a broken invariant */
 	for (size_t i = 0; i < q->len; i++) {
-		const struct rcu_item *it = &q->heap[i];
+		const struct rcu_item *it = &q->items[q->head + i];
 
 		if (it->owner <= w->next_owner && (it->c.objcg || it->c.memcg))
 			pending[it->owner] += (int64_t)kmem_charge_bytes(sim, &it->c);

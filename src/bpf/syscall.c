@@ -290,8 +290,15 @@ static void obj_free_allocs(struct kms_bpf *w, struct bpf_obj *o, const struct a
 	for (uint32_t i = o->allocs.nr; i-- > 0;) {
 		struct bpf_charge_group *g = &o->allocs.v[i];
 
-		for (uint64_t k = 0; k < g->n; k++)
+		for (uint64_t k = 0; k < g->n; k++) {
+			uint64_t more;
+
 			release_charge(w, o, ac, &g->c, false);
+			/* the identical rest of the group, as far as one step can go */
+			more = kmem_free_repeat(w->sim, ac, &g->c, g->n - k - 1);
+			bpf_ledger_add(w, o, &g->c, -(int64_t)more);
+			k += more;
+		}
 	}
 	free(o->allocs.v);
 	o->allocs = (struct bpf_charges){ 0 };
@@ -501,12 +508,22 @@ static int helper_rec(struct kms_bpf *w, struct bpf_map *map, const struct alloc
 			       (unsigned long long)MAX_REC_ALLOCS);
 	for (uint64_t i = 0; i < n; i++) {
 		struct kmem_charge c;
+		uint64_t more;
 		int err = helper_alloc(w, map, ac, size, gfp, &c, fn);
 
 		if (!err)
 			err = record(w, &map->obj, ac, &c, 1);
 		if (err)
 			return err;
+		/* the identical allocations after it, as far as one step can go */
+		more = kmem_alloc_repeat(w->sim, ac, &c, n - i - 1);
+		if (more) {
+			/* joins the group just recorded: charges_push() allocates nothing */
+			if ((err = charges_push(&map->obj.allocs, &c, more)))
+				return err;
+			bpf_ledger_add(w, &map->obj, &c, (int64_t)more);
+			i += more;
+		}
 	}
 	return 0;
 }
@@ -699,12 +716,6 @@ void bpf_elems_free_all(struct kms_bpf *w, struct bpf_map *map, const struct all
 
 /* ---- objects ---- */
 
-struct bpf_obj *bpf_obj_find(const struct kms_bpf *w, uint32_t id)
-{
-	if (id == 0 || id > w->nr_objs)
-		return NULL;
-	return w->objs[id - 1];
-}
 
 static struct bpf_obj *live_obj(struct kms_bpf *w, uint32_t id)
 {
@@ -717,12 +728,6 @@ static struct bpf_obj *live_obj(struct kms_bpf *w, uint32_t id)
 	return o;
 }
 
-struct bpf_map *bpf_map_find(const struct kms_bpf *w, uint32_t id)
-{
-	struct bpf_obj *o = bpf_obj_find(w, id);
-
-	return o && !o->freed && o->kind == KMS_OBJ_MAP ? (struct bpf_map *)o : NULL;
-}
 
 static int obj_register(struct kms_bpf *w, struct bpf_obj *o)
 {
@@ -778,22 +783,33 @@ static struct task *ctx_task(struct kms_bpf *w, const struct kms_bpf_ctx *c)
  */
 #define KWORKER		4u
 
-static int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc_ctx *ac,
-		    unsigned int flags)
+/* Why make_ctx() refuses @c: the same checks in the same order, with the message. */
+static __attribute__((noinline, cold)) int make_ctx_err(struct kms_bpf *w,
+							const struct kms_bpf_ctx *c,
+							const struct task *t, unsigned int flags)
+{
+	if (c->cpu >= nr_cpus(w))
+		return bpf_err(w, -EINVAL, "cpu %u >= %u possible CPUs", c->cpu, nr_cpus(w));
+	if (!t)
+		return bpf_err(w, -ESRCH, "no task with pid %d",
+			       c->ctx == KMS_CTX_TASK ? c->pid : c->interrupted_pid);
+	(void)flags;
+	return bpf_err(w, -EPERM, "kernel.unprivileged_bpf_disabled=%u: uid %u may not "
+		       "call bpf()", w->p->unprivileged_bpf_disabled, t->uid);
+}
+
+static inline int make_ctx(struct kms_bpf *w, const struct kms_bpf_ctx *c, struct alloc_ctx *ac,
+			   unsigned int flags)
 {
 	struct task *t = ctx_task(w, c);
 
 	w->err[0] = '\0';
-	if (c->cpu >= nr_cpus(w))
-		return bpf_err(w, -EINVAL, "cpu %u >= %u possible CPUs", c->cpu, nr_cpus(w));
-	if (!t && !(flags & KWORKER) && ((flags & NEED_TASK) || c->ctx == KMS_CTX_TASK))
-		return bpf_err(w, -ESRCH, "no task with pid %d",
-			       c->ctx == KMS_CTX_TASK ? c->pid : c->interrupted_pid);
-	/* __sys_bpf(): sysctl_unprivileged_bpf_disabled && !bpf_capable() -> EPERM */
-	if ((flags & BPF_SYSCALL) && c->ctx == KMS_CTX_TASK && t->uid != 0 &&
-	    w->p->unprivileged_bpf_disabled)
-		return bpf_err(w, -EPERM, "kernel.unprivileged_bpf_disabled=%u: uid %u may not "
-			       "call bpf()", w->p->unprivileged_bpf_disabled, t->uid);
+	if (c->cpu >= nr_cpus(w) ||
+	    (!t && !(flags & KWORKER) && ((flags & NEED_TASK) || c->ctx == KMS_CTX_TASK)) ||
+	    /* __sys_bpf(): sysctl_unprivileged_bpf_disabled && !bpf_capable() -> EPERM */
+	    ((flags & BPF_SYSCALL) && c->ctx == KMS_CTX_TASK && t->uid != 0 &&
+	     w->p->unprivileged_bpf_disabled))
+		return make_ctx_err(w, c, t, flags);
 	*ac = (struct alloc_ctx){
 		.task = t,
 		.ctx = (enum exec_ctx)c->ctx,
@@ -1047,8 +1063,8 @@ int kms_bpf_map_create(struct kms_bpf *w, const struct kms_bpf_ctx *c,
 
 /* ---- element operations ---- */
 
-static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
-			      struct alloc_ctx *ac, uint32_t id, int *err)
+static inline struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
+				     struct alloc_ctx *ac, uint32_t id, int *err)
 {
 	struct bpf_map *map;
 
@@ -1072,7 +1088,7 @@ static struct bpf_map *op_map(struct kms_bpf *w, const struct kms_bpf_ctx *c,
  * range: such maps allocate nothing per index, and the recorded result says
  * whether the real index fit.
  */
-static uint64_t map_index_key(const struct bpf_map *map, uint64_t key)
+static inline uint64_t map_index_key(const struct bpf_map *map, uint64_t key)
 {
 	switch (map->type) {
 	case KMS_MAP_TYPE_ARRAY:
@@ -1094,8 +1110,8 @@ static uint64_t map_index_key(const struct bpf_map *map, uint64_t key)
 	}
 }
 
-static int map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
-		      uint64_t key, uint32_t obj_id, uint32_t flags)
+static inline int map_update(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+			     uint64_t key, uint32_t obj_id, uint32_t flags)
 {
 	struct alloc_ctx ac;
 	int err;
@@ -1125,8 +1141,8 @@ int kms_bpf_map_update_obj(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint3
 	return map_update(w, c, map_id, key, obj_id, flags);
 }
 
-static int map_delete(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
-		      uint64_t key, bool pop)
+static inline int map_delete(struct kms_bpf *w, const struct kms_bpf_ctx *c, uint32_t map_id,
+			     uint64_t key, bool pop)
 {
 	struct alloc_ctx ac;
 	int err;

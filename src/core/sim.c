@@ -304,6 +304,15 @@ uint64_t kms_root_memory_current(const struct kms_sim *sim)
 	return pages_to_bytes(sim, sim->memcgs.root->memory.usage);
 }
 
+struct kms_sim_totals kms_sim_totals(const struct kms_sim *sim)
+{
+	/* what kms_root_memory_current() and kms_locked_vm_total() return, without two calls */
+	return (struct kms_sim_totals){
+		.root_memory_current = pages_to_bytes(sim, sim->memcgs.root->memory.usage),
+		.locked_vm_total = pages_to_bytes(sim, sim->users.locked_vm_total),
+	};
+}
+
 int kms_sim_set_mm_params(struct kms_sim *sim, const struct mm_params *params)
 {
 	int err = mm_params_validate(params);

@@ -22,13 +22,11 @@ void task_table_destroy(struct task_table *tasks)
 	memset(tasks->recent, 0, sizeof(tasks->recent));
 }
 
-struct task *task_find(struct task_table *tasks, int32_t pid)
+struct task *task_find_slow(struct task_table *tasks, int32_t pid)
 {
 	struct task *task = NULL;
 	struct task **slot = &tasks->recent[(uint32_t)pid % TASK_RECENT];
 
-	if (*slot && (*slot)->pid == pid)
-		return *slot;
 	HASH_FIND(hh, tasks->by_pid, &pid, sizeof(pid), task);
 	if (task)
 		*slot = task;

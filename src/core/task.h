@@ -41,7 +41,15 @@ struct task_table {
 void task_table_init(struct task_table *tasks);
 void task_table_destroy(struct task_table *tasks);
 
-struct task *task_find(struct task_table *tasks, int32_t pid);
+struct task *task_find_slow(struct task_table *tasks, int32_t pid);
+
+/* The task with @pid, or NULL; the recently found ones without a hash lookup. */
+static inline struct task *task_find(struct task_table *tasks, int32_t pid)
+{
+	struct task *task = tasks->recent[(uint32_t)pid % TASK_RECENT];
+
+	return task && task->pid == pid ? task : task_find_slow(tasks, pid);
+}
 
 /* -EEXIST when @pid is live, -ENOMEM. */
 int task_create(struct task_table *tasks, int32_t pid, struct user_struct *user,

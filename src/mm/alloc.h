@@ -130,6 +130,23 @@ int alloc_pages(struct kms_sim *sim, const struct alloc_ctx *ctx, unsigned int o
 void free_pages(struct kms_sim *sim, const struct alloc_ctx *ctx, struct kmem_charge *c);
 
 /*
+ * Preallocated maps make thousands of identical allocations in a row. After
+ * one slab or percpu object @c went through its allocator, kmem_alloc_repeat()
+ * books up to @n more identical ones exactly as that allocator would (the
+ * fault-injection call count, obj stock, memory.stat, objcg references,
+ * totals, ledger) in one step, as long as each would be paid from the CPU's
+ * obj stock or by nobody; kmem_free_repeat() books up to @n frees of such
+ * objects while each would only refill the obj stock. Both return how many
+ * they took, fewer than @n (often 0) where the next call would do more than
+ * that (charge pages, drain a stock, fail by fault injection, narrate for
+ * --explain): the caller makes that one call itself and tries again.
+ */
+uint64_t kmem_alloc_repeat(struct kms_sim *sim, const struct alloc_ctx *ctx,
+			   const struct kmem_charge *c, uint64_t n);
+uint64_t kmem_free_repeat(struct kms_sim *sim, const struct alloc_ctx *ctx,
+			  const struct kmem_charge *c, uint64_t n);
+
+/*
  * Deferred frees (call_rcu, kfree_rcu, workqueue): the free runs at
  * ctx->now_ns + the grace period, or at rcu_barrier(). The charge is copied.
  */

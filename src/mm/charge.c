@@ -32,6 +32,7 @@ static inline uint64_t sim_page_size(const struct kms_sim *sim)
 int mm_state_init(struct mm_state *mm, const struct kms_config *cfg)
 {
 	*mm = (struct mm_state){ 0 };
+	mm->rcu.first_due_ns = UINT64_MAX;
 	mm_params_init(&mm->params);
 	mm->cpus = calloc(cfg->nr_cpus, sizeof(*mm->cpus));
 	if (!mm->cpus)
@@ -50,8 +51,8 @@ void mm_state_destroy(struct kms_sim *sim)
 	 */
 	free(mm->cpus);
 	mm->cpus = NULL;
-	free(mm->rcu.heap);
-	mm->rcu.heap = NULL;
+	free(mm->rcu.items);
+	mm->rcu.items = NULL;
 	ledger_destroy(&mm->ledger, NULL);
 }
 
@@ -820,7 +821,8 @@ void kmem_account_alloc(struct kms_sim *sim, const struct alloc_ctx *ctx,
 		t->charged_bytes += (int64_t)charged;
 	else
 		t->unpaid_bytes += (int64_t)used;
-	ledger_charge(&sim->mm.ledger, ctx->owner, c, ctx->ctx, used, charged);
+	if (sim->mm.ledger.enabled)
+		ledger_charge(&sim->mm.ledger, ctx->owner, c, ctx->ctx, used, charged);
 }
 
 void kmem_account_free(struct kms_sim *sim, const struct alloc_ctx *ctx,
@@ -840,7 +842,112 @@ void kmem_account_free(struct kms_sim *sim, const struct alloc_ctx *ctx,
 		t->charged_bytes -= (int64_t)charged;
 	else
 		t->unpaid_bytes -= (int64_t)used;
-	ledger_uncharge(&sim->mm.ledger, &sim->memcgs, ctx->owner, c, used, charged);
+	if (sim->mm.ledger.enabled)
+		ledger_uncharge(&sim->mm.ledger, &sim->memcgs, ctx->owner, c, used, charged);
+}
+
+/* A slab or percpu object like @c may be booked by the repeat helpers below. */
+static bool repeatable(const struct kms_sim *sim, const struct alloc_ctx *ctx,
+		       const struct kmem_charge *c)
+{
+	return c->live && !c->memcg && (c->kind == KMEM_SLAB || c->kind == KMEM_PERCPU) &&
+	       ctx->cpu < sim->cfg.nr_cpus && !sim->explain.on;
+}
+
+/* The memory.stat item kmem_charge_object() moved for @c. */
+static enum memcg_stat_item object_stat_item(const struct kmem_charge *c)
+{
+	return c->kind == KMEM_PERCPU ? MEMCG_PERCPU_B : NR_SLAB_UNRECLAIMABLE_B;
+}
+
+uint64_t kmem_alloc_repeat(struct kms_sim *sim, const struct alloc_ctx *ctx,
+			   const struct kmem_charge *c, uint64_t n)
+{
+	struct fault_inject *f = &sim->mm.fault;
+	struct kmem_totals *t = &sim->mm.totals[c->kind];
+	uint64_t used = kmem_used_bytes(sim, c), charged = 0;
+
+	if (!n || !repeatable(sim, ctx, c) || (f->fail_irq && ctx->ctx != CTX_TASK))
+		return 0;
+	/* stop before the call fault injection fails: the caller makes that one itself */
+	if (f->fail_nth > f->nr_calls && f->fail_nth - f->nr_calls - 1 < n)
+		n = f->fail_nth - f->nr_calls - 1;
+	if (c->objcg) {
+		struct obj_stock_pcp *stock = &sim->mm.cpus[ctx->cpu].obj;
+
+		/* obj_cgroup_charge(): consume_obj_stock() pays while the stock holds enough */
+		charged = kmem_charge_bytes(sim, c);
+		if (stock->cached_objcg != c->objcg || !charged)
+			return 0;
+		if (stock->nr_bytes / charged < n)
+			n = stock->nr_bytes / charged;
+		if (!n)
+			return 0;
+		stock->nr_bytes -= (uint32_t)(charged * n);
+		mod_memcg_state(c->objcg->memcg, object_stat_item(c), (int64_t)(charged * n));
+		c->objcg->refcnt += n;	/* get_obj_cgroup_from_memcg(): one per object */
+	}
+	if (!n)
+		return 0;
+	/* kmem_alloc_begin(): the call count (now_ns is already ctx's) */
+	f->nr_calls += n;
+	/* kmem_account_alloc() */
+	t->nr_live += (int64_t)n;
+	t->nr_allocs += n;
+	t->bytes += (int64_t)(used * n);
+	if (c->objcg)
+		t->charged_bytes += (int64_t)(charged * n);
+	else
+		t->unpaid_bytes += (int64_t)(used * n);
+	for (uint64_t i = 0; sim->mm.ledger.enabled && i < n; i++)
+		ledger_charge(&sim->mm.ledger, ctx->owner, c, ctx->ctx, used, charged);
+	return n;
+}
+
+uint64_t kmem_free_repeat(struct kms_sim *sim, const struct alloc_ctx *ctx,
+			  const struct kmem_charge *c, uint64_t n)
+{
+	struct kmem_totals *t = &sim->mm.totals[c->kind];
+	uint64_t used = kmem_used_bytes(sim, c), charged = 0;
+
+	if (!n || !repeatable(sim, ctx, c))
+		return 0;
+	if (c->objcg) {
+		struct obj_stock_pcp *stock = &sim->mm.cpus[ctx->cpu].obj;
+		uint64_t page_size = sim_page_size(sim), room;
+
+		/*
+		 * obj_cgroup_uncharge() -> refill_obj_stock(): the bytes go to the
+		 * stock; only one that takes it past a page drains or uncharges,
+		 * and only the last reference's put releases the objcg.
+		 */
+		charged = kmem_charge_bytes(sim, c);
+		if (stock->cached_objcg != c->objcg || !charged || stock->nr_bytes > page_size)
+			return 0;
+		room = (page_size - stock->nr_bytes) / charged;
+		if (room < n)
+			n = room;
+		if (c->objcg->refcnt - 1 < n)
+			n = c->objcg->refcnt - 1;
+		if (!n)
+			return 0;
+		stock->nr_bytes += (uint32_t)(charged * n);
+		mod_memcg_state(c->objcg->memcg, object_stat_item(c), -(int64_t)(charged * n));
+		c->objcg->refcnt -= n;	/* obj_cgroup_put() per object */
+	}
+	/* kmem_account_free() */
+	if (ctx->now_ns > sim->mm.now_ns)
+		sim->mm.now_ns = ctx->now_ns;
+	t->nr_live -= (int64_t)n;
+	t->nr_frees += n;
+	t->bytes -= (int64_t)(used * n);
+	if (c->objcg)
+		t->charged_bytes -= (int64_t)(charged * n);
+	else
+		t->unpaid_bytes -= (int64_t)(used * n);
+	for (uint64_t i = 0; sim->mm.ledger.enabled && i < n; i++)
+		ledger_uncharge(&sim->mm.ledger, &sim->memcgs, ctx->owner, c, used, charged);
+	return n;
 }
 
 void kmem_account_failed(struct kms_sim *sim, enum kmem_kind kind)

@@ -63,11 +63,24 @@ struct rcu_item {
 	struct kmem_charge c;
 };
 
-/* Deferred frees: a binary min-heap on (due_ns, seq). */
+/*
+ * Deferred frees, run in (due_ns, seq) order. With one grace period for all
+ * and time that never goes back, items come due in the order they were
+ * queued: a FIFO, items[head .. head + len). An item due before the last one
+ * queued (an earlier timestamp, a changed grace period) turns the queue into
+ * a binary min-heap on (due_ns, seq) until it runs empty; a sorted array is
+ * already a heap, so the switch only moves the items to the array's start.
+ */
 struct rcu_queue {
-	struct rcu_item *heap;
-	size_t len, cap;
+	struct rcu_item *items;
+	size_t head, len, cap;
+	bool heap;			/* items[0 .. len) is a min-heap, head is 0 */
 	uint64_t next_seq;
+	/*
+	 * due_ns of the first item, UINT64_MAX when empty: the check before
+	 * every event reads it here, not from an item queued long ago.
+	 */
+	uint64_t first_due_ns;
 };
 
 /* The last refused page_counter charge, for one-line reasons ("... exceeded at /a"). */

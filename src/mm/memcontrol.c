@@ -355,11 +355,6 @@ void obj_cgroup_put(struct memcg_tree *tree, struct obj_cgroup *objcg)
 	mem_cgroup_put(tree, memcg);
 }
 
-void mod_memcg_state(struct mem_cgroup *memcg, enum memcg_stat_item idx, int64_t bytes)
-{
-	memcg->stat[idx] += bytes;
-}
-
 void memcg_memory_event(struct mem_cgroup *memcg, enum memcg_memory_event event)
 {
 	memcg->events_local[event]++;

@@ -114,7 +114,11 @@ void mem_cgroup_get(struct mem_cgroup *memcg);
 void mem_cgroup_put(struct memcg_tree *tree, struct mem_cgroup *memcg);
 
 /* Stat and event updates, in bytes for stats. */
-void mod_memcg_state(struct mem_cgroup *memcg, enum memcg_stat_item idx, int64_t bytes);
+static inline void mod_memcg_state(struct mem_cgroup *memcg, enum memcg_stat_item idx,
+				   int64_t bytes)
+{
+	memcg->stat[idx] += bytes;
+}
 void memcg_memory_event(struct mem_cgroup *memcg, enum memcg_memory_event event);
 
 /* Hierarchical stat (self and all descendants, dying ones included), bytes. */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/sim.h"
 #include "mm/charge.h"
@@ -45,46 +46,91 @@ static void heap_swap(struct rcu_item *a, struct rcu_item *b)
 	*b = t;
 }
 
-static int heap_push(struct rcu_queue *q, const struct rcu_item *item)
+/* Room for one more item at the end of items[]: slide the FIFO down or grow. */
+static int queue_reserve(struct rcu_queue *q)
 {
-	size_t i;
-
-	if (q->len == q->cap) {
+	if (q->head + q->len < q->cap)
+		return 0;
+	if (q->head && q->head >= q->len) {
+		/* at least half the array is consumed: the move is paid for by the pops */
+		memmove(q->items, q->items + q->head, q->len * sizeof(*q->items));
+		q->head = 0;
+		return 0;
+	}
+	{
 		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct rcu_item *heap = realloc(q->heap, cap * sizeof(*heap));
+		struct rcu_item *items = realloc(q->items, cap * sizeof(*items));
 
-		if (!heap)
+		if (!items)
 			return -ENOMEM;
-		q->heap = heap;
+		q->items = items;
 		q->cap = cap;
 	}
-	i = q->len++;
-	q->heap[i] = *item;
-	while (i && item_before(&q->heap[i], &q->heap[(i - 1) / 2])) {
-		heap_swap(&q->heap[i], &q->heap[(i - 1) / 2]);
+	return 0;
+}
+
+static void heap_sift_up(struct rcu_queue *q, size_t i)
+{
+	while (i && item_before(&q->items[i], &q->items[(i - 1) / 2])) {
+		heap_swap(&q->items[i], &q->items[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
+}
+
+static int queue_push(struct rcu_queue *q, const struct rcu_item *item)
+{
+	if (queue_reserve(q))
+		return -ENOMEM;
+	if (!q->heap && q->len && item_before(item, &q->items[q->head + q->len - 1])) {
+		/* out of order: the sorted FIFO, moved to the start, is a valid heap */
+		memmove(q->items, q->items + q->head, q->len * sizeof(*q->items));
+		q->head = 0;
+		q->heap = true;
+	}
+	q->items[q->head + q->len] = *item;
+	if (q->heap)
+		heap_sift_up(q, q->len);
+	q->len++;
+	q->first_due_ns = q->items[q->head].due_ns;
 	return 0;
 }
 
 static struct rcu_item heap_pop(struct rcu_queue *q)
 {
-	struct rcu_item top = q->heap[0];
+	struct rcu_item top = q->items[0];
 	size_t i = 0;
 
-	q->heap[0] = q->heap[--q->len];
+	q->items[0] = q->items[--q->len];
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 
-		if (l < q->len && item_before(&q->heap[l], &q->heap[m]))
+		if (l < q->len && item_before(&q->items[l], &q->items[m]))
 			m = l;
-		if (r < q->len && item_before(&q->heap[r], &q->heap[m]))
+		if (r < q->len && item_before(&q->items[r], &q->items[m]))
 			m = r;
 		if (m == i)
 			break;
-		heap_swap(&q->heap[i], &q->heap[m]);
+		heap_swap(&q->items[i], &q->items[m]);
 		i = m;
 	}
+	return top;
+}
+
+static struct rcu_item queue_pop(struct rcu_queue *q)
+{
+	struct rcu_item top;
+
+	if (q->heap) {
+		top = heap_pop(q);
+	} else {
+		top = q->items[q->head++];
+		q->len--;
+	}
+	if (!q->len) {
+		q->head = 0;
+		q->heap = false;
+	}
+	q->first_due_ns = q->len ? q->items[q->head].due_ns : UINT64_MAX;
 	return top;
 }
 
@@ -127,7 +173,19 @@ int call_rcu_free(struct kms_sim *sim, const struct alloc_ctx *ctx, const struct
 		run_item(sim, &item);
 		return 0;
 	}
-	return heap_push(&sim->mm.rcu, &item);
+	return queue_push(&sim->mm.rcu, &item);
+}
+
+/* Run the callbacks due by @now_ns; the first one is. */
+static __attribute__((noinline)) void rcu_run_due(struct kms_sim *sim, uint64_t now_ns)
+{
+	struct rcu_queue *q = &sim->mm.rcu;
+
+	do {
+		struct rcu_item item = queue_pop(q);
+
+		run_item(sim, &item);
+	} while (q->first_due_ns <= now_ns);
 }
 
 void rcu_advance(struct kms_sim *sim, uint64_t now_ns)
@@ -139,11 +197,9 @@ void rcu_advance(struct kms_sim *sim, uint64_t now_ns)
 	q = &sim->mm.rcu;
 	if (now_ns > sim->mm.now_ns)
 		sim->mm.now_ns = now_ns;
-	while (q->len && q->heap[0].due_ns <= now_ns) {
-		struct rcu_item item = heap_pop(q);
-
-		run_item(sim, &item);
-	}
+	/* called before every event: most find nothing due, and cost one compare */
+	if (q->first_due_ns <= now_ns)
+		rcu_run_due(sim, now_ns);
 }
 
 void rcu_barrier(struct kms_sim *sim)
@@ -154,7 +210,7 @@ void rcu_barrier(struct kms_sim *sim)
 		return;
 	q = &sim->mm.rcu;
 	while (q->len) {
-		struct rcu_item item = heap_pop(q);
+		struct rcu_item item = queue_pop(q);
 
 		/* Callbacks run now, not at their due time, but never before they were queued. */
 		if (item.due_ns > sim->mm.now_ns)

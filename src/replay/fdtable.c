@@ -29,21 +29,6 @@ bool fd_table_put(struct fd_table *t)
 	return true;
 }
 
-static uint32_t *fd_slot(const struct fd_table *t, int64_t fd)
-{
-	if (fd >= 0 && fd < (int64_t)t->cap)
-		return &t->obj[fd];
-	if (fd >= FD_PHANTOM_BASE && fd - FD_PHANTOM_BASE < (int64_t)t->nr_phantom)
-		return &t->phantom[fd - FD_PHANTOM_BASE];
-	return NULL;
-}
-
-uint32_t fd_lookup(const struct fd_table *t, int64_t fd)
-{
-	uint32_t *slot = fd_slot(t, fd);
-
-	return slot ? *slot : 0;
-}
 
 static int grow(uint32_t **arr, uint32_t *cap, uint64_t need)
 {

@@ -33,8 +33,23 @@ void fd_table_get(struct fd_table *t);
 /* Returns true when this was the last reference (the caller closes every fd first). */
 bool fd_table_put(struct fd_table *t);
 
-/* Object behind @fd, 0 if none. */
-uint32_t fd_lookup(const struct fd_table *t, int64_t fd);
+/* The slot of @fd, NULL when the table has none for it. */
+static inline uint32_t *fd_slot(const struct fd_table *t, int64_t fd)
+{
+	if (fd >= 0 && fd < (int64_t)t->cap)
+		return &t->obj[fd];
+	if (fd >= FD_PHANTOM_BASE && fd - FD_PHANTOM_BASE < (int64_t)t->nr_phantom)
+		return &t->phantom[fd - FD_PHANTOM_BASE];
+	return NULL;
+}
+
+/* Object behind @fd, 0 if none (every bpf(2) event asks: inline). */
+static inline uint32_t fd_lookup(const struct fd_table *t, int64_t fd)
+{
+	uint32_t *slot = fd_slot(t, fd);
+
+	return slot ? *slot : 0;
+}
 /* Install @obj at @fd (replacing nothing: the caller closes first). -EBADF, -ENOMEM. */
 int fd_install(struct fd_table *t, int64_t fd, uint32_t obj);
 /* Remove @fd; returns the object that was there, 0 if none. */

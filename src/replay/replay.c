@@ -335,17 +335,22 @@ static void note_uid(struct run *run, uint32_t uid)
 	run->uids[run->nr_uids++] = uid;
 }
 
-static struct proc *proc_find(struct run *run, int32_t pid)
+static struct proc *proc_find_slow(struct run *run, int32_t pid)
 {
 	struct proc *p = NULL;
-	struct proc **slot = &run->recent[(uint32_t)pid % PROC_RECENT];
 
-	if (*slot && (*slot)->pid == pid)
-		return *slot;
 	HASH_FIND(hh, run->procs, &pid, sizeof(pid), p);
 	if (p)
-		*slot = p;
+		run->recent[(uint32_t)pid % PROC_RECENT] = p;
 	return p;
+}
+
+/* The process @pid, or NULL; the recently found ones without a hash lookup. */
+static inline struct proc *proc_find(struct run *run, int32_t pid)
+{
+	struct proc *p = run->recent[(uint32_t)pid % PROC_RECENT];
+
+	return p && p->pid == pid ? p : proc_find_slow(run, pid);
 }
 
 static struct proc *proc_add(struct run *run, int32_t pid, struct fd_table *files)
@@ -502,14 +507,27 @@ static uint32_t fd_obj(struct proc *p, int64_t fd)
 	return p ? FD_OBJ(fd_lookup(p->files, fd)) : 0;
 }
 
+/* The model id the recording kernel's @kernel_id stands for, or NULL. */
+static struct id_map *id_find(struct run *run, uint32_t kernel_id)
+{
+	struct id_map **slot = &run->ids_recent[kernel_id % ID_RECENT], *m = NULL;
+
+	if (*slot && (*slot)->kernel_id == kernel_id)
+		return *slot;
+	HASH_FIND(hh, run->ids, &kernel_id, sizeof(kernel_id), m);
+	if (m)
+		*slot = m;
+	return m;
+}
+
 /* Remember that the recording kernel called the model's object @id @kernel_id. */
 static void note_kernel_id(struct run *run, uint32_t kernel_id, uint32_t id)
 {
-	struct id_map *m = NULL;
+	struct id_map *m;
 
 	if (!kernel_id)
 		return;
-	HASH_FIND(hh, run->ids, &kernel_id, sizeof(kernel_id), m);
+	m = id_find(run, kernel_id);
 	if (!m) {
 		m = calloc(1, sizeof(*m));
 		if (!m)
@@ -542,8 +560,13 @@ static int64_t install_new_fd(struct run *run, struct proc *p, const struct kms_
 	return fd_install_phantom(p->files, id | FD_CLOEXEC_BIT);
 }
 
-static struct synth_keys *synth_of(struct run *run, uint32_t map_id, bool create)
+/* The range of made-up key ids: only keys in it can be on a synth_keys list. */
+#define SYNTH_KEY_BASE 0xffe0000000000000ull
+#define SYNTH_KEY_MASK 0xfff0000000000000ull
+
+static struct synth_keys *synth_of_slow(struct run *run, uint32_t map_id, bool create)
 {
+	struct synth_slot *slot = &run->synth_recent[map_id % ID_RECENT];
 	struct synth_keys *s = NULL;
 
 	HASH_FIND(hh, run->synth, &map_id, sizeof(map_id), s);
@@ -554,7 +577,18 @@ static struct synth_keys *synth_of(struct run *run, uint32_t map_id, bool create
 		s->map_id = map_id;
 		HASH_ADD(hh, run->synth, map_id, sizeof(s->map_id), s);
 	}
+	*slot = (struct synth_slot){ map_id, s };
 	return s;
+}
+
+/* The made-up keys of map @map_id (created if @create), NULL if none. */
+static inline struct synth_keys *synth_of(struct run *run, uint32_t map_id, bool create)
+{
+	struct synth_slot *slot = &run->synth_recent[map_id % ID_RECENT];
+
+	if (slot->map_id == map_id && (slot->s || !create))
+		return slot->s;
+	return synth_of_slow(run, map_id, create);
 }
 
 /*
@@ -576,7 +610,7 @@ static uint64_t synth_key(struct run *run, uint32_t map_id, enum kms_key_kind ki
 	}
 	*is_new = true;
 	/* Made-up ids live in their own range, apart from FNV-1a ids of real keys. */
-	return 0xffe0000000000000ull | ++run->synth_next;
+	return SYNTH_KEY_BASE | ++run->synth_next;
 }
 
 static void synth_push(struct run *run, uint32_t map_id, uint64_t key)
@@ -601,7 +635,7 @@ static void synth_drop(struct run *run, uint32_t map_id, uint64_t key)
 {
 	struct synth_keys *s = synth_of(run, map_id, false);
 
-	if (!s)
+	if (!s || !s->n)
 		return;
 	for (uint32_t i = s->n; i-- > 0;)
 		if (s->keys[i] == key) {
@@ -611,8 +645,8 @@ static void synth_drop(struct run *run, uint32_t map_id, uint64_t key)
 }
 
 /* One element update by key kind; returns 0 or -errno. */
-static int elem_update(struct run *run, const struct kms_bpf_ctx *c, uint32_t map,
-		       enum kms_key_kind kind, uint64_t key, uint64_t flags)
+static inline int elem_update(struct run *run, const struct kms_bpf_ctx *c, uint32_t map,
+			      enum kms_key_kind kind, uint64_t key, uint64_t flags)
 {
 	bool is_new = false;
 	int ret;
@@ -656,7 +690,8 @@ static int elem_delete(struct run *run, const struct kms_bpf_ctx *c, uint32_t ma
 			return 0;
 		}
 	}
-	if (!ret)
+	/* a key that was never made up is on no list (most deletes name their key) */
+	if (!ret && (key & SYNTH_KEY_MASK) == SYNTH_KEY_BASE)
 		synth_drop(run, map, key);
 	return ret;
 }
@@ -687,7 +722,7 @@ static bool recorded_outside_model(const struct kms_replay *r, const struct kms_
 }
 
 /* The object behind a command's fd, or why there is none. */
-static uint32_t cmd_obj(struct run *run, struct proc *p, int32_t fd, bool *modelled)
+static inline uint32_t cmd_obj(struct run *run, struct proc *p, int32_t fd, bool *modelled)
 {
 	uint32_t obj = fd_obj(p, fd);
 
@@ -768,10 +803,9 @@ static int64_t apply_bpf(struct kms_replay *r, struct run *run, struct proc *p,
 	case KMS_BPF_PROG_GET_FD_BY_ID:
 	case KMS_BPF_BTF_GET_FD_BY_ID:
 	case KMS_BPF_LINK_GET_FD_BY_ID: {
-		struct id_map *m = NULL;
+		struct id_map *m = id_find(run, b->id);
 		uint32_t id = 0;
 
-		HASH_FIND(hh, run->ids, &b->id, sizeof(b->id), m);
 		if (m)
 			id = m->model_id;
 		else if (r->native)
@@ -918,9 +952,8 @@ static int64_t apply_prog(struct run *run, struct proc *p, const struct kms_even
 	if (ev->u.prog.map_fd >= 0)
 		map = fd_obj(p, ev->u.prog.map_fd);
 	if (!map && ev->u.prog.map_id) {
-		struct id_map *m = NULL;
+		struct id_map *m = id_find(run, ev->u.prog.map_id);
 
-		HASH_FIND(hh, run->ids, &ev->u.prog.map_id, sizeof(ev->u.prog.map_id), m);
 		map = m ? m->model_id : ev->u.prog.map_id;
 	}
 	if (!map || map == OBJ_FOREIGN) {
@@ -1017,11 +1050,15 @@ static int64_t apply_dup(struct run *run, struct proc *p, const struct kms_event
 	return newfd;
 }
 
-static const char *op_name(const struct kms_event *ev)
+static const char *op_name(struct kms_replay *r, const struct kms_event *ev)
 {
-	if (ev->kind == KMS_EV_BPF)
+	if (ev->kind != KMS_EV_BPF)
+		return kms_event_kind_name(ev->kind);
+	if ((uint32_t)ev->u.bpf.cmd >= CMD_NAMES)
 		return kms_bpf_cmd_name(ev->u.bpf.cmd);
-	return kms_event_kind_name(ev->kind);
+	if (!r->cmd_names[ev->u.bpf.cmd])
+		r->cmd_names[ev->u.bpf.cmd] = kms_bpf_cmd_name(ev->u.bpf.cmd);
+	return r->cmd_names[ev->u.bpf.cmd];
 }
 
 static void explain_take(struct run *run, struct kms_replay_step *step)
@@ -1032,8 +1069,8 @@ static void explain_take(struct run *run, struct kms_replay_step *step)
 int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	      struct kms_replay_step *step)
 {
-	uint64_t root_before, lvm_before;
-	uint64_t calls_before = kms_sim_fault_calls(run->sim);
+	struct kms_sim_totals before, after;
+	uint64_t calls_before;
 	struct kms_bpf_ctx c;
 	bool modelled = true;
 	struct proc *p = NULL;
@@ -1046,13 +1083,13 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	 * They belong to no event, so the deltas below start after them.
 	 */
 	kms_sim_rcu_advance(run->sim, ev->time_ns);
-	/* Both are running totals in the sim: reading them per event costs nothing. */
-	root_before = kms_root_memory_current(run->sim);
-	lvm_before = kms_locked_vm_total(run->sim);
+	/* Running totals in the sim: reading them per event costs nothing. */
+	before = kms_sim_totals(run->sim);
+	calls_before = kms_sim_fault_calls(run->sim);
 	run->why[0] = '\0';
 	step->ev = ev;
 	step->profile = run->name;
-	step->op = op_name(ev);
+	step->op = op_name(r, ev);
 	step->applies = true;
 
 	/* Environment events without a process first. */
@@ -1187,9 +1224,16 @@ done:
 	}
 	step->result = res;
 	step->why = res < 0 ? run->why : "";
-	step->charged_delta = (int64_t)kms_root_memory_current(run->sim) - (int64_t)root_before;
-	step->locked_vm_delta = (int64_t)kms_locked_vm_total(run->sim) - (int64_t)lvm_before;
+	/*
+	 * One delta, the call, the other: stored as a pair (two registers to
+	 * memory, read back as one 16-byte load) the values would wait for
+	 * the stores to finish instead of being forwarded.
+	 */
+	after = kms_sim_totals(run->sim);
+	step->charged_delta = (int64_t)after.root_memory_current -
+			      (int64_t)before.root_memory_current;
 	step->alloc_calls = kms_sim_fault_calls(run->sim) - calls_before;
+	step->locked_vm_delta = (int64_t)after.locked_vm_total - (int64_t)before.locked_vm_total;
 	step->mismatch = modelled && ev->has_ret && ev->ret != res;
 	step->applies = modelled;
 	if (r->opts.explain)

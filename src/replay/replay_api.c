@@ -2,6 +2,7 @@
 /* The public face of the replay: building runs, driving them, reading results. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,33 @@ static int record_divergence(struct kms_replay *r, const struct kms_replay_step 
 }
 
 /* Replay every event of @reader through the current runs. */
+/*
+ * A step before its run fills it: every field zero (NULL, false) but the run.
+ * Field by field: gcc turns a memset() or a compound literal of the struct
+ * into "rep stos", which is slow to start and stalls the stores run_apply()
+ * makes into the step right after. A new field needs its line here.
+ */
+_Static_assert(sizeof(struct kms_replay_step) - offsetof(struct kms_replay_step, mismatch) -
+	       sizeof(bool) < _Alignof(struct kms_replay_step),
+	       "a field after mismatch: step_reset() must set it");
+
+static void step_reset(struct kms_replay_step *s, size_t run)
+{
+	s->ev = NULL;
+	s->run = run;
+	s->profile = NULL;
+	s->op = NULL;
+	s->applies = false;
+	s->result = 0;
+	s->why = NULL;
+	s->explain = NULL;
+	s->charged_delta = 0;
+	s->locked_vm_delta = 0;
+	s->alloc_calls = 0;
+	s->diverged = false;
+	s->mismatch = false;
+}
+
 static int replay_pass(struct kms_replay *r, struct kms_trace_reader *reader,
 		       kms_replay_step_fn fn, void *arg)
 {
@@ -170,8 +198,7 @@ static int replay_pass(struct kms_replay *r, struct kms_trace_reader *reader,
 		bool diverged = false;
 
 		for (size_t i = 0; i < r->nr_runs; i++) {
-			memset(&steps[i], 0, sizeof(steps[i]));
-			steps[i].run = i;
+			step_reset(&steps[i], i);
 			ret = run_apply(r, &r->runs[i], &ev, &steps[i]);
 			if (ret)
 				goto out;

@@ -41,6 +41,16 @@ struct synth_keys {
 	UT_hash_handle hh;
 };
 
+/* A map looked up lately, with or without made-up keys (s NULL: none yet). */
+struct synth_slot {
+	uint32_t map_id;
+	struct synth_keys *s;
+};
+
+#define ID_RECENT 64u
+/* Names of bpf(2) commands below this are looked up once per replay. */
+#define CMD_NAMES 64u
+
 struct name_set {
 	char **names;
 	size_t n, cap;
@@ -62,9 +72,13 @@ struct run {
 	/* processes found lately, by pid % PROC_RECENT: few processes do most of a trace */
 	struct proc *recent[PROC_RECENT];
 	struct synth_keys *synth;
+	/* maps looked up lately, by model id % ID_RECENT: most events name few maps */
+	struct synth_slot synth_recent[ID_RECENT];
 	uint64_t synth_next;
 	/* Recorded kernel map ids -> model ids (for MAP_GET_FD_BY_ID and prog events). */
 	struct id_map *ids;
+	/* ids found lately, by kernel id % ID_RECENT: prog events name few maps, often */
+	struct id_map *ids_recent[ID_RECENT];
 	struct kms_replay_summary summary;
 	/* cgroups and uids in first-use order, for reports */
 	struct name_set cgroups;
@@ -110,6 +124,7 @@ struct kms_replay {
 	uint64_t divs_total;
 	struct expect_rec *expects;
 	size_t nr_expects, cap_expects;
+	const char *cmd_names[CMD_NAMES];	/* filled on first use */
 	char error[512];
 };
 

@@ -540,6 +540,126 @@ static void test_failed_allocation_changes_nothing(void **state)
 	mmt_fini(&t);
 }
 
+/* Everything the repeat helpers must book exactly as the allocator calls would. */
+struct repeat_state {
+	struct kms_cgroup_stats a, root;
+	struct kmem_totals totals[KMEM_NR_KINDS];
+	uint64_t calls, refcnt, stock_bytes, parked;
+};
+
+static void repeat_state(struct mmt *t, struct repeat_state *r)
+{
+	struct obj_cgroup *objcg = mmt_memcg(t, "/a")->objcg;
+
+	memset(r, 0, sizeof(*r));	/* padding too: the states are compared bytewise */
+	r->a = mmt_read(t, "/a");
+	r->root = mmt_read(t, "/");
+	memcpy(r->totals, t->sim->mm.totals, sizeof(r->totals));
+	r->calls = kms_sim_fault_calls(t->sim);
+	r->refcnt = objcg->refcnt;
+	r->stock_bytes = t->sim->mm.cpus[0].obj.nr_bytes;
+	r->parked = objcg->nr_charged_bytes;
+}
+
+/* @n objects of @size: one call each (@bulk false) or a call whenever the repeat cannot go on. */
+static int repeat_alloc(struct mmt *t, bool percpu, size_t size, uint64_t n, bool bulk,
+			struct kmem_charge *c)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct kmem_charge tmp;
+		int err = percpu ? alloc_percpu(t->sim, &t->ctx, size, 8, GFP_KERNEL_ACCOUNT, &tmp)
+				 : kmalloc(t->sim, &t->ctx, size, GFP_KERNEL_ACCOUNT, &tmp);
+
+		if (err)
+			return err;
+		*c = tmp;	/* the objects are identical: one stands for all */
+		if (bulk)
+			i += kmem_alloc_repeat(t->sim, &t->ctx, c, n - i - 1);
+	}
+	return 0;
+}
+
+static void repeat_free(struct mmt *t, const struct kmem_charge *c, uint64_t n, bool bulk)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct kmem_charge copy = *c;
+
+		if (c->kind == KMEM_PERCPU)
+			free_percpu(t->sim, &t->ctx, &copy);
+		else
+			kfree(t->sim, &t->ctx, &copy);
+		if (bulk)
+			i += kmem_free_repeat(t->sim, &t->ctx, c, n - i - 1);
+	}
+}
+
+/*
+ * A preallocated map's thousands of identical objects, booked in steps by
+ * kmem_alloc_repeat()/kmem_free_repeat(), leave every counter, stock and
+ * reference exactly where one allocator call per object leaves them, on
+ * both kernels, paid or unpaid, and fault injection fails the same call.
+ */
+static void test_repeat_books_like_single_calls(void **state)
+{
+	const uint64_t n = 3000;
+	struct repeat_state one, bulk;
+	struct kmem_charge c1, c2;
+	struct mmt t1, t2;
+
+	(void)state;
+	for (int k = 0; k < 8; k++) {
+		enum mmt_kernel kernel = k & 1 ? MMT_5_11 : MMT_6_18;
+		bool percpu = k & 2, root = k & 4;
+		size_t size = percpu ? 8 : 40;
+
+		mmt_init(&t1, 4096, 2, kernel);
+		mmt_init(&t2, 4096, 2, kernel);
+		if (root) {	/* charged to the root cgroup: nobody pays */
+			t1.task->active_memcg = t1.sim->memcgs.root;
+			t2.task->active_memcg = t2.sim->memcgs.root;
+		}
+		assert_int_equal(repeat_alloc(&t1, percpu, size, n, false, &c1), 0);
+		assert_int_equal(repeat_alloc(&t2, percpu, size, n, true, &c2), 0);
+		repeat_state(&t1, &one);
+		repeat_state(&t2, &bulk);
+		assert_memory_equal(&one, &bulk, sizeof(one));
+		assert_int_equal(bulk.calls, n);
+		/*
+		 * 5.11 pcpu_memcg_pre_alloc_hook(): size * num_possible_cpus() = 16;
+		 * 6.18 pcpu_obj_full_size() adds size / PCPU_MIN_ALLOC_SIZE * 8 = 16;
+		 * slab obj_full_size(): kmalloc-64 + 8 (the obj_cgroup pointer).
+		 */
+		if (root)
+			assert_int_equal(bulk.a.stat_percpu + bulk.a.stat_slab, 0);
+		else if (percpu)
+			assert_int_equal(bulk.a.stat_percpu, n * (kernel == MMT_5_11 ? 16 : 32));
+		else
+			assert_int_equal(bulk.a.stat_slab, n * (64 + 8));
+
+		repeat_free(&t1, &c1, n, false);
+		repeat_free(&t2, &c2, n, true);
+		repeat_state(&t1, &one);
+		repeat_state(&t2, &bulk);
+		assert_memory_equal(&one, &bulk, sizeof(one));
+		assert_int_equal(bulk.a.stat_percpu + bulk.a.stat_slab, 0);
+
+		/* fault injection fails allocation 1234 of the run either way */
+		kms_sim_fault_fail_nth(t1.sim, 1234);
+		kms_sim_fault_fail_nth(t2.sim, 1234);
+		assert_int_equal(repeat_alloc(&t1, percpu, size, n, false, &c1), -ENOMEM);
+		assert_int_equal(repeat_alloc(&t2, percpu, size, n, true, &c2), -ENOMEM);
+		repeat_state(&t1, &one);
+		repeat_state(&t2, &bulk);
+		assert_memory_equal(&one, &bulk, sizeof(one));
+		assert_int_equal(bulk.calls, 1234);
+		repeat_free(&t1, &c1, 1233, false);
+		repeat_free(&t2, &c2, 1233, true);
+		t1.task->active_memcg = t2.task->active_memcg = NULL;
+		mmt_fini(&t1);
+		mmt_fini(&t2);
+	}
+}
+
 /* rmdir: objcg charges follow the parent; the removed cgroup's stock is drained. */
 static void test_rmdir_drains_and_reparents(void **state)
 {
@@ -580,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_root_nokmem_and_nmi),
 		cmocka_unit_test(test_fault_injection_every_index),
 		cmocka_unit_test(test_failed_allocation_changes_nothing),
+		cmocka_unit_test(test_repeat_books_like_single_calls),
 		cmocka_unit_test(test_rmdir_drains_and_reparents),
 	};
 

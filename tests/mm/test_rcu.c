@@ -60,11 +60,63 @@ static void test_order_barrier_and_immediate(void **state)
 	mmt_fini(&t);
 }
 
+/*
+ * Callbacks queued in time order run as a FIFO; one queued with an earlier
+ * due time than the last (another CPU's timestamp) still runs first, and once
+ * everything ran the queue keeps time order for what comes next.
+ */
+static void test_due_order_in_and_out_of_order(void **state)
+{
+	enum { N = 1000 };
+	static struct kmem_charge c[N + 1];
+	struct kmem_charge a, b;
+	struct mmt t;
+
+	(void)state;
+	mmt_init(&t, 4096, 2, MMT_6_18);
+	assert_int_equal(kms_sim_set_rcu(t.sim, 1 * MS, false), 0);
+	/* 1000 frees 1 us apart, due 1 ms later: an advance runs exactly those due */
+	for (int i = 0; i <= N; i++)
+		assert_int_equal(kmalloc(t.sim, &t.ctx, 64, GFP_KERNEL_ACCOUNT, &c[i]), 0);
+	for (int i = 0; i < N; i++) {
+		t.ctx.now_ns = 10 * MS + (uint64_t)i * 1000;
+		assert_int_equal(call_rcu_free(t.sim, &t.ctx, &c[i]), 0);
+	}
+	rcu_advance(t.sim, 11 * MS + 499 * 1000);
+	assert_int_equal(rcu_pending(t.sim), N - 500);
+	/* due at 10.5 ms, before every queued one: it runs with the next advance */
+	t.ctx.now_ns = 9 * MS + 500 * 1000;
+	assert_int_equal(call_rcu_free(t.sim, &t.ctx, &c[N]), 0);
+	rcu_advance(t.sim, 11 * MS + 499 * 1000);
+	assert_int_equal(rcu_pending(t.sim), N - 500);
+	rcu_advance(t.sim, 11 * MS + 998 * 1000);
+	assert_int_equal(rcu_pending(t.sim), 1);
+	rcu_advance(t.sim, 11 * MS + 999 * 1000);
+	assert_int_equal(rcu_pending(t.sim), 0);
+	/* kmalloc-64 objects charge 64 + 8 bytes each: all gone */
+	assert_int_equal(mmt_read(&t, "/a").stat_slab, 0);
+
+	/* empty again: in-order frees run in due order, same due time in queue order */
+	assert_int_equal(kmalloc(t.sim, &t.ctx, 512, GFP_KERNEL_ACCOUNT, &a), 0);
+	assert_int_equal(kmalloc(t.sim, &t.ctx, 8, GFP_KERNEL_ACCOUNT, &b), 0);
+	t.ctx.now_ns = 20 * MS;
+	call_rcu_free(t.sim, &t.ctx, &a);
+	t.ctx.now_ns = 21 * MS;
+	call_rcu_free(t.sim, &t.ctx, &b);
+	rcu_advance(t.sim, 21 * MS);
+	/* a (kmalloc-512: 520 bytes) ran, b (kmalloc-8: 16 bytes) is due at 22 ms */
+	assert_int_equal(mmt_read(&t, "/a").stat_slab, 16);
+	rcu_advance(t.sim, 22 * MS);
+	assert_int_equal(mmt_read(&t, "/a").stat_slab, 0);
+	mmt_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_free_after_grace_period),
 		cmocka_unit_test(test_order_barrier_and_immediate),
+		cmocka_unit_test(test_due_order_in_and_out_of_order),
 	};
 
 	return cmocka_run_group_tests_name("mm/rcu", tests, NULL, NULL);
