@@ -18,34 +18,13 @@
 #include <cmocka.h>
 
 #include "run.h"
+#include "kms_test_file.h"
 
 static const char *const scenarios[] = {
 	"01-root-shares-locked-vm", "02-shared-counter", "03-estimate-vs-reality",
 	"04-eperm-vs-enomem", "05-no-limit", "06-orchestrator", "07-interrupt-context",
 	"08-cgroup-lifecycle", "09-percpu-stocks", "10-fail-paths",
 };
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	if (buf)
-		buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 /* Lines of @text that start with @prefix. */
 static unsigned int count_lines(const char *text, const char *prefix)
@@ -72,7 +51,7 @@ static void test_scenarios_hold(void **state)
 
 		snprintf(rel, sizeof(rel), "traces/scenarios/%s.trace", scenarios[i]);
 		path = source_path(rel, buf, sizeof(buf));
-		text = slurp(path);
+		text = kms_test_read_file(path, NULL);
 		assert_non_null(text);
 		expects = count_lines(text, "expect ");
 		free(text);
@@ -95,8 +74,8 @@ static void test_scenarios_hold(void **state)
 static void test_wrong_expectation_fails(void **state)
 {
 	char buf[4096];
-	char *text = slurp(source_path("traces/scenarios/01-root-shares-locked-vm.trace", buf,
-				       sizeof(buf)));
+	char *text = kms_test_read_file(source_path("traces/scenarios/01-root-shares-locked-vm.trace",
+						    buf, sizeof(buf)), NULL);
 	char *at;
 	struct run_result r;
 	const char *argv[] = { "check", "-", NULL };
@@ -149,7 +128,7 @@ static void test_tutorial_commands(void **state)
 	unsigned int ran = 0;
 
 	(void)state;
-	text = slurp(source_path("docs/tutorial.md", buf, sizeof(buf)));
+	text = kms_test_read_file(source_path("docs/tutorial.md", buf, sizeof(buf)), NULL);
 	assert_non_null(text);
 	assert_int_equal(chdir(source_path(".", buf, sizeof(buf))), 0);
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fuzz_check.h"
+#include "kms_test_file.h"
 
 static size_t check_dir(const char *rel)
 {
@@ -29,25 +30,17 @@ static size_t check_dir(const char *rel)
 	d = opendir(dir);
 	assert_non_null(d);
 	while ((de = readdir(d))) {
-		uint8_t *buf;
-		long len;
-		FILE *f;
+		size_t len;
+		char *buf;
 
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "README.md"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		f = fopen(path, "rb");
-		assert_non_null(f);
-		assert_int_equal(fseek(f, 0, SEEK_END), 0);
-		len = ftell(f);
-		rewind(f);
-		buf = malloc((size_t)len + 1);
+		buf = kms_test_read_file(path, &len);
 		assert_non_null(buf);
-		assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-		fclose(f);
 		printf("# %s\n", de->d_name);
-		if (kms_fuzz_check_read(buf, (size_t)len))
-			kms_fuzz_check_replay(buf, (size_t)len);
+		if (kms_fuzz_check_read((const uint8_t *)buf, len))
+			kms_fuzz_check_replay((const uint8_t *)buf, len);
 		free(buf);
 		n++;
 	}

@@ -17,26 +17,7 @@
 #include <cmocka.h>
 
 #include "kmemsim/trace.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
+#include "kms_test_file.h"
 
 /* Lines that are events by the text alone: not blank, not '#', not "trace ". */
 static unsigned int text_events(const char *buf, const char *prefix)
@@ -64,9 +45,10 @@ static void check_one(const char *path)
 	struct kms_event ev;
 	char msg[512];
 	size_t len;
-	char *buf = slurp(path, &len);
+	char *buf = kms_test_read_file(path, &len);
 	int n;
 
+	assert_non_null(buf);
 	assert_int_equal(kms_trace_open_mem(buf, len, path, NULL, &r, &err), 0);
 	assert_int_equal(kms_trace_reader_format(r), KMS_TRACE_NATIVE);
 	while ((n = kms_trace_read_next(r, &ev)) == 1) {

@@ -16,6 +16,7 @@
 #include "kmemsim/report.h"
 #include "trace/binary.h"
 #include "trace/fields.h"
+#include "kms_test_file.h"
 
 /* ---- helpers ---- */
 
@@ -23,24 +24,6 @@ struct blob {
 	char *buf;
 	size_t len;
 };
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static struct kms_trace_reader *open_blob(const char *buf, size_t len, const char *name)
 {
@@ -190,12 +173,14 @@ static void for_each_bundled(void (*fn)(const char *path, const char *name))
 static void roundtrip_one(const char *path, const char *name)
 {
 	size_t len;
-	char *text = slurp(path, &len);
-	struct blob bin = to_binary(text, len, name);
-	struct kms_trace_reader *ra = open_blob(text, len, name);
-	struct kms_trace_reader *rb = open_blob(bin.buf, bin.len, name);
-	struct blob ta, tb;
+	char *text = kms_test_read_file(path, &len);
+	struct kms_trace_reader *ra, *rb;
+	struct blob bin, ta, tb;
 
+	assert_non_null(text);
+	bin = to_binary(text, len, name);
+	ra = open_blob(text, len, name);
+	rb = open_blob(bin.buf, bin.len, name);
 	assert_true(kms_trace_reader_binary(rb));
 	assert_false(kms_trace_reader_binary(ra));
 	assert_int_equal(kms_trace_reader_format(rb), KMS_TRACE_NATIVE);
@@ -295,9 +280,11 @@ static void reports_one(const char *path, const char *name)
 		"linux-5.10", "linux-5.11", "linux-6.18", "linux-5.10,linux-5.11",
 	};
 	size_t len;
-	char *text = slurp(path, &len);
-	struct blob bin = to_binary(text, len, name);
+	char *text = kms_test_read_file(path, &len);
+	struct blob bin;
 
+	assert_non_null(text);
+	bin = to_binary(text, len, name);
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		for (int fmt = KMS_REPORT_TEXT; fmt <= KMS_REPORT_JSON; fmt++) {
 			struct blob a = report(text, len, name, runs[i], fmt);
