@@ -286,7 +286,9 @@ static int run_replay(struct replay_cli *c)
 		goto out;
 	if (trace_src_open(&c->src, &reader))
 		goto out;
-	ret = kms_replay_run(r, reader, step_cb, &sa,
+	/* Without a reader of the steps the replay skips the per-event deltas. */
+	ret = kms_replay_run(r, reader,
+			     sa.progress || kms_report_wants_steps(sa.rep) ? step_cb : NULL, &sa,
 			     trace_src_reopenable(&c->src) ? trace_src_reopen : NULL, &c->src);
 	if (sa.progress && sa.events >= (1u << 20))
 		fputs("\r\033[K", stderr);

@@ -101,7 +101,8 @@ void kms_replay_free(struct kms_replay *r);
 
 /*
  * Replay every event of @reader. @fn (may be NULL) is called for each event
- * and run, in event order, runs in order. Returns 0, a negative errno for bad
+ * and run, in event order, runs in order; without @fn the steps' deltas
+ * (charged_delta, locked_vm_delta, alloc_calls) are not worked out. Returns 0, a negative errno for bad
  * input (the reader's error, or the replay's own in kms_replay_error()), or
  * -ECANCELED when an invariant broke (message in kms_replay_error()).
  * @reopen, when not NULL, reopens the same trace for the extra passes that

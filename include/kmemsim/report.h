@@ -38,6 +38,12 @@ void kms_report_free(struct kms_report *rep);
 
 /* The kms_replay_step_fn to pass to kms_replay_run() (arg = the report). */
 int kms_report_step(const struct kms_replay_step *step, struct kms_replay *r, void *arg);
+/*
+ * Whether kms_report_step() reads the steps (--events, --explain, an SVG).
+ * When not, kms_replay_run() can be given no step function at all, and a
+ * replay without one does not work out the per-event deltas nobody reads.
+ */
+bool kms_report_wants_steps(const struct kms_report *rep);
 
 /* Write the report of a finished replay. 0 or -EIO. */
 int kms_report_finish(struct kms_report *rep, const struct kms_replay *r);

@@ -1069,8 +1069,8 @@ static void explain_take(struct run *run, struct kms_replay_step *step)
 int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	      struct kms_replay_step *step)
 {
-	struct kms_sim_totals before, after;
-	uint64_t calls_before;
+	struct kms_sim_totals before = { 0 }, after;
+	uint64_t calls_before = 0;
 	struct kms_bpf_ctx c;
 	bool modelled = true;
 	struct proc *p = NULL;
@@ -1083,9 +1083,11 @@ int run_apply(struct kms_replay *r, struct run *run, const struct kms_event *ev,
 	 * They belong to no event, so the deltas below start after them.
 	 */
 	kms_sim_rcu_advance(run->sim, ev->time_ns);
-	/* Running totals in the sim: reading them per event costs nothing. */
-	before = kms_sim_totals(run->sim);
-	calls_before = kms_sim_fault_calls(run->sim);
+	/* The deltas only for a step function: nothing else reads them. */
+	if (r->step_deltas) {
+		before = kms_sim_totals(run->sim);
+		calls_before = kms_sim_fault_calls(run->sim);
+	}
 	run->why[0] = '\0';
 	step->ev = ev;
 	step->profile = run->name;
@@ -1229,11 +1231,14 @@ done:
 	 * memory, read back as one 16-byte load) the values would wait for
 	 * the stores to finish instead of being forwarded.
 	 */
-	after = kms_sim_totals(run->sim);
-	step->charged_delta = (int64_t)after.root_memory_current -
-			      (int64_t)before.root_memory_current;
-	step->alloc_calls = kms_sim_fault_calls(run->sim) - calls_before;
-	step->locked_vm_delta = (int64_t)after.locked_vm_total - (int64_t)before.locked_vm_total;
+	if (r->step_deltas) {
+		after = kms_sim_totals(run->sim);
+		step->charged_delta = (int64_t)after.root_memory_current -
+				      (int64_t)before.root_memory_current;
+		step->alloc_calls = kms_sim_fault_calls(run->sim) - calls_before;
+		step->locked_vm_delta = (int64_t)after.locked_vm_total -
+					(int64_t)before.locked_vm_total;
+	}
 	step->mismatch = modelled && ev->has_ret && ev->ret != res;
 	step->applies = modelled;
 	if (r->opts.explain)

@@ -194,6 +194,7 @@ static int replay_pass(struct kms_replay *r, struct kms_trace_reader *reader,
 
 	if (!steps)
 		return -ENOMEM;
+	r->step_deltas = fn != NULL;
 	while ((ret = kms_trace_read_next(reader, &ev)) == 1) {
 		bool diverged = false;
 

@@ -125,6 +125,8 @@ struct kms_replay {
 	struct expect_rec *expects;
 	size_t nr_expects, cap_expects;
 	const char *cmd_names[CMD_NAMES];	/* filled on first use */
+	/* a step function reads this pass's steps: work out their deltas (else left 0) */
+	bool step_deltas;
 	char error[512];
 };
 

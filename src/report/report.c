@@ -340,6 +340,14 @@ static int svg_step(struct kms_report *rep, const struct kms_replay_step *s,
 	return 0;
 }
 
+bool kms_report_wants_steps(const struct kms_report *rep)
+{
+	/* the cases of kms_report_step() below that do something */
+	return rep->svg || (rep->opts.events && (rep->opts.format == KMS_REPORT_JSON ||
+						 rep->opts.format == KMS_REPORT_CSV)) ||
+	       (rep->opts.format == KMS_REPORT_TEXT && rep->opts.explain);
+}
+
 int kms_report_step(const struct kms_replay_step *s, struct kms_replay *r, void *arg)
 {
 	struct kms_report *rep = arg;
