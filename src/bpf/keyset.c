@@ -29,8 +29,26 @@ static inline uint32_t slot_of(const struct keyset *s, uint64_t key)
 	return (uint32_t)key & s->mask;
 }
 
-bool keyset_find(const struct keyset *s, uint64_t key, uint32_t *val)
+/* The slot where a probe for @key (not EMPTY) ends: its own, or the first empty one. */
+static inline uint32_t probe(struct keyset *s, uint64_t key)
 {
+	uint32_t i;
+
+	if (s->memo_ok && s->memo_key == key)
+		return s->memo_slot;
+	i = slot_of(s, key);
+	while (s->keys[i] != EMPTY && s->keys[i] != key)
+		i = (i + 1) & s->mask;
+	s->memo_ok = true;
+	s->memo_key = key;
+	s->memo_slot = i;
+	return i;
+}
+
+bool keyset_find(struct keyset *s, uint64_t key, uint32_t *val)
+{
+	uint32_t i;
+
 	if (key == EMPTY) {
 		if (s->has_empty_key && val)
 			*val = s->empty_key_val;
@@ -38,28 +56,32 @@ bool keyset_find(const struct keyset *s, uint64_t key, uint32_t *val)
 	}
 	if (!s->keys)
 		return false;
-	for (uint32_t i = slot_of(s, key);; i = (i + 1) & s->mask) {
-		if (s->keys[i] == EMPTY)
-			return false;
-		if (s->keys[i] == key) {
-			if (val)
-				*val = s->vals ? s->vals[i] : 0;
-			return true;
-		}
-	}
+	i = probe(s, key);
+	if (s->keys[i] == EMPTY)
+		return false;
+	if (val)
+		*val = s->vals ? s->vals[i] : 0;
+	return true;
 }
 
+/* @key at slot @i, where its probe ends: the same slot whether remembered or probed again. */
+static void put_at(struct keyset *s, uint32_t i, uint64_t key, uint32_t val)
+{
+	if (s->keys[i] == EMPTY)
+		s->nr++;
+	s->keys[i] = key;
+	if (s->vals)
+		s->vals[i] = val;
+}
+
+/* Rehashing: the keys are all different and the memo is off. */
 static void raw_put(struct keyset *s, uint64_t key, uint32_t val)
 {
 	uint32_t i = slot_of(s, key);
 
 	while (s->keys[i] != EMPTY && s->keys[i] != key)
 		i = (i + 1) & s->mask;
-	if (s->keys[i] == EMPTY)
-		s->nr++;
-	s->keys[i] = key;
-	if (s->vals)
-		s->vals[i] = val;
+	put_at(s, i, key, val);
 }
 
 static int grow(struct keyset *s)
@@ -83,6 +105,7 @@ static int grow(struct keyset *s)
 	for (uint32_t i = 0; i < cap; i++)
 		s->keys[i] = EMPTY;
 	s->mask = cap - 1;
+	s->memo_ok = false;	/* every key moves */
 	s->nr = 0;
 	for (uint32_t i = 0; i < ocap; i++)
 		if (okeys[i] != EMPTY)
@@ -116,7 +139,8 @@ int keyset_put(struct keyset *s, uint64_t key, uint32_t val)
 	}
 	if (val && need_vals(s))
 		return -ENOMEM;
-	raw_put(s, key, val);
+	/* the memo stays right: @key now lives where its probe ended */
+	put_at(s, probe(s, key), key, val);
 	return 0;
 }
 
@@ -134,12 +158,9 @@ bool keyset_del(struct keyset *s, uint64_t key, uint32_t *val)
 	}
 	if (!s->keys)
 		return false;
-	for (i = slot_of(s, key);; i = (i + 1) & s->mask) {
-		if (s->keys[i] == EMPTY)
-			return false;
-		if (s->keys[i] == key)
-			break;
-	}
+	i = probe(s, key);
+	if (s->keys[i] == EMPTY)
+		return false;
 	if (val)
 		*val = s->vals ? s->vals[i] : 0;
 	/* backward-shift: pull later members of the probe run into the hole */
@@ -156,6 +177,14 @@ bool keyset_del(struct keyset *s, uint64_t key, uint32_t *val)
 	}
 	s->keys[i] = EMPTY;
 	s->nr--;
+	/*
+	 * Other keys moved, but @key's probe now ends at the final hole: the
+	 * slots from its home to where it was were full and stay full, and the
+	 * shift left every slot full from there to the hole. A put of @key
+	 * right after (an overwrite) lands there, as a new probe would find.
+	 */
+	s->memo_key = key;
+	s->memo_slot = i;
 	return true;
 }
 

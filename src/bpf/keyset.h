@@ -20,12 +20,21 @@ struct keyset {
 	uint32_t nr;
 	bool has_empty_key;	/* the key equal to the empty marker lives here */
 	uint32_t empty_key_val;
+	/*
+	 * Where the last probe for memo_key ended (memo_ok): its slot if it is
+	 * there, else the first empty slot from its home, where a put would
+	 * place it. Every change of the table sets or clears it, so the lookup,
+	 * delete and put of one map operation probe once between them.
+	 */
+	bool memo_ok;
+	uint32_t memo_slot;
+	uint64_t memo_key;
 };
 
 void keyset_init(struct keyset *s);
 void keyset_destroy(struct keyset *s);
-/* Value of @key in *@val; false if absent. */
-bool keyset_find(const struct keyset *s, uint64_t key, uint32_t *val);
+/* Value of @key in *@val; false if absent. Remembers where the probe ended. */
+bool keyset_find(struct keyset *s, uint64_t key, uint32_t *val);
 /* Insert or replace: 0, or -ENOMEM. */
 int keyset_put(struct keyset *s, uint64_t key, uint32_t val);
 /* Remove: true and the value if it was there. */

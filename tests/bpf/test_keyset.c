@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "bpf/keyset.h"
@@ -96,11 +97,93 @@ static void test_evict_and_each(void **state)
 	keyset_destroy(&s);
 }
 
+static void assert_same_table(const struct keyset *a, const struct keyset *b)
+{
+	assert_int_equal(a->mask, b->mask);
+	assert_int_equal(a->nr, b->nr);
+	assert_int_equal(a->has_empty_key, b->has_empty_key);
+	assert_int_equal(a->keys != NULL, b->keys != NULL);
+	assert_int_equal(a->vals != NULL, b->vals != NULL);
+	if (a->keys)
+		assert_memory_equal(a->keys, b->keys, sizeof(*a->keys) * (a->mask + 1));
+	if (a->vals)
+		assert_memory_equal(a->vals, b->vals, sizeof(*a->vals) * (a->mask + 1));
+}
+
+/*
+ * The table's layout is the maps' iteration and LRU eviction order, which
+ * reports show. A map operation's lookup, delete and put share one probe
+ * through the memo; a second table that forgets the memo before every call
+ * must end up with every key in the same slot, whatever the operations.
+ */
+static void test_memo_keeps_layout(void **state)
+{
+	struct keyset a, b;
+	uint64_t seed = 7;
+	uint32_t ca = 0, cb = 0;
+
+	(void)state;
+	keyset_init(&a);
+	keyset_init(&b);
+	for (int step = 0; step < 100000; step++) {
+		/* a small universe of colliding keys: long probe runs, many backward shifts */
+		uint64_t k = key_of((uint32_t)(lcg(&seed) % 600)), ka, kb;
+		uint32_t op = (uint32_t)(lcg(&seed) % 6), v = step < 20000 ? 0 : (uint32_t)step;
+		uint32_t va, vb;
+		bool ina, inb;
+
+		b.memo_ok = false;
+		ina = keyset_find(&a, k, &va);
+		inb = keyset_find(&b, k, &vb);
+		assert_int_equal(ina, inb);
+		b.memo_ok = false;
+		switch (op) {
+		case 0:	/* insert or replace in place (a per-cpu hash, an array) */
+		case 1:
+			assert_int_equal(keyset_put(&a, k, v), 0);
+			assert_int_equal(keyset_put(&b, k, v), 0);
+			break;
+		case 2:	/* overwrite: the old element out, the new one in (htab_map_update) */
+			assert_int_equal(keyset_del(&a, k, &va), ina);
+			assert_int_equal(keyset_del(&b, k, &vb), inb);
+			b.memo_ok = false;
+			assert_int_equal(keyset_put(&a, k, v), 0);
+			assert_int_equal(keyset_put(&b, k, v), 0);
+			break;
+		case 3:	/* delete after the lookup */
+			assert_int_equal(keyset_del(&a, k, &va), ina);
+			assert_int_equal(keyset_del(&b, k, &vb), inb);
+			break;
+		case 4:	/* an overwrite whose new element fails: the old one put back */
+			if (keyset_del(&a, k, &va)) {
+				assert_true(keyset_del(&b, k, &vb));
+				b.memo_ok = false;
+				assert_int_equal(keyset_put(&a, k, va), 0);
+				assert_int_equal(keyset_put(&b, k, vb), 0);
+			}
+			break;
+		default:	/* an LRU map full: evict, then insert */
+			if (keyset_evict(&a, &ca, &ka, &va)) {
+				assert_true(keyset_evict(&b, &cb, &kb, &vb));
+				assert_true(ka == kb);
+				b.memo_ok = false;
+				assert_int_equal(keyset_put(&a, k, v), 0);
+				assert_int_equal(keyset_put(&b, k, v), 0);
+			}
+			break;
+		}
+		assert_same_table(&a, &b);
+	}
+	keyset_destroy(&a);
+	keyset_destroy(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_reference),
 		cmocka_unit_test(test_evict_and_each),
+		cmocka_unit_test(test_memo_keeps_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
