@@ -109,6 +109,7 @@ struct bpf_map {
 	struct keyset keys;		/* live keys; keyset value = group index or object id */
 	struct elem_group *groups;
 	uint32_t nr_groups, cap_groups;
+	uint32_t last_group;		/* the group bpf_elem_group() found last */
 	struct bpf_mem_alloc *ma, *pcpu_ma;
 	/* cgroup storage: live storages (key = cgroup id << 32 | attach type) */
 	struct keyset storages;

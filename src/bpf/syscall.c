@@ -594,18 +594,22 @@ static void obj_uncharge_memlock(struct bpf_obj *o)
 
 /* ---- element groups ---- */
 
+static inline bool same_alloc(const struct elem_alloc *g, const struct elem_alloc *a)
+{
+	bool same = g->nr == a->nr;
+
+	for (uint8_t k = 0; same && k < a->nr; k++)
+		same = g->c[k].objcg == a->c[k].objcg && g->c[k].memcg == a->c[k].memcg &&
+		       g->c[k].size == a->c[k].size && g->c[k].kind == a->c[k].kind &&
+		       g->c[k].accounted == a->c[k].accounted;
+	return same;
+}
+
 int elem_group_find(struct elem_group **v, uint32_t *nr, uint32_t *cap,
 		    const struct elem_alloc *a, uint32_t *idx)
 {
 	for (uint32_t i = 0; i < *nr; i++) {
-		struct elem_alloc *g = &(*v)[i].a;
-		bool same = g->nr == a->nr;
-
-		for (uint8_t k = 0; same && k < a->nr; k++)
-			same = g->c[k].objcg == a->c[k].objcg && g->c[k].memcg == a->c[k].memcg &&
-			       g->c[k].size == a->c[k].size && g->c[k].kind == a->c[k].kind &&
-			       g->c[k].accounted == a->c[k].accounted;
-		if (same) {
+		if (same_alloc(&(*v)[i].a, a)) {
 			*idx = i;
 			return 0;
 		}
@@ -619,7 +623,21 @@ int elem_group_find(struct elem_group **v, uint32_t *nr, uint32_t *cap,
 
 int bpf_elem_group(struct bpf_map *map, const struct elem_alloc *a, uint32_t *idx)
 {
-	return elem_group_find(&map->groups, &map->nr_groups, &map->cap_groups, a, idx);
+	int err;
+
+	/*
+	 * Groups are distinct, so the one the last element joined, when it
+	 * matches, is the one the scan would find: a map's elements mostly
+	 * come in runs with the same charges.
+	 */
+	if (map->last_group < map->nr_groups && same_alloc(&map->groups[map->last_group].a, a)) {
+		*idx = map->last_group;
+		return 0;
+	}
+	err = elem_group_find(&map->groups, &map->nr_groups, &map->cap_groups, a, idx);
+	if (!err)
+		map->last_group = *idx;
+	return err;
 }
 
 int bpf_elem_insert(struct kms_bpf *w, struct bpf_map *map, uint64_t key,
