@@ -16,6 +16,7 @@
 #include "kmemsim/replay.h"
 #include "kmemsim/report.h"
 #include "kmemsim/trace.h"
+#include "kms_test_file.h"
 
 struct blob {
 	char *buf;
@@ -28,23 +29,10 @@ static struct blob report(const char *path, const struct kms_report_opts *ro, bo
 	const char *names[] = { "linux-5.10", "linux-5.11" };
 	struct kms_replay_opts o = { .profiles = names, .nr_profiles = 2, .limits = true };
 	struct kms_trace_reader *reader;
-	struct kms_report *rep;
-	struct kms_replay *r;
 	struct blob b = { 0 };
-	FILE *f = open_memstream(&b.buf, &b.len);
-	char err[256];
 
-	assert_non_null(f);
 	assert_int_equal(kms_trace_reader_open(path, &reader, NULL), 0);
-	assert_int_equal(kms_replay_new(&o, &r, err, sizeof(err)), 0);
-	assert_int_equal(kms_report_new(ro, f, &rep), 0);
-	if (kms_replay_run(r, reader, feed ? kms_report_step : NULL, rep, NULL, NULL))
-		fail_msg("%s: %s", path, kms_replay_error(r));
-	assert_int_equal(kms_report_finish(rep, r), 0);
-	kms_report_free(rep);
-	kms_replay_free(r);
-	kms_trace_reader_free(reader);
-	assert_int_equal(fclose(f), 0);
+	b.buf = kms_test_report(reader, &o, ro, feed, NULL, NULL, &b.len);
 	return b;
 }
 

@@ -231,14 +231,10 @@ static struct blob report(const char *buf, size_t len, const char *name, const c
 {
 	struct mem_src src = { buf, len, name };
 	const char *names[2];
-	char list[64], err[256];
+	char list[64];
 	struct kms_replay_opts o = { .profiles = names, .limits = true };
 	struct kms_report_opts ro = { .format = format, .trace_path = name };
-	struct kms_trace_reader *reader = open_blob(buf, len, name);
-	struct kms_report *rep;
-	struct kms_replay *r;
 	struct blob b = { 0 };
-	FILE *f = open_memstream(&b.buf, &b.len);
 	char *comma;
 
 	snprintf(list, sizeof(list), "%s", profiles);
@@ -248,16 +244,7 @@ static struct blob report(const char *buf, size_t len, const char *name, const c
 		names[o.nr_profiles++] = comma + 1;
 		ro.compare = true;
 	}
-	assert_non_null(f);
-	assert_int_equal(kms_replay_new(&o, &r, err, sizeof(err)), 0);
-	assert_int_equal(kms_report_new(&ro, f, &rep), 0);
-	if (kms_replay_run(r, reader, kms_report_step, rep, reopen_mem, &src))
-		fail_msg("%s: %s", name, kms_replay_error(r));
-	assert_int_equal(kms_report_finish(rep, r), 0);
-	kms_report_free(rep);
-	kms_replay_free(r);
-	kms_trace_reader_free(reader);
-	assert_int_equal(fclose(f), 0);
+	b.buf = kms_test_report(open_blob(buf, len, name), &o, &ro, true, reopen_mem, &src, &b.len);
 	return b;
 }
 
