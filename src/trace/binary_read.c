@@ -29,6 +29,26 @@
 #define OP_UNKNOWN 0xffu
 _Static_assert(KMS_NR_OPS < OP_UNKNOWN, "ops must fit a byte");
 
+/*
+ * How a field of kms_fields is decoded on the fast path (kms_binary_read_next()):
+ * most fields are a number in a range stored at an offset, so one description
+ * of that -- not a switch on the field's type -- decodes them all. A value
+ * outside the range, and every other type, goes the general way (get_value()),
+ * which says what is wrong.
+ */
+enum { D_SLOW, D_NUM, D_KEY };
+#define KMS_BIN_MAX_FIELDS 128
+
+struct fdesc {
+	uint8_t how;			/* D_* */
+	uint8_t zz;			/* signed: zigzag, range [lo, hi]; else [0, uhi] */
+	uint8_t width;			/* bytes stored at off: 1, 4 or 8 */
+	uint16_t off;
+	uint16_t flag;			/* a bool set true with the value, or 0 */
+	int64_t lo, hi;
+	uint64_t uhi;
+};
+
 struct kms_binary_state {
 	/* The input: unread bytes [p, end); base is the file offset of @start. */
 	const uint8_t *start, *p, *end;
@@ -54,6 +74,9 @@ struct kms_binary_state {
 	struct kms_event *tmpl;
 	size_t ev_size;
 	unsigned int tid_field;		/* tid's index in kms_fields */
+	/* fields whose dictionary id is one byte: the first 128 */
+	uint32_t nr_short_fields;
+	struct fdesc desc[KMS_BIN_MAX_FIELDS];	/* [kms_fields index] */
 
 	char *strs;			/* one record's strings, NUL-terminated */
 	size_t strs_cap, strs_used;
@@ -165,6 +188,42 @@ static int need(struct kms_trace_reader *r, size_t n, const char *what)
 	return 0;
 }
 
+/*
+ * A number of at most nine bytes wholly in [*pp, end): true, or false for
+ * the general way (get_uv()) to decode again and judge.
+ */
+static inline bool get_uv_fast(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+
+	if (p < end && p[0] < 0x80) {
+		*out = p[0];
+		*pp = p + 1;
+		return true;
+	}
+	for (unsigned int shift = 0; p < end && shift < 63; shift += 7) {
+		v |= (uint64_t)(*p & 0x7f) << shift;
+		if (!(*p++ & 0x80)) {
+			*out = v;
+			*pp = p;
+			return true;
+		}
+	}
+	return false;
+}
+
+static inline uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
 static int get_uv_slow(struct kms_trace_reader *r, const uint8_t **pp, const uint8_t *end,
 		       uint64_t *out)
 {
@@ -195,12 +254,13 @@ static inline int get_uv(struct kms_trace_reader *r, const uint8_t **pp, const u
 {
 	const uint8_t *p = *pp;
 
+	/* a record's last number is often one byte: it ends the record */
+	if (p < end && p[0] < 0x80) {
+		*out = p[0];
+		*pp = p + 1;
+		return 0;
+	}
 	if (end - p >= 2) {
-		if (p[0] < 0x80) {
-			*out = p[0];
-			*pp = p + 1;
-			return 0;
-		}
 		if (p[1] < 0x80) {
 			*out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
 			*pp = p + 2;
@@ -336,6 +396,44 @@ static void map_fields(struct kms_binary_state *b)
 	}
 }
 
+_Static_assert(sizeof(enum kms_exec_ctx) == 4 && sizeof(bool) == 1, "fdesc widths");
+
+static void describe_field(struct fdesc *d, const struct kms_field *f)
+{
+	static const struct { uint8_t how, zz, width; int64_t lo, hi; uint64_t uhi; } t[] = {
+		[FT_I32] = { D_NUM, 1, 4, INT32_MIN, INT32_MAX, 0 },
+		[FT_I64] = { D_NUM, 1, 8, INT64_MIN, INT64_MAX, 0 },
+		/* a result is >= 0 or -errno, errno 1..4095 */
+		[FT_RET] = { D_NUM, 1, 8, -4095, INT64_MAX, 0 },
+		[FT_U64] = { D_NUM, 0, 8, 0, 0, UINT64_MAX },
+		[FT_ELEM_FLAGS] = { D_NUM, 0, 8, 0, 0, UINT64_MAX },
+		[FT_LIMIT] = { D_NUM, 0, 8, 0, 0, UINT64_MAX },
+		[FT_U32] = { D_NUM, 0, 4, 0, 0, UINT32_MAX },
+		[FT_SIZE32] = { D_NUM, 0, 4, 0, 0, UINT32_MAX },
+		[FT_MAP_FLAGS] = { D_NUM, 0, 4, 0, 0, UINT32_MAX },
+		[FT_UID] = { D_NUM, 0, 4, 0, 0, KMS_UID_UNSET - 1 },
+		[FT_BOOL] = { D_NUM, 0, 1, 0, 0, 1 },
+		[FT_CTX] = { D_NUM, 0, 4, 0, 0, KMS_CTX_NMI },
+		[FT_KEY] = { D_KEY, 0, 0, 0, 0, 0 },
+	};
+
+	memset(d, 0, sizeof(*d));
+	if (f->type >= sizeof(t) / sizeof(t[0]) || t[f->type].how == D_SLOW)
+		return;
+	d->how = t[f->type].how;
+	d->zz = t[f->type].zz;
+	d->width = t[f->type].width;
+	d->lo = t[f->type].lo;
+	d->hi = t[f->type].hi;
+	d->uhi = t[f->type].uhi;
+	d->off = f->off;
+	/* the presence flag of a limit or a result */
+	if (f->type == FT_LIMIT || f->type == FT_RET)
+		d->flag = f->off2;
+	if (f->type == FT_KEY)
+		d->flag = f->off2;
+}
+
 static int parse_header(struct kms_trace_reader *r)
 {
 	struct kms_binary_state *b = r->bin;
@@ -413,6 +511,9 @@ static int parse_header(struct kms_trace_reader *r)
 		if (kms_fields[i].off == offsetof(struct kms_event, tid))
 			b->tid_field = i;
 	map_fields(b);
+	b->nr_short_fields = b->nr_fields < 0x80 ? b->nr_fields : 0x80;
+	for (unsigned int i = 0; i < kms_nr_fields; i++)
+		describe_field(&b->desc[i], &kms_fields[i]);
 	for (unsigned int i = 0; i < kms_nr_fields; i++)
 		if (kms_fields[i].flags & FF_REQUIRED)
 			for (unsigned int op = 0; op < KMS_NR_OPS; op++)
@@ -489,13 +590,18 @@ static inline int get_key(struct kms_trace_reader *r, const uint8_t **pp, const 
 		return get_uv(r, pp, end, out);
 	if ((size_t)(end - *pp) < 8)
 		return fail(r, *pp, "a key id runs past the end of its record");
-	memcpy(out, *pp, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	*out = __builtin_bswap64(*out);
-#endif
+	*out = get_le64(*pp);
 	*pp += 8;
 	return 0;
 }
+
+/* FT_KEY's tag -> the kind of key */
+static const enum kms_key_kind key_kinds[] = {
+	[KMS_BIN_KEY_NEW] = KMS_KEY_NEW,
+	[KMS_BIN_KEY_EXISTING] = KMS_KEY_EXISTING,
+	[KMS_BIN_KEY_VARINT] = KMS_KEY_ID,
+	[KMS_BIN_KEY_FIXED] = KMS_KEY_ID,
+};
 
 static int get_keys(struct kms_trace_reader *r, const uint8_t **pp, const uint8_t *end,
 		    const struct kms_field *f, const uint64_t **keys, uint32_t *nr)
@@ -696,6 +802,35 @@ static int read_end(struct kms_trace_reader *r, const uint8_t *rec)
 	return 0;
 }
 
+/* One field, id and value, with every check: the general way. */
+static int get_field(struct kms_trace_reader *r, const uint8_t **pp, const uint8_t *end,
+		     struct kms_event *ev, unsigned int op, uint64_t seen[2])
+{
+	struct kms_binary_state *b = r->bin;
+	const uint8_t *at = *pp;
+	unsigned int fi;
+	uint64_t v;
+
+	if (get_uv(r, pp, end, &v))
+		return -EINVAL;
+	if (v >= b->nr_fields)
+		return fail(r, at, "field %llu is not in the field dictionary (%u fields)",
+			    (unsigned long long)v, b->nr_fields);
+	fi = b->fmap[op][v];
+	if (fi >= F_COUNTER) {
+		if (fi == F_COUNTER)
+			return get_counter(r, pp, end, ev);
+		if (fi == F_UNKNOWN)
+			return fail(r, at, "unknown field '%s'", b->field_name[v]);
+		return fail(r, at, "field '%s' does not belong on a %s record",
+			    b->field_name[v], kms_op_name(op));
+	}
+	if (seen[fi / 64] >> (fi % 64) & 1)
+		return fail(r, at, "duplicate field '%s'", b->field_name[v]);
+	seen[fi / 64] |= 1ull << (fi % 64);
+	return get_value(r, pp, end, ev, &kms_fields[fi]);
+}
+
 int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 {
 	struct kms_binary_state *b = r->bin;
@@ -757,35 +892,85 @@ int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 		return -EINVAL;
 	ev->time_ns = r->last_time + v;
 
-	while (p < end) {
-		const struct kms_field *f;
-		unsigned int fi;
+	/*
+	 * The fast path: a one-byte field id of this op, not seen before, a
+	 * number in its range or a key. Anything else, including every error,
+	 * is decoded again from the field's start the general way. What the
+	 * loop reads is in locals: stores into *ev could alias anything else.
+	 */
+	const uint8_t *fmap = b->fmap[op];
+	const struct fdesc *desc = b->desc;
+	unsigned int nr_short = b->nr_short_fields;
+	uint64_t seen0 = 0, seen1 = 0;
 
-		at = p;
-		if (get_uv(r, &p, end, &v))
-			return -EINVAL;
-		if (v >= b->nr_fields)
-			return fail(r, at, "field %llu is not in the field dictionary (%u fields)",
-				    (unsigned long long)v, b->nr_fields);
-		fi = b->fmap[op][v];
-		if (fi >= F_COUNTER) {
-			if (fi == F_COUNTER) {
-				if (get_counter(r, &p, end, ev))
-					return -EINVAL;
-				continue;
+	while (p < end) {
+		const uint8_t *q = p + 1;
+		unsigned int fi;
+		uint64_t u, bit;
+		const struct fdesc *d;
+
+		if (*p >= nr_short || (fi = fmap[*p]) >= F_COUNTER)
+			goto general;
+		bit = 1ull << (fi % 64);
+		if (((fi < 64 ? seen0 : seen1) & bit))
+			goto general;
+		d = &desc[fi];
+		if (d->how == D_NUM) {
+			if (!get_uv_fast(&q, end, &u))
+				goto general;
+			if (d->zz) {
+				int64_t i = kms_unzigzag(u);
+
+				if (i < d->lo || i > d->hi)
+					goto general;
+				u = (uint64_t)i;
+			} else if (u > d->uhi) {
+				goto general;
 			}
-			if (fi == F_UNKNOWN)
-				return fail(r, at, "unknown field '%s'", b->field_name[v]);
-			return fail(r, at, "field '%s' does not belong on a %s record",
-				    b->field_name[v], kms_op_name(op));
+			unsigned int flag = d->flag;
+
+			if (d->width == 8)
+				*FIELD(ev, d->off, uint64_t) = u;
+			else if (d->width == 4)
+				*FIELD(ev, d->off, uint32_t) = (uint32_t)u;
+			else
+				*FIELD(ev, d->off, bool) = u;
+			if (flag)
+				*FIELD(ev, flag, bool) = true;
+		} else if (d->how == D_KEY && q < end && *q <= KMS_BIN_KEY_FIXED) {
+			/* a key: new, existing, or an id as a varint or 8 bytes */
+			unsigned int tag = *q++, off = d->off, flag = d->flag;
+
+			if (tag == KMS_BIN_KEY_FIXED) {
+				if (end - q < 8)
+					goto general;
+				*FIELD(ev, off, uint64_t) = get_le64(q);
+				q += 8;
+			} else if (tag == KMS_BIN_KEY_VARINT) {
+				if (!get_uv_fast(&q, end, &u))
+					goto general;
+				*FIELD(ev, off, uint64_t) = u;
+			}
+			*FIELD(ev, flag, enum kms_key_kind) = key_kinds[tag];
+		} else {
+			goto general;
 		}
-		if (seen[fi / 64] >> (fi % 64) & 1)
-			return fail(r, at, "duplicate field '%s'", b->field_name[v]);
-		seen[fi / 64] |= 1ull << (fi % 64);
-		f = &kms_fields[fi];
-		if (get_value(r, &p, end, ev, f))
+		if (fi < 64)
+			seen0 |= bit;
+		else
+			seen1 |= bit;
+		p = q;
+		continue;
+general:
+		seen[0] = seen0;
+		seen[1] = seen1;
+		if (get_field(r, &p, end, ev, op, seen))
 			return -EINVAL;
+		seen0 = seen[0];
+		seen1 = seen[1];
 	}
+	seen[0] = seen0;
+	seen[1] = seen1;
 	/* tid= given: its bit, looked for once rather than on every field */
 	if (seen[b->tid_field / 64] >> (b->tid_field % 64) & 1)
 		given |= KMS_GIVEN_TID;
