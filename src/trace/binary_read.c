@@ -30,23 +30,22 @@
 _Static_assert(KMS_NR_OPS < OP_UNKNOWN, "ops must fit a byte");
 
 /*
- * How a field of kms_fields is decoded on the fast path (kms_binary_read_next()):
- * most fields are a number in a range stored at an offset, so one description
- * of that -- not a switch on the field's type -- decodes them all. A value
- * outside the range, and every other type, goes the general way (get_value()),
- * which says what is wrong.
+ * How a field of kms_fields is decoded on the fast path (fast_fields()):
+ * most fields are a number in a range stored at an offset, so one
+ * description of that -- not a switch on the field's type -- decodes them
+ * all; keys have their own short path, other types the general get_value().
  */
-enum { D_SLOW, D_NUM, D_KEY };
+enum { D_VALUE, D_NUM, D_KEY };
 #define KMS_BIN_MAX_FIELDS 128
 
 struct fdesc {
 	uint8_t how;			/* D_* */
-	uint8_t zz;			/* signed: zigzag, range [lo, hi]; else [0, uhi] */
-	uint8_t width;			/* bytes stored at off: 1, 4 or 8 */
+	uint8_t zz;			/* 1: a signed number, zigzag-encoded */
+	uint8_t wide;			/* stored in 8 bytes, else 4 */
 	uint16_t off;
-	uint16_t flag;			/* a bool set true with the value, or 0 */
-	int64_t lo, hi;
-	uint64_t uhi;
+	uint16_t flag;			/* a bool set with the value (a key: its kind), or 0 */
+	uint64_t lo, span;		/* the range: value - lo <= span, unsigned */
+	uint64_t bit[2];		/* the field's bit of a record's seen[] */
 };
 
 struct kms_binary_state {
@@ -74,8 +73,8 @@ struct kms_binary_state {
 	struct kms_event *tmpl;
 	size_t ev_size;
 	unsigned int tid_field;		/* tid's index in kms_fields */
-	/* fields whose dictionary id is one byte: the first 128 */
-	uint32_t nr_short_fields;
+	/* fmap for the fast path: F_UNKNOWN for an id of two bytes or more */
+	uint8_t (*fast_fmap)[KMS_BIN_MAX_DICT];
 	struct fdesc desc[KMS_BIN_MAX_FIELDS];	/* [kms_fields index] */
 
 	char *strs;			/* one record's strings, NUL-terminated */
@@ -398,39 +397,37 @@ static void map_fields(struct kms_binary_state *b)
 
 _Static_assert(sizeof(enum kms_exec_ctx) == 4 && sizeof(bool) == 1, "fdesc widths");
 
-static void describe_field(struct fdesc *d, const struct kms_field *f)
+static void describe_field(struct fdesc *d, unsigned int fi)
 {
-	static const struct { uint8_t how, zz, width; int64_t lo, hi; uint64_t uhi; } t[] = {
-		[FT_I32] = { D_NUM, 1, 4, INT32_MIN, INT32_MAX, 0 },
-		[FT_I64] = { D_NUM, 1, 8, INT64_MIN, INT64_MAX, 0 },
+	static const struct { uint8_t how, zz, wide; int64_t lo; uint64_t span; } t[] = {
+		[FT_I32] = { D_NUM, 1, 0, INT32_MIN, UINT32_MAX },
+		[FT_I64] = { D_NUM, 1, 1, INT64_MIN, UINT64_MAX },
 		/* a result is >= 0 or -errno, errno 1..4095 */
-		[FT_RET] = { D_NUM, 1, 8, -4095, INT64_MAX, 0 },
-		[FT_U64] = { D_NUM, 0, 8, 0, 0, UINT64_MAX },
-		[FT_ELEM_FLAGS] = { D_NUM, 0, 8, 0, 0, UINT64_MAX },
-		[FT_LIMIT] = { D_NUM, 0, 8, 0, 0, UINT64_MAX },
-		[FT_U32] = { D_NUM, 0, 4, 0, 0, UINT32_MAX },
-		[FT_SIZE32] = { D_NUM, 0, 4, 0, 0, UINT32_MAX },
-		[FT_MAP_FLAGS] = { D_NUM, 0, 4, 0, 0, UINT32_MAX },
-		[FT_UID] = { D_NUM, 0, 4, 0, 0, KMS_UID_UNSET - 1 },
-		[FT_BOOL] = { D_NUM, 0, 1, 0, 0, 1 },
-		[FT_CTX] = { D_NUM, 0, 4, 0, 0, KMS_CTX_NMI },
-		[FT_KEY] = { D_KEY, 0, 0, 0, 0, 0 },
+		[FT_RET] = { D_NUM, 1, 1, -4095, (uint64_t)INT64_MAX + 4095 },
+		[FT_U64] = { D_NUM, 0, 1, 0, UINT64_MAX },
+		[FT_ELEM_FLAGS] = { D_NUM, 0, 1, 0, UINT64_MAX },
+		[FT_LIMIT] = { D_NUM, 0, 1, 0, UINT64_MAX },
+		[FT_U32] = { D_NUM, 0, 0, 0, UINT32_MAX },
+		[FT_SIZE32] = { D_NUM, 0, 0, 0, UINT32_MAX },
+		[FT_MAP_FLAGS] = { D_NUM, 0, 0, 0, UINT32_MAX },
+		[FT_UID] = { D_NUM, 0, 0, 0, KMS_UID_UNSET - 1 },
+		[FT_CTX] = { D_NUM, 0, 0, 0, KMS_CTX_NMI },
+		[FT_KEY] = { D_KEY, 0, 0, 0, 0 },
 	};
+	const struct kms_field *f = &kms_fields[fi];
 
 	memset(d, 0, sizeof(*d));
-	if (f->type >= sizeof(t) / sizeof(t[0]) || t[f->type].how == D_SLOW)
+	d->bit[fi / 64] = 1ull << (fi % 64);
+	if (f->type >= sizeof(t) / sizeof(t[0]) || t[f->type].how == D_VALUE)
 		return;
 	d->how = t[f->type].how;
 	d->zz = t[f->type].zz;
-	d->width = t[f->type].width;
-	d->lo = t[f->type].lo;
-	d->hi = t[f->type].hi;
-	d->uhi = t[f->type].uhi;
+	d->wide = t[f->type].wide;
+	d->lo = (uint64_t)t[f->type].lo;
+	d->span = t[f->type].span;
 	d->off = f->off;
-	/* the presence flag of a limit or a result */
-	if (f->type == FT_LIMIT || f->type == FT_RET)
-		d->flag = f->off2;
-	if (f->type == FT_KEY)
+	/* the presence flag of a limit or a result; a key's kind */
+	if (f->type == FT_LIMIT || f->type == FT_RET || f->type == FT_KEY)
 		d->flag = f->off2;
 }
 
@@ -503,17 +500,21 @@ static int parse_header(struct kms_trace_reader *r)
 		}
 	}
 	b->fmap = malloc(KMS_NR_OPS * sizeof(*b->fmap));
+	b->fast_fmap = malloc(KMS_NR_OPS * sizeof(*b->fast_fmap));
 	b->tmpl = kms_event_templates();
-	if (!b->fmap || !b->tmpl)
+	if (!b->fmap || !b->fast_fmap || !b->tmpl)
 		return -ENOMEM;
 	b->ev_size = sizeof(struct kms_event);
 	for (unsigned int i = 0; i < kms_nr_fields; i++)
 		if (kms_fields[i].off == offsetof(struct kms_event, tid))
 			b->tid_field = i;
 	map_fields(b);
-	b->nr_short_fields = b->nr_fields < 0x80 ? b->nr_fields : 0x80;
+	for (unsigned int op = 0; op < KMS_NR_OPS; op++)
+		for (unsigned int d = 0; d < KMS_BIN_MAX_DICT; d++)
+			b->fast_fmap[op][d] = d < b->nr_fields && d < 0x80 ? b->fmap[op][d] :
+					      F_UNKNOWN;
 	for (unsigned int i = 0; i < kms_nr_fields; i++)
-		describe_field(&b->desc[i], &kms_fields[i]);
+		describe_field(&b->desc[i], i);
 	for (unsigned int i = 0; i < kms_nr_fields; i++)
 		if (kms_fields[i].flags & FF_REQUIRED)
 			for (unsigned int op = 0; op < KMS_NR_OPS; op++)
@@ -561,6 +562,7 @@ void kms_binary_fini(struct kms_trace_reader *r)
 		free(b->field_name[i]);
 	}
 	free(b->fmap);
+	free(b->fast_fmap);
 	free(b->tmpl);
 	free(b->strs);
 	free(b->comment);
@@ -802,6 +804,80 @@ static int read_end(struct kms_trace_reader *r, const uint8_t *rec)
 	return 0;
 }
 
+/*
+ * A record's fields the fast way: true, or false to decode them again the
+ * general way (get_field()), which finds the first thing wrong -- so
+ * nothing here needs to say what is wrong, or to stop at the first wrong
+ * thing: a field twice is found once at the end. What the loop reads is in
+ * locals: stores into *ev could alias anything else.
+ */
+static inline bool fast_fields(struct kms_trace_reader *r, struct kms_event *ev,
+			       unsigned int op, const uint8_t *p, const uint8_t *end,
+			       uint64_t seen[2])
+{
+	const uint8_t *fmap = r->bin->fast_fmap[op];
+	const struct fdesc *desc = r->bin->desc;
+	uint64_t s0 = 0, s1 = 0, twice = 0;
+	char *e = (char *)ev;
+
+	while (p < end) {
+		unsigned int fi = fmap[*p++];
+		const struct fdesc *d;
+		uint64_t u;
+
+		if (fi >= F_COUNTER)
+			return false;
+		d = &desc[fi];
+		twice |= (s0 & d->bit[0]) | (s1 & d->bit[1]);
+		s0 |= d->bit[0];
+		s1 |= d->bit[1];
+		if (d->how == D_NUM) {
+			uint32_t u32;
+
+			if (!get_uv_fast(&p, end, &u))
+				return false;
+			u = (u >> d->zz) ^ -(u & d->zz);	/* unzigzag, or not */
+			if (u - d->lo > d->span)
+				return false;
+			if (d->wide) {
+				memcpy(e + d->off, &u, 8);
+			} else {
+				u32 = (uint32_t)u;
+				memcpy(e + d->off, &u32, 4);
+			}
+			if (d->flag)
+				e[d->flag] = true;
+		} else if (d->how == D_KEY) {
+			/* new, existing, or an id as a varint or 8 bytes */
+			unsigned int tag = p < end ? *p++ : ~0u;
+			enum kms_key_kind kind;
+
+			if (tag == KMS_BIN_KEY_FIXED) {
+				if (end - p < 8)
+					return false;
+				u = get_le64(p);
+				p += 8;
+				memcpy(e + d->off, &u, 8);
+			} else if (tag == KMS_BIN_KEY_VARINT) {
+				if (!get_uv_fast(&p, end, &u))
+					return false;
+				memcpy(e + d->off, &u, 8);
+			} else if (tag > KMS_BIN_KEY_FIXED) {
+				return false;
+			}
+			kind = key_kinds[tag];
+			memcpy(e + d->flag, &kind, sizeof(kind));
+		} else if (get_value(r, &p, end, ev, &kms_fields[fi])) {
+			return false;
+		}
+	}
+	if (twice)
+		return false;
+	seen[0] = s0;
+	seen[1] = s1;
+	return true;
+}
+
 /* One field, id and value, with every check: the general way. */
 static int get_field(struct kms_trace_reader *r, const uint8_t **pp, const uint8_t *end,
 		     struct kms_event *ev, unsigned int op, uint64_t seen[2])
@@ -831,7 +907,9 @@ static int get_field(struct kms_trace_reader *r, const uint8_t **pp, const uint8
 	return get_value(r, pp, end, ev, &kms_fields[fi]);
 }
 
-int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
+/* The next record the general way: every check, in the order the format's errors are found. */
+static __attribute__((noinline)) int read_general(struct kms_trace_reader *r,
+						  struct kms_event *ev)
 {
 	struct kms_binary_state *b = r->bin;
 	uint64_t seen[2] = { 0, 0 };
@@ -892,85 +970,9 @@ int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 		return -EINVAL;
 	ev->time_ns = r->last_time + v;
 
-	/*
-	 * The fast path: a one-byte field id of this op, not seen before, a
-	 * number in its range or a key. Anything else, including every error,
-	 * is decoded again from the field's start the general way. What the
-	 * loop reads is in locals: stores into *ev could alias anything else.
-	 */
-	const uint8_t *fmap = b->fmap[op];
-	const struct fdesc *desc = b->desc;
-	unsigned int nr_short = b->nr_short_fields;
-	uint64_t seen0 = 0, seen1 = 0;
-
-	while (p < end) {
-		const uint8_t *q = p + 1;
-		unsigned int fi;
-		uint64_t u, bit;
-		const struct fdesc *d;
-
-		if (*p >= nr_short || (fi = fmap[*p]) >= F_COUNTER)
-			goto general;
-		bit = 1ull << (fi % 64);
-		if (((fi < 64 ? seen0 : seen1) & bit))
-			goto general;
-		d = &desc[fi];
-		if (d->how == D_NUM) {
-			if (!get_uv_fast(&q, end, &u))
-				goto general;
-			if (d->zz) {
-				int64_t i = kms_unzigzag(u);
-
-				if (i < d->lo || i > d->hi)
-					goto general;
-				u = (uint64_t)i;
-			} else if (u > d->uhi) {
-				goto general;
-			}
-			unsigned int flag = d->flag;
-
-			if (d->width == 8)
-				*FIELD(ev, d->off, uint64_t) = u;
-			else if (d->width == 4)
-				*FIELD(ev, d->off, uint32_t) = (uint32_t)u;
-			else
-				*FIELD(ev, d->off, bool) = u;
-			if (flag)
-				*FIELD(ev, flag, bool) = true;
-		} else if (d->how == D_KEY && q < end && *q <= KMS_BIN_KEY_FIXED) {
-			/* a key: new, existing, or an id as a varint or 8 bytes */
-			unsigned int tag = *q++, off = d->off, flag = d->flag;
-
-			if (tag == KMS_BIN_KEY_FIXED) {
-				if (end - q < 8)
-					goto general;
-				*FIELD(ev, off, uint64_t) = get_le64(q);
-				q += 8;
-			} else if (tag == KMS_BIN_KEY_VARINT) {
-				if (!get_uv_fast(&q, end, &u))
-					goto general;
-				*FIELD(ev, off, uint64_t) = u;
-			}
-			*FIELD(ev, flag, enum kms_key_kind) = key_kinds[tag];
-		} else {
-			goto general;
-		}
-		if (fi < 64)
-			seen0 |= bit;
-		else
-			seen1 |= bit;
-		p = q;
-		continue;
-general:
-		seen[0] = seen0;
-		seen[1] = seen1;
+	while (p < end)
 		if (get_field(r, &p, end, ev, op, seen))
 			return -EINVAL;
-		seen0 = seen[0];
-		seen1 = seen[1];
-	}
-	seen[0] = seen0;
-	seen[1] = seen1;
 	/* tid= given: its bit, looked for once rather than on every field */
 	if (seen[b->tid_field / 64] >> (b->tid_field % 64) & 1)
 		given |= KMS_GIVEN_TID;
@@ -978,4 +980,91 @@ general:
 	/* the checks of a whole event (the text's), placed at the record's start */
 	b->at = rec;
 	return kms_event_finish(r, ev, op, b->required[op], seen, given, "", "");
+}
+
+/*
+ * Whether kms_event_finish() would take @ev as it is, changing nothing but
+ * tid (when not given) and the reader's last seq and time: the same checks,
+ * for the kinds of event it checks nothing more of. Anything else is left to
+ * kms_event_finish() itself, which says what is wrong.
+ */
+static inline bool finish_plain(struct kms_trace_reader *r, struct kms_event *ev,
+				const uint64_t req[2], const uint64_t seen[2], bool tid_given)
+{
+	switch (ev->kind) {
+	case KMS_EV_CGROUP_SET:
+	case KMS_EV_RLIMIT_MEMLOCK:
+	case KMS_EV_PROG_UPDATE:
+	case KMS_EV_PROG_DELETE:
+	case KMS_EV_EXPECT:
+		return false;
+	default:
+		break;
+	}
+	if (r->any_event && (ev->seq <= r->last_seq || ev->time_ns < r->last_time))
+		return false;
+	if ((seen[0] & req[0]) != req[0] || (seen[1] & req[1]) != req[1])
+		return false;
+	if (ev->pid < 0 || (tid_given && ev->tid < 0))
+		return false;
+	if (!tid_given)
+		ev->tid = ev->pid;
+	r->last_seq = ev->seq;
+	r->last_time = ev->time_ns;
+	r->any_event = true;
+	return true;
+}
+
+/*
+ * The next record, the fast way when it is whole in the buffer, with a
+ * one-byte length, op and numbers that fit: nothing in the reader changes
+ * until the event is known good, so anything else -- including every
+ * error -- is read again by read_general(), which finds the first thing
+ * wrong exactly as it always has.
+ */
+int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
+{
+	struct kms_binary_state *b = r->bin;
+	const uint8_t *p = b->p, *end, *rec = p;
+	uint64_t seen[2], v, seq, t;
+	unsigned int op, len;
+	uint32_t line;
+	int64_t d;
+	bool tid_given;
+
+	/* a length of 1 to 127 bytes, the record whole in the buffer */
+	if (b->ended || p == b->end || (len = p[0]) - 1u >= 0x7fu ||
+	    (size_t)(b->end - p - 1) < len || len > b->strs_cap)
+		return read_general(r, ev);
+	p++;
+	end = p + len;
+	if (*p >= 0x80 || *p >= b->nr_ops || (op = b->op_map[*p]) == OP_UNKNOWN)
+		return read_general(r, ev);
+	p++;
+	/* the head: line, seq and time as differences from the previous event */
+	if (!get_uv_fast(&p, end, &v))
+		return read_general(r, ev);
+	d = kms_unzigzag(v);
+	if (d < -(int64_t)b->last_line || d > (int64_t)(UINT32_MAX - b->last_line))
+		return read_general(r, ev);
+	line = (uint32_t)((int64_t)b->last_line + d);
+	if (!get_uv_fast(&p, end, &seq) || !get_uv_fast(&p, end, &t))
+		return read_general(r, ev);
+	memcpy(ev, &b->tmpl[op], b->ev_size);
+	ev->line = line;
+	ev->seq = r->last_seq + seq;
+	ev->time_ns = r->last_time + t;
+	b->strs_used = 0;
+	if (!fast_fields(r, ev, op, p, end, seen))
+		return read_general(r, ev);
+	tid_given = seen[b->tid_field / 64] >> (b->tid_field % 64) & 1;
+	b->record++;
+	b->last_line = line;
+	b->p = end;
+	b->at = rec;
+	if (finish_plain(r, ev, b->required[op], seen, tid_given))
+		return 1;
+	return kms_event_finish(r, ev, op, b->required[op], seen,
+				KMS_GIVEN_SEQ | KMS_GIVEN_TIME | (tid_given ? KMS_GIVEN_TID : 0),
+				"", "");
 }
