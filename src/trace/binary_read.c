@@ -196,9 +196,15 @@ static inline bool get_uv_fast(const uint8_t **pp, const uint8_t *end, uint64_t 
 	const uint8_t *p = *pp;
 	uint64_t v = 0;
 
+	/* most are one or two bytes */
 	if (p < end && p[0] < 0x80) {
 		*out = p[0];
 		*pp = p + 1;
+		return true;
+	}
+	if (end - p >= 2 && p[1] < 0x80) {
+		*out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		*pp = p + 2;
 		return true;
 	}
 	for (unsigned int shift = 0; p < end && shift < 63; shift += 7) {
