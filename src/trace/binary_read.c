@@ -1032,9 +1032,8 @@ int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 {
 	struct kms_binary_state *b = r->bin;
 	const uint8_t *p = b->p, *end, *rec = p;
-	uint64_t seen[2], v, seq, t;
+	uint64_t seen[2], v;
 	unsigned int op, len;
-	uint32_t line;
 	int64_t d;
 	bool tid_given;
 
@@ -1047,25 +1046,27 @@ int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 	if (*p >= 0x80 || *p >= b->nr_ops || (op = b->op_map[*p]) == OP_UNKNOWN)
 		return read_general(r, ev);
 	p++;
+	/* first, as nothing is yet to be kept across the call */
+	memcpy(ev, &b->tmpl[op], b->ev_size);
 	/* the head: line, seq and time as differences from the previous event */
 	if (!get_uv_fast(&p, end, &v))
 		return read_general(r, ev);
 	d = kms_unzigzag(v);
 	if (d < -(int64_t)b->last_line || d > (int64_t)(UINT32_MAX - b->last_line))
 		return read_general(r, ev);
-	line = (uint32_t)((int64_t)b->last_line + d);
-	if (!get_uv_fast(&p, end, &seq) || !get_uv_fast(&p, end, &t))
+	ev->line = (uint32_t)((int64_t)b->last_line + d);
+	if (!get_uv_fast(&p, end, &v))
 		return read_general(r, ev);
-	memcpy(ev, &b->tmpl[op], b->ev_size);
-	ev->line = line;
-	ev->seq = r->last_seq + seq;
-	ev->time_ns = r->last_time + t;
+	ev->seq = r->last_seq + v;
+	if (!get_uv_fast(&p, end, &v))
+		return read_general(r, ev);
+	ev->time_ns = r->last_time + v;
 	b->strs_used = 0;
 	if (!fast_fields(r, ev, op, p, end, seen))
 		return read_general(r, ev);
 	tid_given = seen[b->tid_field / 64] >> (b->tid_field % 64) & 1;
 	b->record++;
-	b->last_line = line;
+	b->last_line = ev->line;
 	b->p = end;
 	b->at = rec;
 	if (finish_plain(r, ev, b->required[op], seen, tid_given))
