@@ -496,8 +496,9 @@ static int parse_header(struct kms_trace_reader *r)
 			    (size_t)(end - p));
 	b->p = end;
 
+	/* OP_UNKNOWN past the dictionary too: the fast path looks without a bound */
+	memset(b->op_map, OP_UNKNOWN, sizeof(b->op_map));
 	for (uint32_t d = 0; d < b->nr_ops; d++) {
-		b->op_map[d] = OP_UNKNOWN;
 		for (unsigned int op = 0; op < KMS_NR_OPS; op++) {
 			const char *n = kms_op_name(op);
 
@@ -811,6 +812,23 @@ static int read_end(struct kms_trace_reader *r, const uint8_t *rec)
 }
 
 /*
+ * *@ev = *@tmpl, as 16-byte moves in line: no call, which would make the
+ * decoder keep its state across it, and not the `rep movs` gcc makes of a
+ * struct assignment this size (see kms_event_templates()).
+ */
+static inline void copy_event(struct kms_event *ev, const struct kms_event *tmpl)
+{
+	typedef uint64_t chunk __attribute__((vector_size(16), aligned(8), may_alias));
+	const chunk *s = (const chunk *)tmpl;
+	chunk *d = (chunk *)ev;
+
+	_Static_assert(sizeof(*ev) % sizeof(chunk) == 0, "an event is whole chunks");
+#pragma GCC unroll 32
+	for (size_t i = 0; i < sizeof(*ev) / sizeof(chunk); i++)
+		d[i] = s[i];
+}
+
+/*
  * A record's fields the fast way: true, or false to decode them again the
  * general way (get_field()), which finds the first thing wrong -- so
  * nothing here needs to say what is wrong, or to stop at the first wrong
@@ -1043,11 +1061,10 @@ int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 		return read_general(r, ev);
 	p++;
 	end = p + len;
-	if (*p >= 0x80 || *p >= b->nr_ops || (op = b->op_map[*p]) == OP_UNKNOWN)
+	if (*p >= 0x80 || (op = b->op_map[*p]) == OP_UNKNOWN)
 		return read_general(r, ev);
 	p++;
-	/* first, as nothing is yet to be kept across the call */
-	memcpy(ev, &b->tmpl[op], b->ev_size);
+	copy_event(ev, &b->tmpl[op]);
 	/* the head: line, seq and time as differences from the previous event */
 	if (!get_uv_fast(&p, end, &v))
 		return read_general(r, ev);
