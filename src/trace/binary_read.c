@@ -35,7 +35,7 @@ _Static_assert(KMS_NR_OPS < OP_UNKNOWN, "ops must fit a byte");
  * description of that -- not a switch on the field's type -- decodes them
  * all; keys have their own short path, other types the general get_value().
  */
-enum { D_VALUE, D_NUM, D_KEY };
+enum { D_VALUE, D_NUM, D_KEY, D_KEYS };
 #define KMS_BIN_MAX_FIELDS 128
 
 struct fdesc {
@@ -43,7 +43,7 @@ struct fdesc {
 	uint8_t zz;			/* 1: a signed number, zigzag-encoded */
 	uint8_t wide;			/* stored in 8 bytes, else 4 */
 	uint16_t off;
-	uint16_t flag;			/* a bool set with the value (a key: its kind), or 0 */
+	uint16_t flag;			/* a bool set with the value, or 0; a key's kind, keys' count */
 	uint64_t lo, span;		/* the range: value - lo <= span, unsigned */
 	uint64_t bit[2];		/* the field's bit of a record's seen[] */
 };
@@ -419,6 +419,7 @@ static void describe_field(struct fdesc *d, unsigned int fi)
 		[FT_UID] = { D_NUM, 0, 0, 0, KMS_UID_UNSET - 1 },
 		[FT_CTX] = { D_NUM, 0, 0, 0, KMS_CTX_NMI },
 		[FT_KEY] = { D_KEY, 0, 0, 0, 0 },
+		[FT_KEYS] = { D_KEYS, 0, 0, 0, 0 },
 	};
 	const struct kms_field *f = &kms_fields[fi];
 
@@ -434,6 +435,9 @@ static void describe_field(struct fdesc *d, unsigned int fi)
 	d->off = f->off;
 	/* the presence flag of a limit or a result; a key's kind */
 	if (f->type == FT_LIMIT || f->type == FT_RET || f->type == FT_KEY)
+		d->flag = f->off2;
+	/* a key list's count */
+	if (f->type == FT_KEYS)
 		d->flag = f->off2;
 }
 
@@ -891,6 +895,28 @@ static inline bool fast_fields(struct kms_trace_reader *r, struct kms_event *ev,
 			}
 			kind = key_kinds[tag];
 			memcpy(e + d->flag, &kind, sizeof(kind));
+		} else if (d->how == D_KEYS) {
+			/* at most 127 ids, as varints or 8 bytes each, in r->keys as it is */
+			unsigned int n = p + 2 <= end ? p[0] : 0, fixed = n ? p[1] : 2;
+			uint64_t *keys = r->keys;
+			uint32_t nr = n;
+
+			p += 2;
+			if (n - 1 >= 0x7f || fixed > KMS_BIN_KEYS_FIXED || n > (size_t)(end - p) ||
+			    n > r->keys_cap)
+				return false;
+			for (unsigned int i = 0; i < n; i++) {
+				if (fixed) {
+					if (end - p < 8)
+						return false;
+					keys[i] = get_le64(p);
+					p += 8;
+				} else if (!get_uv_fast(&p, end, &keys[i])) {
+					return false;
+				}
+			}
+			memcpy(e + d->off, &keys, sizeof(keys));
+			memcpy(e + d->flag, &nr, sizeof(nr));
 		} else if (get_value(r, &p, end, ev, &kms_fields[fi])) {
 			return false;
 		}
