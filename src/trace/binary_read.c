@@ -6,6 +6,13 @@
  * (check.c), so both forms accept exactly the same traces. Memory is the
  * reader's buffer (bounded by the largest record allowed), the dictionaries
  * and one record's strings and keys: never the trace's length.
+ *
+ * Two decoders: kms_binary_read_next() takes the usual record (whole in the
+ * buffer, short, numbers in range) by a path with no per-type switch and no
+ * error handling, changing the reader's state only once the event is good;
+ * everything else, every error included, goes to read_general(), which
+ * reads the record again from its start and says exactly what is wrong.
+ * What the fast path accepts, the general one accepts with the same event.
  */
 #include <errno.h>
 #include <stdarg.h>
