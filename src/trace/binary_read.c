@@ -1040,39 +1040,6 @@ static __attribute__((noinline)) int read_general(struct kms_trace_reader *r,
 }
 
 /*
- * Whether kms_event_finish() would take @ev as it is, changing nothing but
- * tid (when not given) and the reader's last seq and time: the same checks,
- * for the kinds of event it checks nothing more of. Anything else is left to
- * kms_event_finish() itself, which says what is wrong.
- */
-static inline bool finish_plain(struct kms_trace_reader *r, struct kms_event *ev,
-				const uint64_t req[2], const uint64_t seen[2], bool tid_given)
-{
-	switch (ev->kind) {
-	case KMS_EV_CGROUP_SET:
-	case KMS_EV_RLIMIT_MEMLOCK:
-	case KMS_EV_PROG_UPDATE:
-	case KMS_EV_PROG_DELETE:
-	case KMS_EV_EXPECT:
-		return false;
-	default:
-		break;
-	}
-	if (r->any_event && (ev->seq <= r->last_seq || ev->time_ns < r->last_time))
-		return false;
-	if ((seen[0] & req[0]) != req[0] || (seen[1] & req[1]) != req[1])
-		return false;
-	if (ev->pid < 0 || (tid_given && ev->tid < 0))
-		return false;
-	if (!tid_given)
-		ev->tid = ev->pid;
-	r->last_seq = ev->seq;
-	r->last_time = ev->time_ns;
-	r->any_event = true;
-	return true;
-}
-
-/*
  * The next record, the fast way when it is whole in the buffer, with a
  * one-byte length, op and numbers that fit: nothing in the reader changes
  * until the event is known good, so anything else -- including every
@@ -1119,7 +1086,7 @@ int kms_binary_read_next(struct kms_trace_reader *r, struct kms_event *ev)
 	b->last_line = ev->line;
 	b->p = end;
 	b->at = rec;
-	if (finish_plain(r, ev, b->required[op], seen, tid_given))
+	if (kms_event_finish_plain(r, ev, b->required[op], seen, tid_given))
 		return 1;
 	return kms_event_finish(r, ev, op, b->required[op], seen,
 				KMS_GIVEN_SEQ | KMS_GIVEN_TIME | (tid_given ? KMS_GIVEN_TID : 0),

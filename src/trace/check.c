@@ -114,6 +114,9 @@ int kms_event_finish(struct kms_trace_reader *r, struct kms_event *ev, unsigned 
 {
 	int ret;
 
+	if ((given & (KMS_GIVEN_SEQ | KMS_GIVEN_TIME)) == (KMS_GIVEN_SEQ | KMS_GIVEN_TIME) &&
+	    kms_event_finish_plain(r, ev, req, seen, given & KMS_GIVEN_TID))
+		return 1;
 	if (given & KMS_GIVEN_SEQ) {
 		if (r->any_event && ev->seq <= r->last_seq)
 			return kms_reader_fail(r, word, "seq %llu does not increase (previous %llu)",

@@ -109,6 +109,42 @@ bool kms_valid_cgroup_path(const char *s, size_t len);
 int kms_event_finish(struct kms_trace_reader *r, struct kms_event *ev, unsigned int op,
 		     const uint64_t req[2], const uint64_t seen[2], unsigned int given,
 		     const char *line, const char *word);
+/*
+ * Whether kms_event_finish() would take @ev, seq= and t= given, as it is,
+ * changing nothing but tid (when not given) and the reader's last seq and
+ * time: its checks for the kinds of event it checks nothing more of, kept
+ * here beside it and taken first by kms_event_finish() itself, so both
+ * readers run this one copy. false: leave it to kms_event_finish(), which
+ * says what is wrong.
+ */
+static inline bool kms_event_finish_plain(struct kms_trace_reader *r, struct kms_event *ev,
+					  const uint64_t req[2], const uint64_t seen[2],
+					  bool tid_given)
+{
+	switch (ev->kind) {
+	case KMS_EV_CGROUP_SET:
+	case KMS_EV_RLIMIT_MEMLOCK:
+	case KMS_EV_PROG_UPDATE:
+	case KMS_EV_PROG_DELETE:
+	case KMS_EV_EXPECT:
+		return false;
+	default:
+		break;
+	}
+	if (r->any_event && (ev->seq <= r->last_seq || ev->time_ns < r->last_time))
+		return false;
+	if ((seen[0] & req[0]) != req[0] || (seen[1] & req[1]) != req[1])
+		return false;
+	if (ev->pid < 0 || (tid_given && ev->tid < 0))
+		return false;
+	if (!tid_given)
+		ev->tid = ev->pid;
+	r->last_seq = ev->seq;
+	r->last_time = ev->time_ns;
+	r->any_event = true;
+	return true;
+}
+
 /* An expectation's counter (ret, memory.current, memory.stat.KEY, locked_vm, ...). */
 bool kms_expect_counter_valid(const char *s, size_t len, enum kms_expect_what *what);
 
