@@ -45,6 +45,22 @@ static inline uint32_t probe(struct keyset *s, uint64_t key)
 	return i;
 }
 
+/* Whether @key (not EMPTY) is in the table: its slot in *@slot, its value in *@val. */
+static inline bool find_slot(struct keyset *s, uint64_t key, uint32_t *slot, uint32_t *val)
+{
+	uint32_t i;
+
+	if (!s->keys)
+		return false;
+	i = probe(s, key);
+	if (s->keys[i] == EMPTY)
+		return false;
+	if (val)
+		*val = s->vals ? s->vals[i] : 0;
+	*slot = i;
+	return true;
+}
+
 bool keyset_find(struct keyset *s, uint64_t key, uint32_t *val)
 {
 	uint32_t i;
@@ -54,14 +70,7 @@ bool keyset_find(struct keyset *s, uint64_t key, uint32_t *val)
 			*val = s->empty_key_val;
 		return s->has_empty_key;
 	}
-	if (!s->keys)
-		return false;
-	i = probe(s, key);
-	if (s->keys[i] == EMPTY)
-		return false;
-	if (val)
-		*val = s->vals ? s->vals[i] : 0;
-	return true;
+	return find_slot(s, key, &i, val);
 }
 
 /* @key at slot @i, where its probe ends: the same slot whether remembered or probed again. */
@@ -156,13 +165,8 @@ bool keyset_del(struct keyset *s, uint64_t key, uint32_t *val)
 		s->has_empty_key = false;
 		return true;
 	}
-	if (!s->keys)
+	if (!find_slot(s, key, &i, val))
 		return false;
-	i = probe(s, key);
-	if (s->keys[i] == EMPTY)
-		return false;
-	if (val)
-		*val = s->vals ? s->vals[i] : 0;
 	/* backward-shift: pull later members of the probe run into the hole */
 	for (j = (i + 1) & s->mask; s->keys[j] != EMPTY; j = (j + 1) & s->mask) {
 		uint32_t home = slot_of(s, s->keys[j]);
